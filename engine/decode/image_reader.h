@@ -1,0 +1,31 @@
+// The OpenCV image-codec seam: still images and numbered image sequences.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/media.h"
+
+namespace celtrace::engine {
+
+struct ImageSize {
+  int width = 0;
+  int height = 0;
+};
+
+// Reads width and height from the header of a PNG, JPEG, BMP, GIF, WebP, TIFF or TGA file without
+// decoding pixels, so absurd declared sizes are refused before any allocation. nullopt when the
+// format is not recognised.
+std::optional<ImageSize> read_image_size(const std::string& path);
+
+// Decodes a still image to full-resolution luma (transparent pixels composited over white, as
+// line art is drawn). Throws MediaError / LimitError.
+GrayImage read_luma(const std::string& path, const Limits& limits);
+
+std::unique_ptr<FrameSource> open_image(const std::string& path, const DecodeOptions& options);
+
+// A directory of numbered frames, or a printf-style pattern such as "dir/shot_%04d.png".
+std::unique_ptr<FrameSource> open_sequence(const std::string& path, const DecodeOptions& options);
+
+}  // namespace celtrace::engine

@@ -1,0 +1,306 @@
+#include "engine/decode/video_decoder.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "engine/errors.h"
+#include "engine/sampler.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avutil.h>
+#include <libswscale/swscale.h>
+}
+
+namespace celtrace::engine {
+namespace {
+
+std::atomic<bool> decoder_log_verbose{false};
+
+// Reduced-resolution decoding (AVCodecContext::lowres) is used only while the decoded picture
+// keeps at least this many pixels on its longer side: plenty for 64x64 PDQ and the descriptor.
+constexpr int kMinLowresLongSide = 320;
+
+std::string av_error_text(int code) {
+  char text[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(code, text, sizeof text);
+  return text;
+}
+
+struct FormatContextCloser {
+  void operator()(AVFormatContext* context) const { avformat_close_input(&context); }
+};
+struct CodecContextFreer {
+  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
+};
+struct FrameFreer {
+  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
+};
+struct PacketFreer {
+  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
+};
+struct ScalerFreer {
+  void operator()(SwsContext* scaler) const { sws_freeContext(scaler); }
+};
+
+using FormatContextPtr = std::unique_ptr<AVFormatContext, FormatContextCloser>;
+using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextFreer>;
+using FramePtr = std::unique_ptr<AVFrame, FrameFreer>;
+using PacketPtr = std::unique_ptr<AVPacket, PacketFreer>;
+using ScalerPtr = std::unique_ptr<SwsContext, ScalerFreer>;
+
+class VideoSource final : public FrameSource {
+ public:
+  VideoSource(const std::string& path, const DecodeOptions& options)
+      : options_(options), sampler_(options.sample_fps) {
+    av_log_set_level(decoder_log_verbose ? AV_LOG_WARNING : AV_LOG_QUIET);
+    info_.path = path;
+    info_.kind = MediaKind::kVideo;
+    open_container(path);
+    open_decoder();
+    packet_.reset(av_packet_alloc());
+    frame_.reset(av_frame_alloc());
+    if (!packet_ || !frame_) throw Error("out of memory allocating decoder buffers");
+  }
+
+  const MediaInfo& info() const override { return info_; }
+
+  bool next(Frame& frame) override {
+    while (ready_.empty() && !finished_) read_and_decode();
+    if (ready_.empty()) return false;
+    frame = std::move(ready_.front());
+    ready_.pop_front();
+    return true;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw MediaError(info_.path + ": " + what);
+  }
+  [[noreturn]] void fail_limit(const std::string& what) const {
+    throw LimitError(info_.path + ": " + what);
+  }
+
+  void open_container(const std::string& path) {
+    AVFormatContext* raw = nullptr;
+    int status = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
+    if (status < 0) fail("not a readable media file (" + av_error_text(status) + ")");
+    format_.reset(raw);
+    status = avformat_find_stream_info(format_.get(), nullptr);
+    if (status < 0) fail("cannot read stream information (" + av_error_text(status) + ")");
+
+    const AVCodec* codec = nullptr;
+    stream_index_ = av_find_best_stream(format_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (stream_index_ == AVERROR_STREAM_NOT_FOUND) fail("no video stream");
+    if (stream_index_ < 0 || codec == nullptr) fail("no decoder for its video stream");
+    codec_ = codec;
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      if (static_cast<int>(i) != stream_index_) format_->streams[i]->discard = AVDISCARD_ALL;
+    }
+
+    stream_ = format_->streams[stream_index_];
+    time_base_ = av_q2d(stream_->time_base);
+    const AVCodecParameters* params = stream_->codecpar;
+    info_.format = format_->iformat->name;
+    info_.codec = codec->name;
+    info_.width = params->width;
+    info_.height = params->height;
+    check_pixels(params->width, params->height);
+    AVRational rate = stream_->avg_frame_rate.num > 0 ? stream_->avg_frame_rate : stream_->r_frame_rate;
+    info_.frame_rate = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0.0;
+    if (stream_->duration > 0 && stream_->duration != AV_NOPTS_VALUE) {
+      info_.duration_seconds = stream_->duration * time_base_;
+    } else if (format_->duration > 0) {
+      info_.duration_seconds = static_cast<double>(format_->duration) / AV_TIME_BASE;
+    }
+    if (info_.duration_seconds > options_.limits.max_duration_seconds) {
+      fail_limit("declared duration " + std::to_string(info_.duration_seconds) +
+                 " s exceeds the limit of " + std::to_string(options_.limits.max_duration_seconds) +
+                 " s");
+    }
+    if (stream_->start_time != AV_NOPTS_VALUE) start_pts_ = stream_->start_time;
+  }
+
+  void open_decoder() {
+    decoder_.reset(avcodec_alloc_context3(codec_));
+    if (!decoder_) throw Error("out of memory allocating a decoder");
+    int status = avcodec_parameters_to_context(decoder_.get(), stream_->codecpar);
+    if (status < 0) fail("bad codec parameters (" + av_error_text(status) + ")");
+    decoder_->pkt_timebase = stream_->time_base;
+    decoder_->thread_count = std::max(1, options_.decode_threads);
+    decoder_->max_pixels = options_.limits.max_pixels;
+
+    // Skip what sampling will drop anyway, as early as the codec allows.
+    const bool sparse = options_.sample_fps > 0 && info_.frame_rate > 0 &&
+                        options_.sample_fps * 2 <= info_.frame_rate;
+    const AVCodecDescriptor* descriptor = avcodec_descriptor_get(codec_->id);
+    intra_only_ = descriptor != nullptr && (descriptor->props & AV_CODEC_PROP_INTRA_ONLY);
+    if (sparse && !intra_only_) decoder_->skip_frame = AVDISCARD_NONREF;
+    int long_side = std::max(info_.width, info_.height);
+    int lowres = 0;
+    while (lowres < codec_->max_lowres && (long_side >> (lowres + 1)) >= kMinLowresLongSide) {
+      ++lowres;
+    }
+    decoder_->lowres = lowres;
+
+    status = avcodec_open2(decoder_.get(), codec_, nullptr);
+    if (status < 0) fail("cannot open the " + info_.codec + " decoder (" + av_error_text(status) + ")");
+    frame_interval_ = info_.frame_rate > 0 ? 1.0 / info_.frame_rate : 1.0 / 25.0;
+  }
+
+  void check_pixels(std::int64_t width, std::int64_t height) const {
+    if (width * height > options_.limits.max_pixels) {
+      fail_limit("frame size " + std::to_string(width) + "x" + std::to_string(height) +
+                 " exceeds the limit of " + std::to_string(options_.limits.max_pixels) + " pixels");
+    }
+  }
+
+  void read_and_decode() {
+    int status = av_read_frame(format_.get(), packet_.get());
+    if (status < 0) {
+      // End of file, or a read error in a truncated/damaged file: decode what we have.
+      if (status != AVERROR_EOF) read_error_ = av_error_text(status);
+      avcodec_send_packet(decoder_.get(), nullptr);
+      drain();
+      finish();
+      return;
+    }
+    if (packet_->stream_index != stream_index_) {
+      av_packet_unref(packet_.get());
+      return;
+    }
+    // Every packet of an intra-only codec is one independent frame: skip unwanted ones undecoded.
+    if (intra_only_ && packet_->pts != AV_NOPTS_VALUE &&
+        !sampler_.wants(seconds(packet_->pts) + 0.5 * frame_interval_)) {
+      av_packet_unref(packet_.get());
+      return;
+    }
+    status = avcodec_send_packet(decoder_.get(), packet_.get());
+    av_packet_unref(packet_.get());
+    if (status < 0 && status != AVERROR(EAGAIN)) {
+      ++bad_packets_;
+      if (++consecutive_bad_packets_ > options_.limits.max_bad_packets) {
+        fail("too many undecodable packets (" + av_error_text(status) + ")");
+      }
+      return;
+    }
+    consecutive_bad_packets_ = 0;
+    drain();
+  }
+
+  void drain() {
+    while (true) {
+      int status = avcodec_receive_frame(decoder_.get(), frame_.get());
+      if (status == AVERROR(EAGAIN) || status == AVERROR_EOF) return;
+      if (status < 0) {
+        ++bad_packets_;
+        return;
+      }
+      handle_frame(*frame_);
+      av_frame_unref(frame_.get());
+    }
+  }
+
+  double seconds(std::int64_t pts) const {
+    return (pts - (start_pts_ == AV_NOPTS_VALUE ? 0 : start_pts_)) * time_base_;
+  }
+
+  void handle_frame(const AVFrame& decoded) {
+    if (++frames_decoded_ > options_.limits.max_frames) {
+      fail_limit("more than " + std::to_string(options_.limits.max_frames) + " frames");
+    }
+    check_pixels(decoded.width, decoded.height);
+    double t;
+    if (decoded.best_effort_timestamp != AV_NOPTS_VALUE) {
+      if (start_pts_ == AV_NOPTS_VALUE) start_pts_ = decoded.best_effort_timestamp;
+      t = seconds(decoded.best_effort_timestamp);
+    } else {
+      t = last_time_ + frame_interval_;
+    }
+    t = std::max(t, 0.0);
+    last_time_ = t;
+    if (t > options_.limits.max_duration_seconds) {
+      fail_limit("media time passes the limit of " +
+                 std::to_string(options_.limits.max_duration_seconds) + " s");
+    }
+    if (!sampler_.take(t)) return;
+
+    int out_width = decoded.width, out_height = decoded.height;
+    const int long_side = std::max(out_width, out_height);
+    if (long_side > options_.analysis_size) {
+      out_width = std::max(1, static_cast<int>(std::lround(
+                                  static_cast<double>(decoded.width) * options_.analysis_size / long_side)));
+      out_height = std::max(1, static_cast<int>(std::lround(
+                                   static_cast<double>(decoded.height) * options_.analysis_size / long_side)));
+    }
+    scaler_.reset(sws_getCachedContext(scaler_.release(), decoded.width, decoded.height,
+                                       static_cast<AVPixelFormat>(decoded.format), out_width,
+                                       out_height, AV_PIX_FMT_GRAY8, SWS_AREA, nullptr, nullptr,
+                                       nullptr));
+    if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
+    Frame out;
+    out.pts_seconds = t;
+    out.luma = GrayImage(out_width, out_height);
+    std::uint8_t* planes[4] = {out.luma.pixels.data(), nullptr, nullptr, nullptr};
+    int strides[4] = {out_width, 0, 0, 0};
+    sws_scale(scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes, strides);
+    ready_.push_back(std::move(out));
+    ++frames_sampled_;
+  }
+
+  void finish() {
+    finished_ = true;
+    if (frames_sampled_ == 0) {
+      fail(read_error_.empty() ? "no decodable video frames"
+                               : "no decodable video frames (" + read_error_ + ")");
+    }
+    if (info_.duration_seconds <= 0) info_.duration_seconds = last_time_ + frame_interval_;
+    if (bad_packets_ > 0) {
+      info_.warnings.push_back(std::to_string(bad_packets_) + " undecodable packets skipped");
+    }
+    if (!read_error_.empty()) info_.warnings.push_back("read stopped early: " + read_error_);
+    if (last_time_ + 2 * frame_interval_ + 1.0 < info_.duration_seconds) {
+      info_.warnings.push_back("decoded " + std::to_string(last_time_) + " s of a declared " +
+                               std::to_string(info_.duration_seconds) + " s (damaged or truncated?)");
+    }
+  }
+
+  DecodeOptions options_;
+  FrameSampler sampler_;
+  MediaInfo info_;
+  FormatContextPtr format_;
+  CodecContextPtr decoder_;
+  PacketPtr packet_;
+  FramePtr frame_;
+  ScalerPtr scaler_;
+  const AVCodec* codec_ = nullptr;
+  AVStream* stream_ = nullptr;  // owned by format_
+  int stream_index_ = -1;
+  double time_base_ = 0.0;  // seconds per PTS tick
+  std::int64_t start_pts_ = AV_NOPTS_VALUE;
+  double frame_interval_ = 0.04;  // nominal seconds per frame
+  double last_time_ = 0.0;
+  bool intra_only_ = false;
+  bool finished_ = false;
+  std::int64_t frames_decoded_ = 0;
+  std::int64_t frames_sampled_ = 0;
+  std::int64_t bad_packets_ = 0;
+  std::int64_t consecutive_bad_packets_ = 0;
+  std::string read_error_;
+  std::deque<Frame> ready_;
+};
+
+}  // namespace
+
+std::unique_ptr<FrameSource> open_video(const std::string& path, const DecodeOptions& options) {
+  return std::make_unique<VideoSource>(path, options);
+}
+
+void set_decoder_log_verbose(bool verbose) { decoder_log_verbose = verbose; }
+
+}  // namespace celtrace::engine

@@ -1,0 +1,144 @@
+#include "engine/descriptor.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+namespace celtrace::engine {
+namespace {
+
+constexpr int kSide = 96;             // working resolution, square (aspect changes are allowed)
+constexpr double kBlurSigma = 1.2;    // pixels at kSide; merges a line's two flanks
+constexpr float kLayoutWeight = 0.35f;  // share of the layout block in the final L2 norm
+
+// Start of each pyramid level in cell units: level 0 is 1x1, level 1 is 2x2, level 2 is 4x4.
+constexpr int kLevelGrid[3] = {1, 2, 4};
+constexpr int kLevelOffset[3] = {0, 1, 5};
+
+// Adds `weight` to the cells around position (u, v) in [0, 1)^2 of a grid x grid level, with
+// bilinear weights between cell centres (clamped at the borders).
+template <typename Add>
+void splat(float u, float v, int grid, Add add) {
+  const float fx = u * grid - 0.5f, fy = v * grid - 0.5f;
+  const int x0 = static_cast<int>(std::floor(fx)), y0 = static_cast<int>(std::floor(fy));
+  const float ax = fx - x0, ay = fy - y0;
+  for (int dy = 0; dy < 2; ++dy) {
+    const int y = std::clamp(y0 + dy, 0, grid - 1);
+    const float wy = dy ? ay : 1 - ay;
+    for (int dx = 0; dx < 2; ++dx) {
+      const int x = std::clamp(x0 + dx, 0, grid - 1);
+      add(y * grid + x, wy * (dx ? ax : 1 - ax));
+    }
+  }
+}
+
+void l2_normalise(float* values, int count) {
+  double sum = 0;
+  for (int i = 0; i < count; ++i) sum += double(values[i]) * values[i];
+  const float scale = sum > 1e-12 ? static_cast<float>(1.0 / std::sqrt(sum)) : 0.f;
+  for (int i = 0; i < count; ++i) values[i] *= scale;
+}
+
+}  // namespace
+
+RawDescriptor raw_descriptor(const GrayImage& luma) {
+  const cv::Mat source(luma.height, luma.width, CV_8UC1, const_cast<std::uint8_t*>(luma.pixels.data()));
+  cv::Mat small, blurred;
+  cv::resize(source, small, cv::Size(kSide, kSide), 0, 0,
+             luma.width >= kSide && luma.height >= kSide ? cv::INTER_AREA : cv::INTER_LINEAR);
+  small.convertTo(small, CV_32F);
+  cv::GaussianBlur(small, blurred, cv::Size(0, 0), kBlurSigma);
+  cv::Mat gx, gy;
+  cv::Sobel(blurred, gx, CV_32F, 1, 0, 3, 0.125);  // scaled to luma levels per pixel
+  cv::Sobel(blurred, gy, CV_32F, 0, 1, 3, 0.125);
+
+  std::vector<float> magnitude(kSide * kSide), angle(kSide * kSide);
+  double magnitude_sum = 0;
+  for (int y = 0; y < kSide; ++y) {
+    for (int x = 0; x < kSide; ++x) {
+      const float dx = gx.at<float>(y, x), dy = gy.at<float>(y, x);
+      const float m = std::sqrt(dx * dx + dy * dy);
+      magnitude[y * kSide + x] = m;
+      float a = std::atan2(dy, dx);
+      if (a < 0) a += static_cast<float>(M_PI);
+      angle[y * kSide + x] = a;
+      magnitude_sum += m;
+    }
+  }
+  RawDescriptor out;
+  out.values.assign(kRawDescriptorSize, 0.f);
+  const float mean_magnitude = static_cast<float>(magnitude_sum / (kSide * kSide));
+  out.detail = mean_magnitude;
+
+  // Contrast compression: m / (m + mean) turns edge strength into edge presence, so a faint
+  // colour boundary and a bold ink line count nearly alike.
+  const float softness = std::max(mean_magnitude, 0.5f);
+  for (int y = 0; y < kSide; ++y) {
+    for (int x = 0; x < kSide; ++x) {
+      const float m = magnitude[y * kSide + x];
+      const float presence = m / (m + softness);
+      const float position = angle[y * kSide + x] / static_cast<float>(M_PI) * kOrientationBins;
+      const int bin0 = static_cast<int>(std::floor(position)) % kOrientationBins;
+      const int bin1 = (bin0 + 1) % kOrientationBins;
+      const float w1 = position - std::floor(position), w0 = 1.f - w1;
+      const float u = (x + 0.5f) / kSide, v = (y + 0.5f) / kSide;
+      for (int level = 0; level < 3; ++level) {
+        splat(u, v, kLevelGrid[level], [&](int cell, float weight) {
+          float* histogram = out.values.data() + (kLevelOffset[level] + cell) * kOrientationBins;
+          histogram[bin0] += presence * weight * w0;
+          histogram[bin1] += presence * weight * w1;
+        });
+      }
+    }
+  }
+  // Hellinger mapping per level: each level's histogram mass sums to one, then square roots.
+  for (int level = 0; level < 3; ++level) {
+    float* begin = out.values.data() + kLevelOffset[level] * kOrientationBins;
+    const int count = kLevelGrid[level] * kLevelGrid[level] * kOrientationBins;
+    double total = 0;
+    for (int i = 0; i < count; ++i) total += begin[i];
+    for (int i = 0; i < count; ++i) begin[i] = total > 0 ? std::sqrt(static_cast<float>(begin[i] / total)) : 0.f;
+  }
+  const int structure_size = kPyramidCells * kOrientationBins;
+  l2_normalise(out.values.data(), structure_size);
+
+  // Luma layout: 4x4 cell means, zero-mean and unit-norm, so brightness and contrast drop out.
+  float* layout = out.values.data() + structure_size;
+  cv::Mat cells;
+  cv::resize(blurred, cells, cv::Size(4, 4), 0, 0, cv::INTER_AREA);
+  float mean = 0;
+  for (int i = 0; i < kLayoutCells; ++i) mean += cells.at<float>(i / 4, i % 4) / kLayoutCells;
+  for (int i = 0; i < kLayoutCells; ++i) layout[i] = cells.at<float>(i / 4, i % 4) - mean;
+  l2_normalise(layout, kLayoutCells);
+  for (int i = 0; i < kLayoutCells; ++i) layout[i] *= kLayoutWeight;
+  l2_normalise(out.values.data(), kRawDescriptorSize);
+  return out;
+}
+
+std::vector<float> mirror_raw_descriptor(const std::vector<float>& raw) {
+  std::vector<float> mirrored(raw.size());
+  for (int level = 0; level < 3; ++level) {
+    const int grid = kLevelGrid[level];
+    for (int row = 0; row < grid; ++row) {
+      for (int column = 0; column < grid; ++column) {
+        const int from = (kLevelOffset[level] + row * grid + column) * kOrientationBins;
+        const int to = (kLevelOffset[level] + row * grid + (grid - 1 - column)) * kOrientationBins;
+        // Mirroring maps gradient angle a to pi - a: bin b goes to (8 - b) mod 8.
+        for (int b = 0; b < kOrientationBins; ++b) {
+          mirrored[to + (kOrientationBins - b) % kOrientationBins] = raw[from + b];
+        }
+      }
+    }
+  }
+  const int layout = kPyramidCells * kOrientationBins;
+  for (int row = 0; row < 4; ++row) {
+    for (int column = 0; column < 4; ++column) {
+      mirrored[layout + row * 4 + (3 - column)] = raw[layout + row * 4 + column];
+    }
+  }
+  return mirrored;
+}
+
+}  // namespace celtrace::engine

@@ -1,0 +1,38 @@
+// A media file's fingerprint and its versioned, checksummed binary form.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/media.h"
+#include "engine/pdq.h"
+
+namespace celtrace::engine {
+
+struct Sample {
+  double pts_seconds = 0.0;  // presentation time from the start of the media
+  PdqHash pdq;
+  int quality = 0;            // PDQ quality 0..100
+  float detail = 0.0f;        // RawDescriptor::detail; flat frames are below about 1.5
+  std::vector<float> descriptor;  // model.output_size floats, L2-normalised
+  // Filled only when mirrored variants were asked for (queries); never serialised.
+  PdqHash mirrored_pdq;
+  std::vector<float> mirrored_descriptor;
+};
+
+struct Fingerprint {
+  MediaInfo media;
+  std::string model_id;
+  int descriptor_size = 0;
+  double sample_fps = 0.0;
+  std::vector<Sample> samples;
+};
+
+// Format: "CTFPRNT1", u32 version, media info, model ID, samples, CRC-32 trailer; little-endian.
+std::vector<std::uint8_t> serialise(const Fingerprint& fingerprint);
+Fingerprint parse_fingerprint(const std::vector<std::uint8_t>& bytes, const std::string& what);
+void save_fingerprint(const Fingerprint& fingerprint, const std::string& path);
+Fingerprint load_fingerprint(const std::string& path);
+
+}  // namespace celtrace::engine

@@ -1,0 +1,45 @@
+#include "engine/fingerprinter.h"
+
+#include <algorithm>
+
+#include "engine/descriptor.h"
+#include "engine/pdq.h"
+#include "engine/preprocess.h"
+
+namespace celtrace::engine {
+
+Sample Fingerprinter::sample_of(const Frame& frame, bool mirrored) const {
+  const GrayImage content = remove_bars(frame.luma);
+  Sample sample;
+  sample.pts_seconds = frame.pts_seconds;
+  const PdqResult pdq = pdq_from_image(content);
+  sample.pdq = pdq.hash;
+  sample.quality = pdq.quality;
+  const RawDescriptor raw = raw_descriptor(content);
+  sample.detail = raw.detail;
+  sample.descriptor = model_.project(raw.values);
+  if (mirrored) {
+    sample.mirrored_pdq = pdq_mirrored(pdq.dct);
+    sample.mirrored_descriptor = model_.project(mirror_raw_descriptor(raw.values));
+  }
+  return sample;
+}
+
+Fingerprint Fingerprinter::fingerprint(const std::string& path, const FingerprintOptions& options,
+                                       const ProgressCallback& progress) const {
+  auto source = open_media(path, options.decode);
+  Fingerprint result;
+  result.model_id = model_.id;
+  result.descriptor_size = model_.output_size;
+  result.sample_fps = options.decode.sample_fps;
+  Frame frame;
+  while (source->next(frame)) {
+    result.samples.push_back(sample_of(frame, options.mirrored));
+    if (progress) progress(frame.pts_seconds, source->info().duration_seconds);
+  }
+  result.media = source->info();
+  if (result.media.kind == MediaKind::kImage) result.sample_fps = 0;
+  return result;
+}
+
+}  // namespace celtrace::engine

@@ -1,0 +1,38 @@
+// The engine's pipeline, wired in one place:
+//   open_media (decode + sample) -> remove_bars -> { PDQ hash, raw descriptor -> model } -> Sample
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "engine/fingerprint.h"
+#include "engine/media.h"
+#include "engine/model.h"
+
+namespace celtrace::engine {
+
+struct FingerprintOptions {
+  DecodeOptions decode;
+  bool mirrored = false;  // also compute mirrored PDQ and descriptor (for queries)
+};
+
+// Called after each sample with the media time reached and the media's duration (seconds).
+using ProgressCallback = std::function<void(double done_seconds, double total_seconds)>;
+
+class Fingerprinter {
+ public:
+  explicit Fingerprinter(ProjectionModel model) : model_(std::move(model)) {}
+
+  Fingerprint fingerprint(const std::string& path, const FingerprintOptions& options,
+                          const ProgressCallback& progress = nullptr) const;
+
+  // The per-frame stages, for one frame already decoded to luma.
+  Sample sample_of(const Frame& frame, bool mirrored) const;
+
+  const ProjectionModel& model() const { return model_; }
+
+ private:
+  ProjectionModel model_;
+};
+
+}  // namespace celtrace::engine

@@ -1,0 +1,30 @@
+// Plain pixel types that cross the decode seam: no libav or OpenCV types leave engine/decode.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace celtrace::engine {
+
+// 8-bit luma image, row-major, width * height bytes, no padding (stride == width).
+struct GrayImage {
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint8_t> pixels;
+
+  GrayImage() = default;
+  GrayImage(int w, int h, std::uint8_t fill = 0)
+      : width(w), height(h), pixels(static_cast<std::size_t>(w) * h, fill) {}
+  bool empty() const { return pixels.empty(); }
+  std::uint8_t at(int x, int y) const { return pixels[static_cast<std::size_t>(y) * width + x]; }
+  std::uint8_t& at(int x, int y) { return pixels[static_cast<std::size_t>(y) * width + x]; }
+};
+
+// One sampled frame: its presentation time in seconds from the start of the media, and its luma
+// at analysis resolution (see DecodeOptions::analysis_size).
+struct Frame {
+  double pts_seconds = 0.0;
+  GrayImage luma;
+};
+
+}  // namespace celtrace::engine

@@ -1,0 +1,66 @@
+#include "engine/media.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include <opencv2/imgproc.hpp>
+
+#include "engine/decode/image_reader.h"
+#include "engine/decode/video_decoder.h"
+#include "engine/errors.h"
+
+namespace celtrace::engine {
+
+const char* to_string(MediaKind kind) {
+  switch (kind) {
+    case MediaKind::kVideo:
+      return "video";
+    case MediaKind::kImage:
+      return "image";
+    case MediaKind::kSequence:
+      return "sequence";
+  }
+  return "unknown";
+}
+
+bool has_image_extension(const std::string& path) {
+  static const char* const kExtensions[] = {".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff",
+                                            ".bmp", ".dib", ".webp", ".tga", ".pgm", ".ppm",
+                                            ".pbm", ".pnm"};
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return std::any_of(std::begin(kExtensions), std::end(kExtensions),
+                     [&](const char* known) { return ext == known; });
+}
+
+std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOptions& options) {
+  if (options.analysis_size < 64) throw UsageError("analysis size must be at least 64 pixels");
+  if (options.sequence_fps <= 0) throw UsageError("sequence frame rate must be positive");
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (fs::is_directory(path, error)) return open_sequence(path, options);
+  if (path.find('%') != std::string::npos && !fs::exists(path, error)) {
+    return open_sequence(path, options);
+  }
+  if (!fs::exists(path, error)) throw MediaError(path + ": no such file or directory");
+  if (!fs::is_regular_file(path, error)) throw MediaError(path + ": not a regular file");
+  if (fs::file_size(path, error) == 0) throw MediaError(path + ": empty file");
+  if (has_image_extension(path)) return open_image(path, options);
+  return open_video(path, options);
+}
+
+GrayImage fit_within(const GrayImage& image, int max_side) {
+  const int long_side = std::max(image.width, image.height);
+  if (long_side <= max_side) return image;
+  const double scale = static_cast<double>(max_side) / long_side;
+  const int width = std::max(1, static_cast<int>(std::lround(image.width * scale)));
+  const int height = std::max(1, static_cast<int>(std::lround(image.height * scale)));
+  GrayImage out(width, height);
+  const cv::Mat source(image.height, image.width, CV_8UC1, const_cast<std::uint8_t*>(image.pixels.data()));
+  cv::Mat target(height, width, CV_8UC1, out.pixels.data());
+  cv::resize(source, target, target.size(), 0, 0, cv::INTER_AREA);
+  return out;
+}
+
+}  // namespace celtrace::engine

@@ -1,0 +1,72 @@
+// What a media input is and how to read it: the options every frame source takes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/image.h"
+
+namespace celtrace::engine {
+
+enum class MediaKind { kVideo, kImage, kSequence };
+
+const char* to_string(MediaKind kind);
+
+// Safety limits for untrusted inputs. Exceeding one raises LimitError before memory is spent.
+struct Limits {
+  std::int64_t max_pixels = 8192LL * 8192;  // per frame, width * height
+  double max_duration_seconds = 8 * 3600.0;  // declared or decoded media time
+  std::int64_t max_frames = 2'000'000;       // frames decoded (or sequence files listed)
+  std::int64_t max_bad_packets = 5000;       // consecutive undecodable packets before giving up
+};
+
+struct DecodeOptions {
+  // Sampling rate in frames per second of presentation time; <= 0 keeps every frame.
+  double sample_fps = 2.0;
+  // Frame rate given to image sequences, which carry no timestamps.
+  double sequence_fps = 24.0;
+  // Frames are handed out as luma whose longer side is at most this many pixels (never upscaled).
+  int analysis_size = 512;
+  // Decoder threads per file; 1 keeps CPU accounting and memory predictable.
+  int decode_threads = 1;
+  Limits limits;
+};
+
+// Default sampling rates: references are long, queries short and may be sub-clips of 2 s.
+inline constexpr double kReferenceSampleFps = 2.0;
+inline constexpr double kQuerySampleFps = 6.0;
+
+struct MediaInfo {
+  std::string path;
+  MediaKind kind = MediaKind::kVideo;
+  std::string format;  // container or image format, e.g. "avi", "png", "png sequence"
+  std::string codec;
+  int width = 0;   // coded size of the source, pixels
+  int height = 0;
+  double frame_rate = 0.0;        // nominal frames per second, 0 for stills
+  double duration_seconds = 0.0;  // declared duration, or measured when none is declared
+  std::vector<std::string> warnings;  // e.g. corrupt packets skipped
+};
+
+// A stream of sampled frames in presentation order. next() returns false at the end and throws
+// MediaError / LimitError when the input turns out to be unreadable or too large.
+class FrameSource {
+ public:
+  virtual ~FrameSource() = default;
+  virtual const MediaInfo& info() const = 0;
+  virtual bool next(Frame& frame) = 0;
+};
+
+// Opens a video file, a still image, a directory of numbered frames, or a printf pattern such as
+// "shot_%04d.png", deciding by what the path is.
+std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOptions& options);
+
+// Whether a file name has an extension of a still-image format celtrace reads.
+bool has_image_extension(const std::string& path);
+
+// Scales luma so that its longer side is at most max_side (area averaging), never upscaling.
+GrayImage fit_within(const GrayImage& image, int max_side);
+
+}  // namespace celtrace::engine

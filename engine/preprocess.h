@@ -1,0 +1,28 @@
+// Frame preparation before hashing: letterbox / pillarbox removal.
+#pragma once
+
+#include "engine/image.h"
+
+namespace celtrace::engine {
+
+// A rectangle in pixel coordinates of the image it was detected in.
+struct CropBox {
+  int x = 0;
+  int y = 0;
+  int width = 0;
+  int height = 0;
+};
+
+// Finds dark, uniform bars along the four borders (letterbox, pillarbox, or both). A border row
+// or column counts as bar when almost all its pixels are dark; bars are removed only while at
+// least a third of the picture remains in each direction, so a dark frame is left whole (it is
+// rejected later as flat). Applying it to an already cropped frame is a no-op, which keeps
+// references and letterboxed queries of the same frame aligned.
+CropBox detect_bars(const GrayImage& image);
+
+GrayImage crop(const GrayImage& image, const CropBox& box);
+
+// detect_bars followed by crop.
+GrayImage remove_bars(const GrayImage& image);
+
+}  // namespace celtrace::engine

@@ -1,0 +1,64 @@
+// celtrace: trace leaked animation media to production, episode and time.
+// Exit codes: 0 ok, 1 runtime error (unreadable input, corrupt file), 2 usage error.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/decode/video_decoder.h"
+#include "engine/errors.h"
+#include "tools/commands.h"
+
+namespace celtrace::tools {
+
+void add_limit_options(CLI::App& command, engine::Limits& limits) {
+  command.add_option("--max-pixels", limits.max_pixels, "Refuse frames larger than this many pixels")
+      ->capture_default_str()->check(CLI::PositiveNumber)->group("Safety limits");
+  command.add_option("--max-duration", limits.max_duration_seconds, "Refuse media longer than this (seconds)")
+      ->capture_default_str()->check(CLI::PositiveNumber)->group("Safety limits");
+  command.add_option("--max-frames", limits.max_frames, "Refuse media with more frames than this")
+      ->capture_default_str()->check(CLI::PositiveNumber)->group("Safety limits");
+}
+
+}  // namespace celtrace::tools
+
+int main(int argc, char** argv) {
+  using namespace celtrace;
+  CLI::App app{
+      "celtrace: find which production, episode and time a piece of animation media comes from.\n"
+      "Typical use: fingerprint a file with 'celtrace hash FILE'."};
+  app.set_version_flag("--version", "celtrace 0.1.0");
+  app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Show decoder warnings on stderr");
+  tools::Action action;
+  tools::register_hash_command(app, action);
+  tools::register_model_command(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "celtrace: " << e.what() << "\n(see celtrace --help)\n";
+    return 2;
+  }
+  engine::set_decoder_log_verbose(verbose);
+  try {
+    return action ? action() : 0;
+  } catch (const UsageError& e) {
+    std::cerr << "celtrace: " << e.what() << "\n";
+    return 2;
+  } catch (const Error& e) {
+    std::cerr << "celtrace: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "celtrace: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "celtrace: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
