@@ -17,21 +17,25 @@ constexpr float kLayoutWeight = 0.35f;  // share of the layout block in the fina
 constexpr int kLevelGrid[3] = {1, 2, 4};
 constexpr int kLevelOffset[3] = {0, 1, 5};
 
-// Adds `weight` to the cells around position (u, v) in [0, 1)^2 of a grid x grid level, with
-// bilinear weights between cell centres (clamped at the borders).
-template <typename Add>
-void splat(float u, float v, int grid, Add add) {
-  const float fx = u * grid - 0.5f, fy = v * grid - 0.5f;
-  const int x0 = static_cast<int>(std::floor(fx)), y0 = static_cast<int>(std::floor(fy));
-  const float ax = fx - x0, ay = fy - y0;
-  for (int dy = 0; dy < 2; ++dy) {
-    const int y = std::clamp(y0 + dy, 0, grid - 1);
-    const float wy = dy ? ay : 1 - ay;
-    for (int dx = 0; dx < 2; ++dx) {
-      const int x = std::clamp(x0 + dx, 0, grid - 1);
-      add(y * grid + x, wy * (dx ? ax : 1 - ax));
+// Bilinear weights of one pixel coordinate between the two nearest 4x4-grid cell centres
+// (clamped at the borders). Separable, so one table serves both axes.
+struct CellTap {
+  int cell[2];
+  float weight[2];
+};
+
+const std::array<CellTap, kSide>& cell_taps() {
+  static const auto taps = [] {
+    std::array<CellTap, kSide> table{};
+    for (int p = 0; p < kSide; ++p) {
+      const float f = (p + 0.5f) / kSide * 4 - 0.5f;
+      const int c0 = static_cast<int>(std::floor(f));
+      const float a = f - c0;
+      table[p] = {{std::clamp(c0, 0, 3), std::clamp(c0 + 1, 0, 3)}, {1 - a, a}};
     }
-  }
+    return table;
+  }();
+  return taps;
 }
 
 void l2_normalise(float* values, int count) {
@@ -54,43 +58,51 @@ RawDescriptor raw_descriptor(const GrayImage& luma) {
   cv::Sobel(blurred, gx, CV_32F, 1, 0, 3, 0.125);  // scaled to luma levels per pixel
   cv::Sobel(blurred, gy, CV_32F, 0, 1, 3, 0.125);
 
-  std::vector<float> magnitude(kSide * kSide), angle(kSide * kSide);
-  double magnitude_sum = 0;
-  for (int y = 0; y < kSide; ++y) {
-    for (int x = 0; x < kSide; ++x) {
-      const float dx = gx.at<float>(y, x), dy = gy.at<float>(y, x);
-      const float m = std::sqrt(dx * dx + dy * dy);
-      magnitude[y * kSide + x] = m;
-      float a = std::atan2(dy, dx);
-      if (a < 0) a += static_cast<float>(M_PI);
-      angle[y * kSide + x] = a;
-      magnitude_sum += m;
-    }
-  }
+  cv::Mat magnitude, angle;
+  cv::cartToPolar(gx, gy, magnitude, angle);  // angle in [0, 2 pi) radians
   RawDescriptor out;
   out.values.assign(kRawDescriptorSize, 0.f);
-  const float mean_magnitude = static_cast<float>(magnitude_sum / (kSide * kSide));
+  const float mean_magnitude = static_cast<float>(cv::mean(magnitude)[0]);
   out.detail = mean_magnitude;
 
   // Contrast compression: m / (m + mean) turns edge strength into edge presence, so a faint
   // colour boundary and a bold ink line count nearly alike.
   const float softness = std::max(mean_magnitude, 0.5f);
+  // Soft-binned 4x4 grid first; the 2x2 and 1x1 levels are sums of its cells.
+  const auto& taps = cell_taps();
+  float* fine = out.values.data() + kLevelOffset[2] * kOrientationBins;
+  const float bins_per_radian = kOrientationBins / static_cast<float>(M_PI);
   for (int y = 0; y < kSide; ++y) {
+    const float* magnitude_row = magnitude.ptr<float>(y);
+    const float* angle_row = angle.ptr<float>(y);
+    const CellTap& ty = taps[y];
     for (int x = 0; x < kSide; ++x) {
-      const float m = magnitude[y * kSide + x];
+      const float m = magnitude_row[x];
       const float presence = m / (m + softness);
-      const float position = angle[y * kSide + x] / static_cast<float>(M_PI) * kOrientationBins;
-      const int bin0 = static_cast<int>(std::floor(position)) % kOrientationBins;
+      float position = angle_row[x] * bins_per_radian;  // 0..16: unsigned orientation wraps at 8
+      if (position >= kOrientationBins) position -= kOrientationBins;
+      const int bin0 = static_cast<int>(position) % kOrientationBins;
       const int bin1 = (bin0 + 1) % kOrientationBins;
-      const float w1 = position - std::floor(position), w0 = 1.f - w1;
-      const float u = (x + 0.5f) / kSide, v = (y + 0.5f) / kSide;
-      for (int level = 0; level < 3; ++level) {
-        splat(u, v, kLevelGrid[level], [&](int cell, float weight) {
-          float* histogram = out.values.data() + (kLevelOffset[level] + cell) * kOrientationBins;
-          histogram[bin0] += presence * weight * w0;
-          histogram[bin1] += presence * weight * w1;
-        });
+      const float w1 = position - static_cast<float>(static_cast<int>(position));
+      const float w0 = 1.f - w1;
+      const CellTap& tx = taps[x];
+      for (int dy = 0; dy < 2; ++dy) {
+        for (int dx = 0; dx < 2; ++dx) {
+          const float weight = presence * ty.weight[dy] * tx.weight[dx];
+          float* histogram = fine + (ty.cell[dy] * 4 + tx.cell[dx]) * kOrientationBins;
+          histogram[bin0] += weight * w0;
+          histogram[bin1] += weight * w1;
+        }
       }
+    }
+  }
+  for (int cell = 0; cell < 16; ++cell) {
+    const int row = cell / 4, column = cell % 4;
+    float* coarse = out.values.data() + (kLevelOffset[1] + (row / 2) * 2 + column / 2) * kOrientationBins;
+    float* whole = out.values.data() + kLevelOffset[0] * kOrientationBins;
+    for (int b = 0; b < kOrientationBins; ++b) {
+      coarse[b] += fine[cell * kOrientationBins + b];
+      whole[b] += fine[cell * kOrientationBins + b];
     }
   }
   // Hellinger mapping per level: each level's histogram mass sums to one, then square roots.

@@ -8,8 +8,8 @@
 
 namespace celtrace::engine {
 
-Sample Fingerprinter::sample_of(const Frame& frame, bool mirrored) const {
-  const GrayImage content = remove_bars(frame.luma);
+Sample Fingerprinter::sample_of(const Frame& frame, bool mirrored, int hash_size) const {
+  const GrayImage content = fit_within(remove_bars(frame.luma), hash_size);
   Sample sample;
   sample.pts_seconds = frame.pts_seconds;
   const PdqResult pdq = pdq_from_image(content);
@@ -32,13 +32,15 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
   result.model_id = model_.id;
   result.descriptor_size = model_.output_size;
   result.sample_fps = options.decode.sample_fps;
+  const bool still = source->info().kind == MediaKind::kImage;
+  const int hash_size = still ? options.decode.still_analysis_size : options.hash_size;
   Frame frame;
   while (source->next(frame)) {
-    result.samples.push_back(sample_of(frame, options.mirrored));
+    result.samples.push_back(sample_of(frame, options.mirrored, hash_size));
     if (progress) progress(frame.pts_seconds, source->info().duration_seconds);
   }
   result.media = source->info();
-  if (result.media.kind == MediaKind::kImage) result.sample_fps = 0;
+  if (still) result.sample_fps = 0;
   return result;
 }
 

@@ -27,8 +27,12 @@ struct DecodeOptions {
   double sample_fps = 2.0;
   // Frame rate given to image sequences, which carry no timestamps.
   double sequence_fps = 24.0;
-  // Frames are handed out as luma whose longer side is at most this many pixels (never upscaled).
-  int analysis_size = 512;
+  // Video and sequence frames are handed out as luma whose longer side is at most this many
+  // pixels (never upscaled): enough for 64x64 PDQ and the 96x96 descriptor.
+  int analysis_size = 128;
+  // Stills get more, as PDQ's reference hashes images shrunk to at most 512 pixels: hashes of
+  // stills then agree with other PDQ tools to a few bits.
+  int still_analysis_size = 512;
   // Decoder threads per file; 1 keeps CPU accounting and memory predictable.
   int decode_threads = 1;
   Limits limits;

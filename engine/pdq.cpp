@@ -13,21 +13,54 @@ namespace {
 constexpr int kBlock = 64;        // decimated size
 constexpr int kFrequencies = 16;  // DCT frequencies kept per direction (1..16; DC dropped)
 
-// Centered running mean of width `window` along one line of `count` samples spaced `stride`
-// apart; near the ends the mean is over the samples that exist. For an even window the extra
-// sample is on the right, as in the reference.
-void box_filter_line(const float* in, float* out, int count, int stride, int window) {
+// Box filter of width `window` down each column (in -> out), centred; near the ends the mean is
+// over the samples that exist, and for an even window the extra sample is below, as in the
+// reference. Whole rows are accumulated so the inner loops run over contiguous memory.
+void box_filter_columns(const float* in, float* out, int width, int height, int window,
+                        const std::vector<float>& reciprocal_count) {
   const int before = (window - 1) / 2;
   const int after = window / 2;
-  double sum = 0.0;
-  int lo = 0, hi = -1;  // current inclusive window [lo, hi]
-  for (int i = 0; i < count; ++i) {
-    const int want_hi = std::min(count - 1, i + after);
+  std::vector<float> sums(width, 0.f);
+  int lo = 0, hi = -1;
+  for (int i = 0; i < height; ++i) {
+    const int want_hi = std::min(height - 1, i + after);
     const int want_lo = std::max(0, i - before);
-    while (hi < want_hi) sum += in[static_cast<std::size_t>(++hi) * stride];
-    while (lo < want_lo) sum -= in[static_cast<std::size_t>(lo++) * stride];
-    out[static_cast<std::size_t>(i) * stride] = static_cast<float>(sum / (hi - lo + 1));
+    while (hi < want_hi) {
+      const float* row = in + static_cast<std::size_t>(++hi) * width;
+      for (int x = 0; x < width; ++x) sums[x] += row[x];
+    }
+    while (lo < want_lo) {
+      const float* row = in + static_cast<std::size_t>(lo++) * width;
+      for (int x = 0; x < width; ++x) sums[x] -= row[x];
+    }
+    float* target = out + static_cast<std::size_t>(i) * width;
+    const float scale = reciprocal_count[i];
+    for (int x = 0; x < width; ++x) target[x] = sums[x] * scale;
   }
+}
+
+// out = in^T, with in being height rows of width floats.
+void transpose(const float* in, float* out, int width, int height) {
+  constexpr int kTile = 16;
+  for (int y0 = 0; y0 < height; y0 += kTile) {
+    for (int x0 = 0; x0 < width; x0 += kTile) {
+      for (int y = y0; y < std::min(height, y0 + kTile); ++y) {
+        for (int x = x0; x < std::min(width, x0 + kTile); ++x) {
+          out[static_cast<std::size_t>(x) * height + y] = in[static_cast<std::size_t>(y) * width + x];
+        }
+      }
+    }
+  }
+}
+
+// 1 / (number of samples in the clipped window) at each position of a line of `count`.
+std::vector<float> reciprocal_counts(int count, int window) {
+  std::vector<float> reciprocal(count);
+  for (int i = 0; i < count; ++i) {
+    const int lo = std::max(0, i - (window - 1) / 2), hi = std::min(count - 1, i + window / 2);
+    reciprocal[i] = 1.f / static_cast<float>(hi - lo + 1);
+  }
+  return reciprocal;
 }
 
 // Two passes of X then Y box filters approximate a tent filter whose support is one 64th of the
@@ -35,15 +68,15 @@ void box_filter_line(const float* in, float* out, int count, int stride, int win
 void jarosz_filter(std::vector<float>& image, int width, int height) {
   const int row_window = (width + 2 * kBlock - 1) / (2 * kBlock);
   const int column_window = (height + 2 * kBlock - 1) / (2 * kBlock);
+  const auto row_reciprocal = reciprocal_counts(width, row_window);
+  const auto column_reciprocal = reciprocal_counts(height, column_window);
+  // Rows are filtered as the columns of the transposed image.
   std::vector<float> scratch(image.size());
   for (int pass = 0; pass < 2; ++pass) {
-    for (int y = 0; y < height; ++y) {
-      const std::size_t offset = static_cast<std::size_t>(y) * width;
-      box_filter_line(image.data() + offset, scratch.data() + offset, width, 1, row_window);
-    }
-    for (int x = 0; x < width; ++x) {
-      box_filter_line(scratch.data() + x, image.data() + x, height, width, column_window);
-    }
+    transpose(image.data(), scratch.data(), width, height);
+    box_filter_columns(scratch.data(), image.data(), height, width, row_window, row_reciprocal);
+    transpose(image.data(), scratch.data(), height, width);
+    box_filter_columns(scratch.data(), image.data(), width, height, column_window, column_reciprocal);
   }
 }
 

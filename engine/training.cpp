@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "engine/descriptor.h"
@@ -95,6 +94,30 @@ cv::Mat text(const cv::Mat& luma, std::mt19937& random) {
   return out;
 }
 
+// JPEG-like loss: 8x8 block DCT with coefficients quantised by a step that grows with frequency.
+cv::Mat blocky_compression(const cv::Mat& luma, double base_step) {
+  const int width = luma.cols / 8 * 8, height = luma.rows / 8 * 8;
+  cv::Mat values;
+  luma.convertTo(values, CV_32F);
+  for (int y = 0; y < height; y += 8) {
+    for (int x = 0; x < width; x += 8) {
+      cv::Mat block = values(cv::Rect(x, y, 8, 8)), coefficients;
+      cv::dct(block, coefficients);
+      for (int v = 0; v < 8; ++v) {
+        for (int u = 0; u < 8; ++u) {
+          const float step = static_cast<float>(base_step * (1 + u + v) / 4);
+          float& c = coefficients.at<float>(v, u);
+          c = std::round(c / step) * step;
+        }
+      }
+      cv::idct(coefficients, block);
+    }
+  }
+  cv::Mat out;
+  values.convertTo(out, CV_8U);
+  return out;
+}
+
 cv::Mat degrade(const cv::Mat& luma, std::mt19937& random) {
   cv::Mat small, out;
   const double factor = uniform(random, 0.2, 0.6);
@@ -106,9 +129,7 @@ cv::Mat degrade(const cv::Mat& luma, std::mt19937& random) {
   out.convertTo(noisy, CV_16SC1);
   noisy += noise;
   noisy.convertTo(out, CV_8UC1);
-  std::vector<std::uint8_t> jpeg;
-  cv::imencode(".jpg", out, jpeg, {cv::IMWRITE_JPEG_QUALITY, static_cast<int>(uniform(random, 8, 40))});
-  return cv::imdecode(jpeg, cv::IMREAD_GRAYSCALE);
+  return blocky_compression(out, uniform(random, 10, 40));
 }
 
 cv::Mat crop_random(const cv::Mat& luma, std::mt19937& random) {

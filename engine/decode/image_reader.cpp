@@ -10,10 +10,7 @@
 #include <tuple>
 #include <vector>
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
+#include "engine/decode/still_decoder.h"
 #include "engine/errors.h"
 #include "engine/sampler.h"
 
@@ -100,7 +97,7 @@ class StillSource final : public FrameSource {
     frame_.luma = read_luma(path, options.limits);
     info_.width = frame_.luma.width;
     info_.height = frame_.luma.height;
-    frame_.luma = fit_within(frame_.luma, options.analysis_size);
+    frame_.luma = fit_within(frame_.luma, options.still_analysis_size);
   }
   const MediaInfo& info() const override { return info_; }
   bool next(Frame& frame) override {
@@ -226,49 +223,7 @@ GrayImage read_luma(const std::string& path, const Limits& limits) {
   if (fs::file_size(path, error) == 0) throw MediaError(path + ": empty file");
   const auto declared = read_image_size(path);
   if (declared) check_size(path, *declared, limits);
-
-  cv::Mat decoded;
-  try {
-    decoded = cv::imread(path, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH);
-  } catch (const cv::Exception& e) {
-    throw MediaError(path + ": cannot decode image (" + e.err + ")");
-  }
-  if (decoded.empty()) throw MediaError(path + ": not a readable image");
-  check_size(path, ImageSize{decoded.cols, decoded.rows}, limits);
-
-  if (decoded.depth() != CV_8U) {
-    const double scale = decoded.depth() == CV_16U ? 1.0 / 257.0 : decoded.depth() == CV_32F ? 255.0 : 1.0;
-    decoded.convertTo(decoded, CV_8U, scale);
-  }
-  cv::Mat luma;
-  switch (decoded.channels()) {
-    case 1:
-      luma = decoded;
-      break;
-    case 3:
-      cv::cvtColor(decoded, luma, cv::COLOR_BGR2GRAY);
-      break;
-    case 4: {
-      // Composite over white: line art is usually drawn on a transparent layer.
-      cv::Mat bgr, alpha;
-      cv::cvtColor(decoded, bgr, cv::COLOR_BGRA2BGR);
-      cv::extractChannel(decoded, alpha, 3);
-      cv::cvtColor(bgr, luma, cv::COLOR_BGR2GRAY);
-      cv::Mat alpha_f, luma_f;
-      alpha.convertTo(alpha_f, CV_32F, 1.0 / 255.0);
-      luma.convertTo(luma_f, CV_32F);
-      luma_f = luma_f.mul(alpha_f) + (1.0 - alpha_f) * 255.0;
-      luma_f.convertTo(luma, CV_8U);
-      break;
-    }
-    default:
-      throw MediaError(path + ": unsupported channel count " + std::to_string(decoded.channels()));
-  }
-  GrayImage out(luma.cols, luma.rows);
-  for (int y = 0; y < luma.rows; ++y) {
-    std::copy_n(luma.ptr<std::uint8_t>(y), luma.cols, out.pixels.data() + static_cast<std::size_t>(y) * luma.cols);
-  }
-  return out;
+  return decode_still_luma(path, limits.max_pixels);
 }
 
 std::unique_ptr<FrameSource> open_image(const std::string& path, const DecodeOptions& options) {

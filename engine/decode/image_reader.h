@@ -1,4 +1,4 @@
-// The OpenCV image-codec seam: still images and numbered image sequences.
+// Still images and numbered image sequences as frame sources.
 #pragma once
 
 #include <memory>

@@ -10,55 +10,22 @@
 #include "engine/errors.h"
 #include "engine/sampler.h"
 
-extern "C" {
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/avutil.h>
-#include <libswscale/swscale.h>
-}
+#include "engine/decode/av_common.h"
 
 namespace celtrace::engine {
 namespace {
-
-std::atomic<bool> decoder_log_verbose{false};
 
 // Reduced-resolution decoding (AVCodecContext::lowres) is used only while the decoded picture
 // keeps at least this many pixels on its longer side: plenty for 64x64 PDQ and the descriptor.
 constexpr int kMinLowresLongSide = 320;
 
-std::string av_error_text(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {0};
-  av_strerror(code, text, sizeof text);
-  return text;
-}
-
-struct FormatContextCloser {
-  void operator()(AVFormatContext* context) const { avformat_close_input(&context); }
-};
-struct CodecContextFreer {
-  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
-};
-struct FrameFreer {
-  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
-};
-struct PacketFreer {
-  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
-};
-struct ScalerFreer {
-  void operator()(SwsContext* scaler) const { sws_freeContext(scaler); }
-};
-
-using FormatContextPtr = std::unique_ptr<AVFormatContext, FormatContextCloser>;
-using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextFreer>;
-using FramePtr = std::unique_ptr<AVFrame, FrameFreer>;
-using PacketPtr = std::unique_ptr<AVPacket, PacketFreer>;
-using ScalerPtr = std::unique_ptr<SwsContext, ScalerFreer>;
+using av::error_text;
 
 class VideoSource final : public FrameSource {
  public:
   VideoSource(const std::string& path, const DecodeOptions& options)
       : options_(options), sampler_(options.sample_fps) {
-    av_log_set_level(decoder_log_verbose ? AV_LOG_WARNING : AV_LOG_QUIET);
+    av::apply_log_level();
     info_.path = path;
     info_.kind = MediaKind::kVideo;
     open_container(path);
@@ -89,10 +56,10 @@ class VideoSource final : public FrameSource {
   void open_container(const std::string& path) {
     AVFormatContext* raw = nullptr;
     int status = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
-    if (status < 0) fail("not a readable media file (" + av_error_text(status) + ")");
+    if (status < 0) fail("not a readable media file (" + error_text(status) + ")");
     format_.reset(raw);
     status = avformat_find_stream_info(format_.get(), nullptr);
-    if (status < 0) fail("cannot read stream information (" + av_error_text(status) + ")");
+    if (status < 0) fail("cannot read stream information (" + error_text(status) + ")");
 
     const AVCodec* codec = nullptr;
     stream_index_ = av_find_best_stream(format_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
@@ -130,7 +97,7 @@ class VideoSource final : public FrameSource {
     decoder_.reset(avcodec_alloc_context3(codec_));
     if (!decoder_) throw Error("out of memory allocating a decoder");
     int status = avcodec_parameters_to_context(decoder_.get(), stream_->codecpar);
-    if (status < 0) fail("bad codec parameters (" + av_error_text(status) + ")");
+    if (status < 0) fail("bad codec parameters (" + error_text(status) + ")");
     decoder_->pkt_timebase = stream_->time_base;
     decoder_->thread_count = std::max(1, options_.decode_threads);
     decoder_->max_pixels = options_.limits.max_pixels;
@@ -149,7 +116,7 @@ class VideoSource final : public FrameSource {
     decoder_->lowres = lowres;
 
     status = avcodec_open2(decoder_.get(), codec_, nullptr);
-    if (status < 0) fail("cannot open the " + info_.codec + " decoder (" + av_error_text(status) + ")");
+    if (status < 0) fail("cannot open the " + info_.codec + " decoder (" + error_text(status) + ")");
     frame_interval_ = info_.frame_rate > 0 ? 1.0 / info_.frame_rate : 1.0 / 25.0;
   }
 
@@ -164,7 +131,7 @@ class VideoSource final : public FrameSource {
     int status = av_read_frame(format_.get(), packet_.get());
     if (status < 0) {
       // End of file, or a read error in a truncated/damaged file: decode what we have.
-      if (status != AVERROR_EOF) read_error_ = av_error_text(status);
+      if (status != AVERROR_EOF) read_error_ = error_text(status);
       avcodec_send_packet(decoder_.get(), nullptr);
       drain();
       finish();
@@ -185,7 +152,7 @@ class VideoSource final : public FrameSource {
     if (status < 0 && status != AVERROR(EAGAIN)) {
       ++bad_packets_;
       if (++consecutive_bad_packets_ > options_.limits.max_bad_packets) {
-        fail("too many undecodable packets (" + av_error_text(status) + ")");
+        fail("too many undecodable packets (" + error_text(status) + ")");
       }
       return;
     }
@@ -240,7 +207,7 @@ class VideoSource final : public FrameSource {
     }
     scaler_.reset(sws_getCachedContext(scaler_.release(), decoded.width, decoded.height,
                                        static_cast<AVPixelFormat>(decoded.format), out_width,
-                                       out_height, AV_PIX_FMT_GRAY8, SWS_AREA, nullptr, nullptr,
+                                       out_height, AV_PIX_FMT_GRAY8, SWS_FAST_BILINEAR, nullptr, nullptr,
                                        nullptr));
     if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
     Frame out;
@@ -273,11 +240,11 @@ class VideoSource final : public FrameSource {
   DecodeOptions options_;
   FrameSampler sampler_;
   MediaInfo info_;
-  FormatContextPtr format_;
-  CodecContextPtr decoder_;
-  PacketPtr packet_;
-  FramePtr frame_;
-  ScalerPtr scaler_;
+  av::InputPtr format_;
+  av::CodecContextPtr decoder_;
+  av::PacketPtr packet_;
+  av::FramePtr frame_;
+  av::ScalerPtr scaler_;
   const AVCodec* codec_ = nullptr;
   AVStream* stream_ = nullptr;  // owned by format_
   int stream_index_ = -1;
@@ -301,6 +268,22 @@ std::unique_ptr<FrameSource> open_video(const std::string& path, const DecodeOpt
   return std::make_unique<VideoSource>(path, options);
 }
 
+namespace {
+std::atomic<bool> decoder_log_verbose{false};
+}  // namespace
+
 void set_decoder_log_verbose(bool verbose) { decoder_log_verbose = verbose; }
+
+namespace av {
+
+std::string error_text(int code) {
+  char text[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(code, text, sizeof text);
+  return text;
+}
+
+void apply_log_level() { av_log_set_level(decoder_log_verbose ? AV_LOG_WARNING : AV_LOG_QUIET); }
+
+}  // namespace av
 
 }  // namespace celtrace::engine

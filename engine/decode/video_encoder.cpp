@@ -4,21 +4,14 @@
 
 #include "engine/errors.h"
 
+#include "engine/decode/av_common.h"
+
 extern "C" {
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
 #include <libavutil/opt.h>
-#include <libswscale/swscale.h>
 }
 
 namespace celtrace::engine {
 namespace {
-
-std::string av_error_text(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {0};
-  av_strerror(code, text, sizeof text);
-  return text;
-}
 
 struct OutputCloser {
   void operator()(AVFormatContext* context) const {
@@ -26,34 +19,22 @@ struct OutputCloser {
     avformat_free_context(context);
   }
 };
-struct CodecContextFreer {
-  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
-};
-struct FrameFreer {
-  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
-};
-struct PacketFreer {
-  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
-};
-struct ScalerFreer {
-  void operator()(SwsContext* scaler) const { sws_freeContext(scaler); }
-};
 
 }  // namespace
 
 struct VideoEncoder::State {
   std::string path;
   std::unique_ptr<AVFormatContext, OutputCloser> output;
-  std::unique_ptr<AVCodecContext, CodecContextFreer> encoder;
-  std::unique_ptr<AVFrame, FrameFreer> frame;
-  std::unique_ptr<AVPacket, PacketFreer> packet;
-  std::unique_ptr<SwsContext, ScalerFreer> scaler;
+  av::CodecContextPtr encoder;
+  av::FramePtr frame;
+  av::PacketPtr packet;
+  av::ScalerPtr scaler;
   AVStream* stream = nullptr;  // owned by output
   std::int64_t last_pts = -1;
   bool finished = false;
 
   [[noreturn]] void fail(const std::string& what, int code) const {
-    throw MediaError(path + ": " + what + " (" + av_error_text(code) + ")");
+    throw MediaError(path + ": " + what + " (" + av::error_text(code) + ")");
   }
 
   void write_packets() {
@@ -74,7 +55,7 @@ VideoEncoder::VideoEncoder(const std::string& path, int width, int height, doubl
     : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.path = path;
-  av_log_set_level(AV_LOG_QUIET);
+  av::apply_log_level();
   AVFormatContext* raw = nullptr;
   int status = avformat_alloc_output_context2(&raw, nullptr, nullptr, path.c_str());
   if (status < 0 || raw == nullptr) s.fail("unknown container for this extension", status);
