@@ -70,8 +70,8 @@ VideoEncoder::VideoEncoder(const std::string& path, int width, int height, doubl
   e.framerate = av_d2q(fps, 100000);
   e.gop_size = options.keyframe_interval;
   e.thread_count = 1;
-  e.pix_fmt = AV_PIX_FMT_YUV420P;
-  if (codec->pix_fmts != nullptr) {
+  e.pix_fmt = codec->id == AV_CODEC_ID_MJPEG ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_YUV420P;
+  if (codec->pix_fmts != nullptr && codec->id != AV_CODEC_ID_MJPEG) {
     bool has_yuv420 = false;
     for (const AVPixelFormat* f = codec->pix_fmts; *f != AV_PIX_FMT_NONE; ++f) has_yuv420 |= *f == AV_PIX_FMT_YUV420P;
     if (!has_yuv420) e.pix_fmt = codec->pix_fmts[0];

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The CLI's contract: output formats, exit codes (0 ok, 1 runtime error, 2 usage), one-line errors.
+set -u
+celtrace=$1
+generator=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+check() {  # check NAME EXPECTED_EXIT COMMAND...
+  local name=$1 expected=$2
+  shift 2
+  "$@" >"$work/out" 2>"$work/err"
+  local code=$?
+  if [ "$code" != "$expected" ]; then
+    echo "FAIL $name: exit $code, expected $expected; stderr: $(cat "$work/err")"
+    failures=$((failures + 1))
+  elif [ "$expected" = 1 ] && [ "$(wc -l <"$work/err")" != 1 ]; then
+    echo "FAIL $name: error is not one line: $(cat "$work/err")"
+    failures=$((failures + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+
+"$generator" --series 4 --episode 1 --seconds 10 --start 12 --duration 3 --out "$work/clip.mp4" || exit 1
+check "hash vpdq" 0 "$celtrace" hash "$work/clip.mp4"
+lines=$(wc -l <"$work/out")
+[ "$lines" = 6 ] || { echo "FAIL vpdq: $lines lines for 3 s at 2 fps"; failures=$((failures + 1)); }
+grep -qE '^[0-9]+,[0-9]+,[0-9a-f]{64},[0-9]+\.[0-9]{3}$' "$work/out" || { echo "FAIL vpdq line format"; failures=$((failures + 1)); }
+check "hash json" 0 "$celtrace" hash --format json --fps 1 "$work/clip.mp4"
+grep -q '"model": "ctd1-' "$work/out" || { echo "FAIL json: no model id"; failures=$((failures + 1)); }
+check "hash --save" 0 "$celtrace" hash --save "$work/clip.ctfp" "$work/clip.mp4"
+[ -s "$work/clip.ctfp" ] || { echo "FAIL --save wrote nothing"; failures=$((failures + 1)); }
+check "missing file" 1 "$celtrace" hash "$work/missing.mp4"
+: >"$work/empty.mp4"
+check "empty file" 1 "$celtrace" hash "$work/empty.mp4"
+head -c 100000 /dev/urandom >"$work/noise.mp4"
+check "random bytes" 1 "$celtrace" hash "$work/noise.mp4"
+check "unknown option" 2 "$celtrace" hash --frobnicate "$work/clip.mp4"
+check "bad format" 2 "$celtrace" hash --format xml "$work/clip.mp4"
+check "no command" 2 "$celtrace"
+check "help" 0 "$celtrace" hash --help
+grep -q "vPDQ" "$work/out" || { echo "FAIL help does not explain the output"; failures=$((failures + 1)); }
+check "unknown model" 2 "$celtrace" hash --model nope "$work/clip.mp4"
+check "model info" 0 "$celtrace" model info
+
+echo "$failures failures"
+[ "$failures" = 0 ]

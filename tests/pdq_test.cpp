@@ -1,0 +1,128 @@
+#include "engine/pdq.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "engine/errors.h"
+#include "engine/fingerprinter.h"
+#include "tests/test_media.h"
+
+namespace celtrace::engine {
+namespace {
+
+const std::string kVectors = CELTRACE_PDQ_VECTORS_DIR;
+
+struct Expected {
+  std::string file;
+  std::string hex;
+  int quality;
+};
+
+std::vector<Expected> expected_vectors() {
+  std::ifstream in(kVectors + "/expected.csv");
+  std::vector<Expected> rows;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::stringstream fields(line);
+    Expected row;
+    std::string quality;
+    std::getline(fields, row.file, ',');
+    std::getline(fields, row.hex, ',');
+    std::getline(fields, quality, ',');
+    row.quality = std::stoi(quality);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+PdqHash hash_of_file(const std::string& path, int* quality = nullptr) {
+  const Fingerprinter fingerprinter(default_model());
+  const Fingerprint fingerprint = fingerprinter.fingerprint(path, FingerprintOptions{});
+  EXPECT_EQ(fingerprint.samples.size(), 1u);
+  if (quality) *quality = fingerprint.samples.at(0).quality;
+  return fingerprint.samples.at(0).pdq;
+}
+
+TEST(PdqHash, HexRoundTripAndBitOrder) {
+  const std::string hex = "e4cc89d91c623842f8d1f1d9a398e78c9f199a3bf87925f2b7e11e0bf061b064";
+  EXPECT_EQ(PdqHash::from_hex(hex).hex(), hex);
+  // Bit 0 is the lowest bit of the last hex digit (word 0 is printed last).
+  PdqHash one;
+  one.bytes[0] = 1;
+  EXPECT_EQ(one.hex(), std::string(63, '0') + "1");
+  EXPECT_EQ(one.distance(PdqHash{}), 1);
+  EXPECT_EQ(PdqHash::from_hex(hex).distance(PdqHash::from_hex(hex)), 0);
+  EXPECT_THROW(PdqHash::from_hex("xyz"), UsageError);
+}
+
+TEST(Pdq, FlatImageHasZeroQuality) {
+  const GrayImage gray(64, 64, 128);
+  EXPECT_EQ(pdq_from_image(gray).quality, 0);
+}
+
+TEST(Pdq, StripesHaveFullQualityAndOrientationMatters) {
+  GrayImage vertical(128, 128), horizontal(128, 128);
+  for (int y = 0; y < 128; ++y) {
+    for (int x = 0; x < 128; ++x) {
+      vertical.at(x, y) = ((x / 8) % 2) ? 230 : 20;
+      horizontal.at(x, y) = ((y / 8) % 2) ? 230 : 20;
+    }
+  }
+  const PdqResult a = pdq_from_image(vertical), b = pdq_from_image(horizontal);
+  EXPECT_EQ(a.quality, 100);
+  EXPECT_EQ(b.quality, 100);
+  EXPECT_GT(a.hash.distance(b.hash), 32);
+}
+
+// Conformance with the industry's PDQ: every reference image of quality >= 80 hashes within
+// 10 bits of its published hash (the accepted tolerance between implementations, whose image
+// decoders and resamplers differ), and low-detail images report low quality.
+TEST(PdqConformance, MatchesReferenceVectors) {
+  ASSERT_TRUE(std::filesystem::exists(kVectors + "/expected.csv")) << "missing " << kVectors;
+  int checked = 0, worst = 0, exact = 0;
+  for (const Expected& row : expected_vectors()) {
+    int quality = 0;
+    const PdqHash hash = hash_of_file(kVectors + "/images/" + row.file, &quality);
+    if (row.quality >= 80) {
+      const int distance = hash.distance(PdqHash::from_hex(row.hex));
+      EXPECT_LE(distance, 10) << row.file;
+      EXPECT_GE(quality, 80) << row.file;
+      worst = std::max(worst, distance);
+      exact += distance == 0;
+      ++checked;
+    } else {
+      EXPECT_LT(quality, 50) << row.file << " is low-detail and must report low quality";
+    }
+  }
+  EXPECT_GE(checked, 20);
+  std::printf("PDQ conformance: %d images of quality >= 80, %d exact, worst %d bits\n", checked, exact, worst);
+}
+
+// The mirrored hash derived from the DCT agrees with hashing the mirrored image, and with the
+// reference tool's hash of the mirrored photo (its "flipy"), to within PDQ's usual match radius:
+// the tent filter's even-width windows and the decimation grid are not mirror-symmetric, which
+// moves the sampled picture by about one pixel and flips the bits nearest the median.
+TEST(PdqConformance, MirroredHashFromDct) {
+  const cv::Mat photo = cv::imread(kVectors + "/images/bridge-1-original.jpg");
+  ASSERT_FALSE(photo.empty());
+  cv::Mat small;
+  cv::resize(photo, small, cv::Size(512, 321), 0, 0, cv::INTER_AREA);
+  cv::Mat mirrored;
+  cv::flip(small, mirrored, 1);
+  const PdqResult original = pdq_from_image(testing::to_luma(small));
+  const PdqResult flipped = pdq_from_image(testing::to_luma(mirrored));
+  EXPECT_LE(pdq_mirrored(original.dct).distance(flipped.hash), 24);
+  EXPECT_GT(original.hash.distance(flipped.hash), 64);
+  const PdqHash reference_flip = PdqHash::from_hex("2da9259bb1a1bd1a5362576552da32a5e63b7380c2774b4866b346c91b89ce77");
+  EXPECT_LE(pdq_mirrored(original.dct).distance(reference_flip), 24);
+}
+
+}  // namespace
+}  // namespace celtrace::engine

@@ -1,0 +1,64 @@
+#include "engine/preprocess.h"
+
+#include <gtest/gtest.h>
+
+namespace celtrace::engine {
+namespace {
+
+// A 100x60 picture with a checker pattern (bright and mid gray) inside dark bars.
+GrayImage with_bars(int top, int bottom, int left, int right) {
+  GrayImage image(100, 60, 8);
+  for (int y = top; y < 60 - bottom; ++y) {
+    for (int x = left; x < 100 - right; ++x) image.at(x, y) = ((x / 5 + y / 5) % 2) ? 200 : 90;
+  }
+  return image;
+}
+
+TEST(DetectBars, FindsLetterbox) {
+  const CropBox box = detect_bars(with_bars(8, 8, 0, 0));
+  EXPECT_EQ(box.x, 0);
+  EXPECT_EQ(box.y, 8);
+  EXPECT_EQ(box.width, 100);
+  EXPECT_EQ(box.height, 44);
+}
+
+TEST(DetectBars, FindsPillarboxAndBothAtOnce) {
+  const CropBox box = detect_bars(with_bars(5, 3, 12, 10));
+  EXPECT_EQ(box.x, 12);
+  EXPECT_EQ(box.y, 5);
+  EXPECT_EQ(box.width, 78);
+  EXPECT_EQ(box.height, 52);
+}
+
+TEST(DetectBars, ToleratesNoiseInBars) {
+  GrayImage image = with_bars(10, 10, 0, 0);
+  image.at(50, 2) = 255;  // one bright pixel (1% of the row) in the top bar
+  EXPECT_EQ(detect_bars(image).y, 10);
+}
+
+TEST(DetectBars, LeavesDarkFramesWhole) {
+  const GrayImage dark(100, 60, 10);
+  const CropBox box = detect_bars(dark);
+  EXPECT_EQ(box.width, 100);
+  EXPECT_EQ(box.height, 60);
+  // A picture whose content is mostly bar-dark is not cut below a third either.
+  const CropBox thin = detect_bars(with_bars(25, 25, 0, 0));
+  EXPECT_EQ(thin.height, 60);
+}
+
+TEST(DetectBars, IsIdempotent) {
+  const GrayImage once = remove_bars(with_bars(8, 6, 4, 4));
+  const GrayImage twice = remove_bars(once);
+  EXPECT_EQ(once.width, twice.width);
+  EXPECT_EQ(once.height, twice.height);
+  EXPECT_EQ(once.pixels, twice.pixels);
+}
+
+TEST(DetectBars, KeepsWhiteMarginsOfLineArt) {
+  GrayImage page(100, 60, 250);
+  for (int x = 20; x < 80; ++x) page.at(x, 30) = 0;
+  EXPECT_EQ(detect_bars(page).height, 60);
+}
+
+}  // namespace
+}  // namespace celtrace::engine
