@@ -65,9 +65,10 @@ RawDescriptor raw_descriptor(const GrayImage& luma) {
   const float mean_magnitude = static_cast<float>(cv::mean(magnitude)[0]);
   out.detail = mean_magnitude;
 
-  // Contrast compression: m / (m + mean) turns edge strength into edge presence, so a faint
-  // colour boundary and a bold ink line count nearly alike.
-  const float softness = std::max(mean_magnitude, 0.5f);
+  // Edge presence m^2 / (m^2 + c^2) with c twice the frame's mean magnitude: contours (ink lines,
+  // colour boundaries, faint or bold) count nearly alike, while the weak gradients of painted
+  // textures, soft shading and noise, which work-in-progress renders lack, count for little.
+  const float softness = std::max(2.0f * mean_magnitude, 0.5f);
   // Soft-binned 4x4 grid first; the 2x2 and 1x1 levels are sums of its cells.
   const auto& taps = cell_taps();
   float* fine = out.values.data() + kLevelOffset[2] * kOrientationBins;
@@ -78,7 +79,7 @@ RawDescriptor raw_descriptor(const GrayImage& luma) {
     const CellTap& ty = taps[y];
     for (int x = 0; x < kSide; ++x) {
       const float m = magnitude_row[x];
-      const float presence = m / (m + softness);
+      const float presence = m * m / (m * m + softness * softness);
       float position = angle_row[x] * bins_per_radian;  // 0..16: unsigned orientation wraps at 8
       if (position >= kOrientationBins) position -= kOrientationBins;
       const int bin0 = static_cast<int>(position) % kOrientationBins;
