@@ -50,6 +50,26 @@ std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOpt
   return open_video(path, options);
 }
 
+GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions& options) {
+  DecodeOptions every_frame = options;
+  every_frame.sample_fps = 0;
+  std::unique_ptr<FrameSource> source;
+  if (!std::filesystem::is_directory(path) && path.find('%') == std::string::npos && !has_image_extension(path)) {
+    source = open_video_at(path, seconds, every_frame);
+  } else {
+    source = open_media(path, every_frame);
+  }
+  Frame frame, previous;
+  bool any = false;
+  while (source->next(frame)) {
+    if (frame.pts_seconds + 1e-3 >= seconds) return fit_within(frame.luma, options.analysis_size);
+    previous = std::move(frame);
+    any = true;
+  }
+  if (!any) throw MediaError(path + ": no picture at " + std::to_string(seconds) + " s");
+  return fit_within(previous.luma, options.analysis_size);  // past the end: the last picture
+}
+
 GrayImage fit_within(const GrayImage& image, int max_side) {
   const int long_side = std::max(image.width, image.height);
   if (long_side <= max_side) return image;

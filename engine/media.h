@@ -67,6 +67,10 @@ class FrameSource {
 // "shot_%04d.png", deciding by what the path is.
 std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOptions& options);
 
+// The picture shown at `seconds` (the first frame at or after it; a still's only picture), as
+// luma fitted within options.analysis_size. Used to fetch frames for visual verification.
+GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions& options);
+
 // Whether a file name has an extension of a still-image format celtrace reads.
 bool has_image_extension(const std::string& path);
 

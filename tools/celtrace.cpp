@@ -25,13 +25,16 @@ int main(int argc, char** argv) {
   using namespace celtrace;
   CLI::App app{
       "celtrace: find which production, episode and time a piece of animation media comes from.\n"
-      "Typical use: fingerprint a file with 'celtrace hash FILE'."};
+      "  celtrace index add lib/ episodes/        # index the published episodes you hold\n"
+      "  celtrace lookup lib/ leaked_clip.mp4     # which production, episode and time it is"};
   app.set_version_flag("--version", "celtrace 0.1.0");
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Show decoder warnings on stderr");
   tools::Action action;
   tools::register_hash_command(app, action);
+  tools::register_index_command(app, action);
+  tools::register_lookup_command(app, action);
   tools::register_model_command(app, action);
   try {
     app.parse(argc, argv);

@@ -16,5 +16,7 @@ void add_limit_options(CLI::App& command, engine::Limits& limits);
 
 void register_hash_command(CLI::App& app, Action& action);
 void register_model_command(CLI::App& app, Action& action);
+void register_index_command(CLI::App& app, Action& action);
+void register_lookup_command(CLI::App& app, Action& action);
 
 }  // namespace celtrace::tools

@@ -37,6 +37,16 @@ class VideoSource final : public FrameSource {
 
   const MediaInfo& info() const override { return info_; }
 
+  // Positions at the key frame at or before `seconds`; decoding resumes from there.
+  void seek(double seconds) {
+    const double start = start_pts_ == AV_NOPTS_VALUE ? 0.0 : start_pts_ * time_base_;
+    const auto target = static_cast<std::int64_t>((seconds + start) / time_base_);
+    if (av_seek_frame(format_.get(), stream_index_, target, AVSEEK_FLAG_BACKWARD) >= 0) {
+      avcodec_flush_buffers(decoder_.get());
+      ready_.clear();
+    }
+  }
+
   bool next(Frame& frame) override {
     while (ready_.empty() && !finished_) read_and_decode();
     if (ready_.empty()) return false;
@@ -266,6 +276,12 @@ class VideoSource final : public FrameSource {
 
 std::unique_ptr<FrameSource> open_video(const std::string& path, const DecodeOptions& options) {
   return std::make_unique<VideoSource>(path, options);
+}
+
+std::unique_ptr<FrameSource> open_video_at(const std::string& path, double seconds, const DecodeOptions& options) {
+  auto source = std::make_unique<VideoSource>(path, options);
+  if (seconds > 1.0) source->seek(seconds - 0.5);
+  return source;
 }
 
 namespace {

@@ -13,6 +13,10 @@ namespace celtrace::engine {
 // resolution decoding) and only kept frames are converted to luma.
 std::unique_ptr<FrameSource> open_video(const std::string& path, const DecodeOptions& options);
 
+// Like open_video, positioned (by seeking to the preceding key frame) so that the first frame
+// returned is at or shortly before `seconds`.
+std::unique_ptr<FrameSource> open_video_at(const std::string& path, double seconds, const DecodeOptions& options);
+
 // libav prints its own warnings to stderr by default; the library keeps it quiet unless a tool
 // asks for its messages (e.g. with --verbose).
 void set_decoder_log_verbose(bool verbose);

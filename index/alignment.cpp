@@ -1,0 +1,160 @@
+#include "index/alignment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace celtrace::index {
+namespace {
+
+struct Hypothesis {
+  std::int64_t reference = 0;
+  bool mirrored = false;
+  double speed = 1, offset = 0;
+  double weight = -1;
+};
+
+// Vote weight of a match: how far its similarity clears the floor.
+double weight_of(const FrameMatch& m, const AlignmentParams& p) { return m.similarity - p.min_similarity; }
+
+// Hough vote over (speed, offset bin) per (reference, orientation); within one cell a query
+// sample votes once, with its best match.
+Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches, const AlignmentParams& p) {
+  Hypothesis best;
+  std::map<std::tuple<std::int64_t, bool, int, long>, std::map<int, double>> cells;
+  const int speeds = static_cast<int>(std::lround((p.max_speed - p.min_speed) / p.speed_step)) + 1;
+  for (const FrameMatch* m : matches) {
+    const double w = weight_of(*m, p);
+    for (int s = 0; s < speeds; ++s) {
+      const double speed = p.min_speed + s * p.speed_step;
+      const long bin = static_cast<long>(std::floor((m->reference_time - speed * m->query_time) / p.offset_bin));
+      // Vote into the bin and its upper neighbour so offsets near a bin edge are not split.
+      for (long b : {bin, bin + 1}) {
+        double& vote = cells[{m->reference, m->mirrored, s, b}][m->query_sample];
+        vote = std::max(vote, w);
+      }
+    }
+  }
+  for (const auto& [key, votes] : cells) {
+    double total = 0;
+    for (const auto& [sample, w] : votes) total += w;
+    // Prefer speed 1 on ties: most queries are not sped up.
+    const auto& [reference, mirrored, s, bin] = key;
+    const double speed = p.min_speed + s * p.speed_step;
+    total -= 1e-6 * std::abs(speed - 1.0);
+    if (total > best.weight) {
+      best = {reference, mirrored, speed, bin * p.offset_bin, total};
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+std::vector<Segment> align(const std::vector<FrameMatch>& matches, const std::vector<double>& sample_times,
+                           const AlignmentParams& p) {
+  std::vector<Segment> segments;
+  std::set<int> used_samples;
+  for (int round = 0; round < p.max_segments; ++round) {
+    std::vector<const FrameMatch*> open;
+    for (const FrameMatch& m : matches) {
+      if (m.similarity >= p.min_similarity && !used_samples.count(m.query_sample)) open.push_back(&m);
+    }
+    if (open.empty()) break;
+    const Hypothesis h = best_hypothesis(open, p);
+    if (h.weight <= 0) break;
+
+    // Inliers: for each query sample, its best match close to the hypothesis (the bin is
+    // [offset - bin, offset + bin) after the double vote, so predict from its centre).
+    auto collect = [&](double speed, double offset, double tolerance) {
+      std::map<int, const FrameMatch*> chosen;
+      for (const FrameMatch* m : open) {
+        if (m->reference != h.reference || m->mirrored != h.mirrored) continue;
+        if (std::abs(m->reference_time - (speed * m->query_time + offset)) > tolerance) continue;
+        auto& slot = chosen[m->query_sample];
+        if (!slot || m->similarity > slot->similarity) slot = m;
+      }
+      return chosen;
+    };
+    auto chosen = collect(h.speed, h.offset, p.offset_bin + p.inlier_tolerance);
+    if (chosen.empty()) break;
+    // Refine the mapping: least squares when the support spans enough time, else the median
+    // offset at the voted speed.
+    double speed = h.speed, offset = 0;
+    {
+      std::vector<double> offsets;
+      double sq = 0, sr = 0, sqq = 0, sqr = 0;
+      for (const auto& [sample, m] : chosen) {
+        offsets.push_back(m->reference_time - h.speed * m->query_time);
+        sq += m->query_time, sr += m->reference_time;
+        sqq += m->query_time * m->query_time, sqr += m->query_time * m->reference_time;
+      }
+      std::nth_element(offsets.begin(), offsets.begin() + offsets.size() / 2, offsets.end());
+      offset = offsets[offsets.size() / 2];
+      const double n = static_cast<double>(chosen.size());
+      const double spread = sqq - sq * sq / n;
+      if (chosen.size() >= 6 && spread > 4.0 * n / 4) {  // query times spread over >= ~2 s
+        const double fitted = (sqr - sq * sr / n) / spread;
+        if (fitted >= p.min_speed - 0.02 && fitted <= p.max_speed + 0.02) {
+          speed = fitted;
+          offset = (sr - speed * sq) / n;
+        }
+      }
+    }
+    chosen = collect(speed, offset, p.inlier_tolerance);
+    if (chosen.empty()) break;
+
+    Segment segment;
+    segment.reference = h.reference;
+    segment.mirrored = h.mirrored;
+    segment.speed = speed;
+    segment.offset = offset;
+    segment.query_start = chosen.begin()->second->query_time;
+    segment.query_end = chosen.rbegin()->second->query_time;
+    double similarity_sum = 0;
+    int shared = 0;
+    for (const auto& [sample, m] : chosen) {
+      segment.evidence.push_back(*m);
+      similarity_sum += m->similarity;
+      shared += m->shared;
+      used_samples.insert(sample);
+    }
+    segment.support = static_cast<int>(chosen.size());
+    // Specificity: per supporting sample, the aligned similarity minus the best similarity to the
+    // same reference away from the mapping; matches not among the sample's neighbours are below
+    // its weakest neighbour, which bounds them.
+    {
+      std::map<int, float> weakest, away;
+      for (const FrameMatch& m : matches) {
+        if (!chosen.count(m.query_sample)) continue;
+        auto [it, inserted] = weakest.emplace(m.query_sample, m.similarity);
+        if (!inserted) it->second = std::min(it->second, m.similarity);
+        if (m.reference != h.reference || m.mirrored != h.mirrored) continue;
+        if (std::abs(m.reference_time - (speed * m.query_time + offset)) < p.away_seconds) continue;
+        float& best_away = away[m.query_sample];
+        best_away = std::max(best_away, m.similarity);
+      }
+      double total = 0;
+      for (const auto& [sample, m] : chosen) {
+        const float elsewhere = away.count(sample) ? away[sample] : weakest[sample];
+        total += std::max(0.f, m->similarity - elsewhere);
+      }
+      segment.specificity = total / static_cast<double>(chosen.size());
+    }
+    for (double t : sample_times) segment.span_samples += t >= segment.query_start - 1e-9 && t <= segment.query_end + 1e-9;
+    segment.span_samples = std::max(segment.span_samples, segment.support);
+    segment.score = similarity_sum / segment.span_samples;
+    segment.shared_fraction = static_cast<double>(shared) / segment.support;
+    segment.reference_start = speed * segment.query_start + offset;
+    segment.reference_end = speed * segment.query_end + offset;
+    segments.push_back(std::move(segment));
+  }
+  std::sort(segments.begin(), segments.end(), [](const Segment& a, const Segment& b) {
+    return a.score * a.support > b.score * b.support;
+  });
+  return segments;
+}
+
+}  // namespace celtrace::index

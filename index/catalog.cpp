@@ -1,0 +1,264 @@
+#include "index/catalog.h"
+
+#include <cstring>
+#include <fstream>
+
+#include <sqlite3.h>
+
+#include "engine/errors.h"
+
+namespace celtrace::index {
+namespace {
+
+// A prepared statement that finalises itself; bind() takes 1-based positions.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement_, nullptr) != SQLITE_OK) {
+      throw Error(std::string("catalog: ") + sqlite3_errmsg(db) + " in: " + sql);
+    }
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int position, std::int64_t value) {
+    sqlite3_bind_int64(statement_, position, value);
+    return *this;
+  }
+  Statement& bind(int position, double value) {
+    sqlite3_bind_double(statement_, position, value);
+    return *this;
+  }
+  Statement& bind(int position, const std::string& value) {
+    sqlite3_bind_text(statement_, position, value.c_str(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int position, const std::optional<int>& value) {
+    if (value) {
+      sqlite3_bind_int(statement_, position, *value);
+    } else {
+      sqlite3_bind_null(statement_, position);
+    }
+    return *this;
+  }
+  Statement& bind_blob(int position, const void* data, std::size_t size) {
+    sqlite3_bind_blob(statement_, position, data, static_cast<int>(size), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // Returns true while there is a row.
+  bool step() {
+    const int status = sqlite3_step(statement_);
+    if (status == SQLITE_ROW) return true;
+    if (status == SQLITE_DONE) return false;
+    throw Error(std::string("catalog: ") + sqlite3_errmsg(db_));
+  }
+  void reset() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  double real(int column) const { return sqlite3_column_double(statement_, column); }
+  bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
+  std::string text(int column) const {
+    const auto* value = sqlite3_column_text(statement_, column);
+    return value ? reinterpret_cast<const char*>(value) : "";
+  }
+  const void* blob(int column, int& size) const {
+    size = sqlite3_column_bytes(statement_, column);
+    return sqlite3_column_blob(statement_, column);
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+constexpr const char* kReferenceColumns =
+    "id, name, title, season, episode, path, size_bytes, checksum, duration, sample_fps, "
+    "(SELECT COUNT(*) FROM frames WHERE frames.reference_id = refs.id)";
+
+ReferenceRecord read_reference(const Statement& row) {
+  ReferenceRecord r;
+  r.id = row.integer(0);
+  r.name = row.text(1);
+  r.title = row.text(2);
+  if (!row.is_null(3)) r.season = static_cast<int>(row.integer(3));
+  if (!row.is_null(4)) r.episode = static_cast<int>(row.integer(4));
+  r.path = row.text(5);
+  r.size_bytes = row.integer(6);
+  r.checksum = row.text(7);
+  r.duration_seconds = row.real(8);
+  r.sample_fps = row.real(9);
+  r.frame_count = row.integer(10);
+  return r;
+}
+
+}  // namespace
+
+Catalog::Catalog(const std::string& path) : path_(path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw Error(path + ": cannot open catalog (" + why + ")");
+  }
+  sqlite3_busy_timeout(db_, 10000);
+  try {
+    execute("PRAGMA foreign_keys = ON");
+    execute(
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS refs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, title TEXT NOT NULL,"
+        " season INTEGER, episode INTEGER, path TEXT NOT NULL, size_bytes INTEGER NOT NULL,"
+        " checksum TEXT NOT NULL UNIQUE, duration REAL NOT NULL, sample_fps REAL NOT NULL,"
+        " added TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);"
+        "CREATE TABLE IF NOT EXISTS frames (rowid INTEGER PRIMARY KEY, id INTEGER,"
+        " reference_id INTEGER NOT NULL REFERENCES refs(id) ON DELETE CASCADE, pts REAL NOT NULL,"
+        " pdq BLOB NOT NULL, quality INTEGER NOT NULL, detail REAL NOT NULL, shared INTEGER NOT NULL DEFAULT 0,"
+        " descriptor BLOB NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS frames_by_reference ON frames(reference_id, pts);"
+        "CREATE INDEX IF NOT EXISTS frames_by_id ON frames(id);");
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+Catalog::~Catalog() { sqlite3_close(db_); }
+
+void Catalog::execute(const std::string& sql) const {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    const std::string why = message ? message : "unknown error";
+    sqlite3_free(message);
+    throw Error(path_ + ": " + why);
+  }
+}
+
+std::optional<std::string> Catalog::meta(const std::string& key) const {
+  Statement query(db_, "SELECT value FROM meta WHERE key = ?");
+  query.bind(1, key);
+  if (!query.step()) return std::nullopt;
+  return query.text(0);
+}
+
+void Catalog::set_meta(const std::string& key, const std::string& value) {
+  Statement update(db_, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  update.bind(1, key).bind(2, value).step();
+}
+
+std::vector<ReferenceRecord> Catalog::references() const {
+  Statement query(db_, std::string("SELECT ") + kReferenceColumns + " FROM refs ORDER BY title, season, episode, name");
+  std::vector<ReferenceRecord> out;
+  while (query.step()) out.push_back(read_reference(query));
+  return out;
+}
+
+std::optional<ReferenceRecord> Catalog::reference_by_checksum(const std::string& checksum) const {
+  Statement query(db_, std::string("SELECT ") + kReferenceColumns + " FROM refs WHERE checksum = ?");
+  query.bind(1, checksum);
+  if (!query.step()) return std::nullopt;
+  return read_reference(query);
+}
+
+std::optional<ReferenceRecord> Catalog::reference_by_name(const std::string& name) const {
+  Statement query(db_, std::string("SELECT ") + kReferenceColumns + " FROM refs WHERE name = ?");
+  query.bind(1, name);
+  if (!query.step()) return std::nullopt;
+  return read_reference(query);
+}
+
+std::int64_t Catalog::insert_reference(const ReferenceRecord& r, const std::vector<FrameRecord>& frames) {
+  Statement insert(db_,
+                   "INSERT INTO refs(name, title, season, episode, path, size_bytes, checksum, duration, sample_fps)"
+                   " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, r.name).bind(2, r.title).bind(3, r.season).bind(4, r.episode).bind(5, r.path);
+  insert.bind(6, r.size_bytes).bind(7, r.checksum).bind(8, r.duration_seconds).bind(9, r.sample_fps);
+  insert.step();
+  const std::int64_t id = sqlite3_last_insert_rowid(db_);
+  Statement frame(db_, "INSERT INTO frames(reference_id, pts, pdq, quality, detail, shared, descriptor) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  for (const FrameRecord& f : frames) {
+    frame.bind(1, id).bind(2, f.pts_seconds).bind_blob(3, f.pdq.data(), f.pdq.size());
+    frame.bind(4, static_cast<std::int64_t>(f.quality)).bind(5, static_cast<double>(f.detail));
+    frame.bind(6, static_cast<std::int64_t>(f.shared));
+    frame.bind_blob(7, f.descriptor.data(), f.descriptor.size() * sizeof(float));
+    frame.step();
+    frame.reset();
+  }
+  return id;
+}
+
+void Catalog::remove_reference(std::int64_t id) {
+  Statement remove(db_, "DELETE FROM refs WHERE id = ?");
+  remove.bind(1, id).step();
+}
+
+void Catalog::renumber_frames() {
+  execute(
+      "UPDATE frames SET id = (SELECT n - 1 FROM (SELECT rowid AS r, ROW_NUMBER() OVER (ORDER BY reference_id, pts, rowid) AS n"
+      " FROM frames) WHERE r = frames.rowid)");
+}
+
+void Catalog::for_each_frame(bool with_descriptors, const std::function<void(const FrameRecord&)>& visit) const {
+  Statement query(db_, std::string("SELECT id, reference_id, pts, pdq, quality, detail, shared") +
+                           (with_descriptors ? ", descriptor" : "") + " FROM frames ORDER BY id");
+  FrameRecord f;
+  while (query.step()) {
+    f.id = query.integer(0);
+    f.reference_id = query.integer(1);
+    f.pts_seconds = query.real(2);
+    int size = 0;
+    const void* pdq = query.blob(3, size);
+    if (size != 32) throw FormatError(path_ + ": corrupt frame hash");
+    std::memcpy(f.pdq.data(), pdq, 32);
+    f.quality = static_cast<int>(query.integer(4));
+    f.detail = static_cast<float>(query.real(5));
+    f.shared = query.integer(6) != 0;
+    if (with_descriptors) {
+      const void* values = query.blob(7, size);
+      f.descriptor.resize(static_cast<std::size_t>(size) / sizeof(float));
+      if (size > 0) std::memcpy(f.descriptor.data(), values, f.descriptor.size() * sizeof(float));
+    }
+    visit(f);
+  }
+}
+
+void Catalog::mark_shared(const std::vector<std::int64_t>& frame_ids) {
+  Statement update(db_, "UPDATE frames SET shared = 1 WHERE id = ?");
+  for (std::int64_t id : frame_ids) {
+    update.bind(1, id).step();
+    update.reset();
+  }
+}
+
+std::int64_t Catalog::frame_count() const {
+  Statement query(db_, "SELECT COUNT(*) FROM frames");
+  query.step();
+  return query.integer(0);
+}
+
+void Catalog::begin() { execute("BEGIN IMMEDIATE"); }
+void Catalog::commit() { execute("COMMIT"); }
+void Catalog::rollback() { execute("ROLLBACK"); }
+
+std::string file_checksum(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw MediaError(path + ": cannot read");
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  std::vector<char> buffer(1 << 16);
+  std::uint64_t total = 0;
+  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+    const auto got = static_cast<std::size_t>(in.gcount());
+    for (std::size_t i = 0; i < got; ++i) {
+      hash ^= static_cast<std::uint8_t>(buffer[i]);
+      hash *= 0x100000001b3ull;
+    }
+    total += got;
+  }
+  hash ^= total;
+  hash *= 0x100000001b3ull;
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+}  // namespace celtrace::index

@@ -1,0 +1,103 @@
+// The SQLite seam: the library's catalog of references and of every indexed frame. Only
+// catalog.cpp includes sqlite3.h. The catalog is the library's source of truth; the FAISS
+// indexes are derived from its frames table and rebuilt from it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace celtrace::index {
+
+struct ReferenceRecord {
+  std::int64_t id = 0;
+  std::string name;   // unique within the library; defaults to the file's base name
+  std::string title;  // production / series title
+  std::optional<int> season, episode;
+  std::string path;       // where the file was when it was added
+  std::int64_t size_bytes = 0;
+  std::string checksum;   // content checksum (see file_checksum)
+  double duration_seconds = 0;
+  double sample_fps = 0;
+  std::int64_t frame_count = 0;  // indexed frames
+};
+
+struct FrameRecord {
+  std::int64_t id = 0;  // FAISS id: position in both indexes
+  std::int64_t reference_id = 0;
+  double pts_seconds = 0;
+  std::array<std::uint8_t, 32> pdq{};
+  int quality = 0;
+  float detail = 0;
+  bool shared = false;  // the same picture occurs in another reference (opening, recap, ...)
+  std::vector<float> descriptor;
+};
+
+class Catalog {
+ public:
+  // Opens or creates the catalog file. Throws Error when it cannot.
+  explicit Catalog(const std::string& path);
+  ~Catalog();
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  std::optional<std::string> meta(const std::string& key) const;
+  void set_meta(const std::string& key, const std::string& value);
+
+  std::vector<ReferenceRecord> references() const;
+  std::optional<ReferenceRecord> reference_by_checksum(const std::string& checksum) const;
+  std::optional<ReferenceRecord> reference_by_name(const std::string& name) const;
+  // Inserts a reference and its frames; frame ids are assigned later by renumber_frames.
+  std::int64_t insert_reference(const ReferenceRecord& reference, const std::vector<FrameRecord>& frames);
+  void remove_reference(std::int64_t id);
+  // Numbers all frames 0..n-1 in (reference, time) order: the FAISS ids of the next build.
+  void renumber_frames();
+  // Visits every frame in id order; descriptors are read only when asked.
+  void for_each_frame(bool with_descriptors, const std::function<void(const FrameRecord&)>& visit) const;
+  void mark_shared(const std::vector<std::int64_t>& frame_ids);
+  std::int64_t frame_count() const;
+
+  // All changes between begin() and commit() land together or not at all.
+  void begin();
+  void commit();
+  void rollback();
+
+ private:
+  void execute(const std::string& sql) const;
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+// RAII transaction: rolls back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Catalog& catalog) : catalog_(catalog) { catalog_.begin(); }
+  ~Transaction() {
+    if (!done_) {
+      try {
+        catalog_.rollback();
+      } catch (...) {
+        // Nothing more can be done while unwinding; SQLite rolls back on close anyway.
+      }
+    }
+  }
+  void commit() {
+    catalog_.commit();
+    done_ = true;
+  }
+
+ private:
+  Catalog& catalog_;
+  bool done_ = false;
+};
+
+// A content checksum of a file: FNV-1a 64 over its size and bytes, as 16 hex digits.
+std::string file_checksum(const std::string& path);
+
+}  // namespace celtrace::index

@@ -1,0 +1,226 @@
+#include "index/library.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "engine/errors.h"
+
+namespace celtrace::index {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kHashFactory = "BFlat";
+constexpr int kSharedNeighbours = 8;
+
+std::string catalog_path(const std::string& directory) { return (fs::path(directory) / "catalog.sqlite").string(); }
+std::string model_path(const std::string& directory) { return (fs::path(directory) / "model.ctm").string(); }
+
+}  // namespace
+
+bool is_informative(const engine::Sample& sample) { return sample.detail >= kMinFrameDetail; }
+
+Library::Library(std::string directory, std::unique_ptr<Catalog> catalog, engine::ProjectionModel model)
+    : directory_(std::move(directory)), catalog_(std::move(catalog)), model_(std::move(model)) {}
+
+Library Library::open(const std::string& directory) {
+  if (!fs::exists(catalog_path(directory))) throw Error(directory + ": not a celtrace library (no catalog.sqlite)");
+  auto catalog = std::make_unique<Catalog>(catalog_path(directory));
+  const auto version = catalog->meta("format_version");
+  if (!version) throw FormatError(directory + ": catalog has no format version (damaged library?)");
+  if (*version != std::to_string(kLibraryFormatVersion)) {
+    throw FormatError(directory + ": library format version " + *version + ", this celtrace reads version " +
+                      std::to_string(kLibraryFormatVersion));
+  }
+  engine::ProjectionModel model = engine::ProjectionModel::load(model_path(directory));
+  if (model.id != catalog->meta("model_id").value_or("")) {
+    throw FormatError(directory + ": model.ctm does not match the catalog's model ID");
+  }
+  Library library(directory, std::move(catalog), std::move(model));
+  library.load();
+  return library;
+}
+
+Library Library::open_or_create(const std::string& directory, const engine::ProjectionModel& model) {
+  if (fs::exists(catalog_path(directory))) {
+    Library library = open(directory);
+    if (library.model_.id != model.id) {
+      throw UsageError(directory + ": library was built with model " + library.model_.id + ", not " + model.id +
+                       " (pass --model " + library.model_.id + ", or start a new library)");
+    }
+    return library;
+  }
+  std::error_code error;
+  fs::create_directories(directory, error);
+  if (error) throw Error(directory + ": cannot create library directory (" + error.message() + ")");
+  model.save(model_path(directory));
+  auto catalog = std::make_unique<Catalog>(catalog_path(directory));
+  {
+    Transaction transaction(*catalog);
+    catalog->set_meta("format_version", std::to_string(kLibraryFormatVersion));
+    catalog->set_meta("model_id", model.id);
+    catalog->set_meta("descriptor_size", std::to_string(model.output_size));
+    catalog->set_meta("descriptor_factory", "Flat");
+    catalog->set_meta("hash_factory", kHashFactory);
+    catalog->set_meta("generation", "0");
+    transaction.commit();
+  }
+  Library library(directory, std::move(catalog), model);
+  library.load();
+  return library;
+}
+
+std::string Library::index_path(const char* kind, std::int64_t generation) const {
+  return (fs::path(directory_) / (std::string(kind) + "-" + std::to_string(generation) + ".faiss")).string();
+}
+
+void Library::load() {
+  references_ = catalog_->references();
+  frames_.clear();
+  catalog_->for_each_frame(false, [&](const FrameRecord& f) {
+    frames_.push_back({f.reference_id, static_cast<float>(f.pts_seconds), f.shared});
+  });
+  const std::int64_t generation = std::stoll(catalog_->meta("generation").value_or("0"));
+  const std::string descriptor_factory = catalog_->meta("descriptor_factory").value_or("Flat");
+  if (generation == 0) {
+    descriptors_ = DescriptorIndex::build(descriptor_factory, model_.output_size, nullptr, 0);
+    hashes_ = HashIndex::build(kHashFactory, nullptr, 0);
+  } else {
+    descriptors_ = DescriptorIndex::load(index_path("descriptors", generation), descriptor_factory);
+    hashes_ = HashIndex::load(index_path("hashes", generation), kHashFactory);
+  }
+  if (descriptors_->size() != static_cast<std::int64_t>(frames_.size()) || hashes_->size() != descriptors_->size()) {
+    throw FormatError(directory_ + ": indexes hold " + std::to_string(descriptors_->size()) + " frames, the catalog " +
+                      std::to_string(frames_.size()) + " (damaged library)");
+  }
+}
+
+const ReferenceRecord& Library::reference(std::int64_t id) const {
+  for (const auto& r : references_) {
+    if (r.id == id) return r;
+  }
+  throw Error("library: no reference with id " + std::to_string(id));
+}
+
+void Library::add(const std::vector<NewReference>& references, const std::string& descriptor_factory) {
+  if (references.empty()) return;
+  Transaction transaction(*catalog_);
+  std::vector<std::int64_t> added;
+  for (const NewReference& r : references) {
+    if (r.fingerprint.model_id != model_.id || r.fingerprint.descriptor_size != model_.output_size) {
+      throw UsageError(r.path + ": fingerprint made with model " + r.fingerprint.model_id + ", library uses " + model_.id);
+    }
+    if (catalog_->reference_by_name(r.name)) throw UsageError("a reference named '" + r.name + "' is already in the library");
+    ReferenceRecord record;
+    record.name = r.name;
+    record.title = r.title;
+    record.season = r.season;
+    record.episode = r.episode;
+    record.path = r.path;
+    record.size_bytes = r.size_bytes;
+    record.checksum = r.checksum;
+    record.duration_seconds = r.fingerprint.media.duration_seconds;
+    record.sample_fps = r.fingerprint.sample_fps;
+    std::vector<FrameRecord> frames;
+    for (const engine::Sample& s : r.fingerprint.samples) {
+      if (!is_informative(s)) continue;
+      FrameRecord f;
+      f.pts_seconds = s.pts_seconds;
+      f.pdq = s.pdq.bytes;
+      f.quality = s.quality;
+      f.detail = s.detail;
+      f.descriptor = s.descriptor;
+      frames.push_back(std::move(f));
+    }
+    added.push_back(catalog_->insert_reference(record, frames));
+  }
+  rebuild_and_commit(transaction, added, descriptor_factory);
+}
+
+void Library::remove(const std::string& name) {
+  const auto record = catalog_->reference_by_name(name);
+  if (!record) throw UsageError("no reference named '" + name + "' in " + directory_);
+  Transaction transaction(*catalog_);
+  catalog_->remove_reference(record->id);
+  rebuild_and_commit(transaction, {}, "");
+}
+
+void Library::rebuild_and_commit(Transaction& transaction, const std::vector<std::int64_t>& new_references,
+                                 const std::string& descriptor_factory) {
+  catalog_->renumber_frames();
+  std::vector<float> vectors;
+  std::vector<std::uint8_t> codes;
+  std::vector<FrameRecord> fresh;  // frames of the new references, for shared-content detection
+  std::vector<std::int64_t> owner;
+  const std::set<std::int64_t> is_new(new_references.begin(), new_references.end());
+  catalog_->for_each_frame(true, [&](const FrameRecord& f) {
+    if (static_cast<int>(f.descriptor.size()) != model_.output_size) throw FormatError(directory_ + ": corrupt descriptor");
+    vectors.insert(vectors.end(), f.descriptor.begin(), f.descriptor.end());
+    codes.insert(codes.end(), f.pdq.begin(), f.pdq.end());
+    owner.push_back(f.reference_id);
+    if (is_new.count(f.reference_id)) fresh.push_back(f);
+  });
+  const auto count = static_cast<std::int64_t>(owner.size());
+  std::string factory = descriptor_factory;
+  if (factory.empty()) {
+    factory = catalog_->meta("descriptor_factory").value_or("Flat");
+    if (factory == "Flat" || factory.rfind("IVF", 0) == 0) factory = auto_descriptor_factory(count);
+  }
+  auto descriptors = DescriptorIndex::build(factory, model_.output_size, vectors.data(), count);
+  auto hashes = HashIndex::build(kHashFactory, codes.data(), count);
+
+  // Shared content: a new frame whose picture also occurs in another reference.
+  std::vector<std::int64_t> shared;
+  if (!fresh.empty()) {
+    std::vector<float> queries;
+    for (const auto& f : fresh) queries.insert(queries.end(), f.descriptor.begin(), f.descriptor.end());
+    const auto hits = descriptors->search(queries.data(), static_cast<std::int64_t>(fresh.size()), kSharedNeighbours);
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+      for (int k = 0; k < kSharedNeighbours; ++k) {
+        const Neighbour& n = hits[i * kSharedNeighbours + k];
+        if (n.id < 0 || n.score < kSharedSimilarity) break;
+        if (owner[static_cast<std::size_t>(n.id)] == fresh[i].reference_id) continue;
+        shared.push_back(fresh[i].id);
+        shared.push_back(n.id);
+      }
+    }
+  }
+  catalog_->mark_shared(shared);
+
+  const std::int64_t previous = std::stoll(catalog_->meta("generation").value_or("0"));
+  const std::int64_t next = previous + 1;
+  try {
+    descriptors->save(index_path("descriptors", next));
+    hashes->save(index_path("hashes", next));
+    catalog_->set_meta("generation", std::to_string(next));
+    catalog_->set_meta("descriptor_factory", factory);
+    transaction.commit();
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(index_path("descriptors", next), ignored);
+    fs::remove(index_path("hashes", next), ignored);
+    throw;
+  }
+  // Committed: the old generation (and leftovers of interrupted changes) can go.
+  std::error_code ignored;
+  static const std::regex index_file(R"((descriptors|hashes)-(\d+)\.faiss(\.partial)?)");
+  for (const auto& entry : fs::directory_iterator(directory_, ignored)) {
+    std::smatch match;
+    const std::string name = entry.path().filename().string();
+    if (std::regex_match(name, match, index_file) && std::stoll(match[2].str()) != next) fs::remove(entry.path(), ignored);
+  }
+  load();
+}
+
+std::int64_t Library::disk_bytes() const {
+  std::int64_t total = 0;
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(directory_, ignored)) {
+    if (entry.is_regular_file(ignored)) total += static_cast<std::int64_t>(entry.file_size(ignored));
+  }
+  return total;
+}
+
+}  // namespace celtrace::index

@@ -1,0 +1,93 @@
+// A reference library: a directory holding
+//   catalog.sqlite          references and every indexed frame (the source of truth)
+//   descriptors-<G>.faiss   descriptor index of generation G (FAISS ids = catalog frame ids)
+//   hashes-<G>.faiss        PDQ hash index of generation G
+//   model.ctm               the descriptor model the library was built with
+// Changes are atomic: new index files are written under the next generation number and the
+// catalog switches to them in the same SQLite transaction that changes its rows; a crash at any
+// point leaves the previous generation loadable and consistent.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/fingerprint.h"
+#include "engine/model.h"
+#include "index/catalog.h"
+#include "index/vector_index.h"
+
+namespace celtrace::index {
+
+inline constexpr int kLibraryFormatVersion = 1;
+// Frames below this detail (engine RawDescriptor::detail) are flat (black, gray, fades, empty
+// skies) and are neither indexed nor searched.
+inline constexpr float kMinFrameDetail = 1.5f;
+// Two frames of different references this similar show the same picture: content shared across
+// references (openings, endings, recaps, title cards, reused backgrounds).
+inline constexpr float kSharedSimilarity = 0.95f;
+
+bool is_informative(const engine::Sample& sample);
+
+struct NewReference {
+  engine::Fingerprint fingerprint;
+  std::string name, title;
+  std::optional<int> season, episode;
+  std::string path;
+  std::int64_t size_bytes = 0;
+  std::string checksum;
+};
+
+// What a frame id stands for, kept in memory for lookups.
+struct IndexedFrame {
+  std::int64_t reference = 0;
+  float pts_seconds = 0;
+  bool shared = false;
+};
+
+class Library {
+ public:
+  // Opens an existing library; throws Error if there is none, FormatError if it is of another
+  // format version or damaged.
+  static Library open(const std::string& directory);
+  // Opens, or creates with `model`; throws UsageError if it exists with another model.
+  static Library open_or_create(const std::string& directory, const engine::ProjectionModel& model);
+
+  // Adds references in one atomic change. `descriptor_factory` empty keeps the library's index
+  // type (or picks one by size for a new library).
+  void add(const std::vector<NewReference>& references, const std::string& descriptor_factory = "");
+  // Removes the reference of that name; throws UsageError if there is none.
+  void remove(const std::string& name);
+
+  std::vector<ReferenceRecord> references() const { return catalog_->references(); }
+  std::optional<ReferenceRecord> reference_by_checksum(const std::string& checksum) const {
+    return catalog_->reference_by_checksum(checksum);
+  }
+  const ReferenceRecord& reference(std::int64_t id) const;
+  const std::vector<IndexedFrame>& frames() const { return frames_; }
+  const DescriptorIndex& descriptors() const { return *descriptors_; }
+  const HashIndex& hashes() const { return *hashes_; }
+  const engine::ProjectionModel& model() const { return model_; }
+  const std::string& directory() const { return directory_; }
+  std::int64_t disk_bytes() const;
+
+ private:
+  Library(std::string directory, std::unique_ptr<Catalog> catalog, engine::ProjectionModel model);
+  void load();
+  // Renumbers frames, rebuilds both indexes, marks shared frames of `new_references`, writes the
+  // next generation and commits `transaction`.
+  void rebuild_and_commit(Transaction& transaction, const std::vector<std::int64_t>& new_references,
+                          const std::string& descriptor_factory);
+  std::string index_path(const char* kind, std::int64_t generation) const;
+
+  std::string directory_;
+  std::unique_ptr<Catalog> catalog_;
+  engine::ProjectionModel model_;
+  std::vector<ReferenceRecord> references_;
+  std::vector<IndexedFrame> frames_;
+  std::unique_ptr<DescriptorIndex> descriptors_;
+  std::unique_ptr<HashIndex> hashes_;
+};
+
+}  // namespace celtrace::index

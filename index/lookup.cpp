@@ -1,0 +1,223 @@
+#include "index/lookup.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "engine/fingerprinter.h"
+#include "engine/errors.h"
+#include "engine/preprocess.h"
+
+namespace celtrace::index {
+namespace {
+
+constexpr int kNeighbours = 24;
+// Decision thresholds, chosen on the benchmark so that no negative reaches `confirmed`
+// (benchmarks/run; README "Scores and verdicts").
+constexpr int kMinSupport = 4;               // samples agreeing on one mapping (temporal evidence)
+constexpr double kTemporalScore = 0.45;      // segment score for temporal evidence
+constexpr double kListScore = 0.30;          // below this a segment is not listed at all
+constexpr double kStillSimilarity = 0.80;    // a still's best similarity to be listed
+constexpr int kVerifiedPairs = 3;            // frame pairs tried for visual verification
+constexpr int kVerifySize = 480;             // pixels, longer side, for verification
+
+double default_sample_fps(const engine::MediaInfo& media) {
+  return media.duration_seconds > 60 ? engine::kReferenceSampleFps : engine::kQuerySampleFps;
+}
+
+engine::GrayImage frame_for_verification(const std::string& path, double seconds, const engine::DecodeOptions& base) {
+  engine::DecodeOptions options = base;
+  options.analysis_size = kVerifySize;
+  return engine::remove_bars(engine::frame_at(path, seconds, options));
+}
+
+}  // namespace
+
+const char* to_string(Verdict verdict) { return verdict == Verdict::kConfirmed ? "confirmed" : "possible"; }
+
+LookupResult match(const Library& library, const engine::Fingerprint& query, const std::string& query_path,
+                   const LookupOptions& options) {
+  LookupResult result;
+  result.media = query.media;
+  const int dimension = library.model().output_size;
+  std::vector<float> vectors, mirrored;
+  std::vector<double> times;
+  for (const engine::Sample& s : query.samples) {
+    if (!is_informative(s)) continue;
+    vectors.insert(vectors.end(), s.descriptor.begin(), s.descriptor.end());
+    mirrored.insert(mirrored.end(), s.mirrored_descriptor.begin(), s.mirrored_descriptor.end());
+    times.push_back(s.pts_seconds);
+  }
+  const auto count = static_cast<std::int64_t>(times.size());
+  result.informative_samples = static_cast<int>(count);
+  if (count == 0 || library.frames().empty()) return result;
+  if (static_cast<int>(vectors.size()) != count * dimension || mirrored.size() != vectors.size()) {
+    throw Error("query fingerprint does not fit the library's model " + library.model().id);
+  }
+  const int k = std::min<std::int64_t>(kNeighbours, static_cast<std::int64_t>(library.frames().size()));
+  const auto direct = library.descriptors().search(vectors.data(), count, k);
+  const auto flipped = library.descriptors().search(mirrored.data(), count, k);
+
+  std::vector<FrameMatch> matches;
+  for (int orientation = 0; orientation < 2; ++orientation) {
+    const auto& hits = orientation ? flipped : direct;
+    for (std::int64_t q = 0; q < count; ++q) {
+      for (int j = 0; j < k; ++j) {
+        const Neighbour& n = hits[q * k + j];
+        if (n.id < 0) break;
+        const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(n.id)];
+        matches.push_back({static_cast<int>(q), times[q], frame.reference, frame.pts_seconds, n.score,
+                           orientation == 1, frame.shared});
+      }
+    }
+  }
+
+  const bool still = count == 1;
+  std::vector<Segment> segments;
+  if (still) {
+    // One picture: the best frame of each reference, as a one-sample segment.
+    std::map<std::pair<std::int64_t, bool>, const FrameMatch*> best;
+    for (const FrameMatch& m : matches) {
+      auto& slot = best[{m.reference, m.mirrored}];
+      if (!slot || m.similarity > slot->similarity) slot = &m;
+    }
+    for (const auto& [key, m] : best) {
+      if (m->similarity < kStillSimilarity) continue;
+      Segment s;
+      s.reference = m->reference;
+      s.mirrored = m->mirrored;
+      s.query_start = s.query_end = m->query_time;
+      s.reference_start = s.reference_end = m->reference_time;
+      s.support = s.span_samples = 1;
+      s.score = m->similarity;
+      s.shared_fraction = m->shared ? 1 : 0;
+      s.evidence = {*m};
+      segments.push_back(s);
+    }
+  } else {
+    segments = align(matches, times);
+  }
+
+  // One match per reference; its segments are the listed ones.
+  const double period = 1.0 / (query.sample_fps > 0 ? query.sample_fps : 1.0);
+  std::map<std::int64_t, Match> by_reference;
+  std::map<std::int64_t, std::vector<const Segment*>> evidence_of;
+  for (const Segment& s : segments) {
+    if (s.score < kListScore) continue;
+    Match& m = by_reference[s.reference];
+    m.reference = library.reference(s.reference);
+    MatchSegment out;
+    out.query_start = s.query_start;
+    out.query_end = still ? s.query_end : std::min(s.query_end + period, std::max(query.media.duration_seconds, s.query_end));
+    out.reference_start = s.reference_start;
+    out.reference_end = still ? s.reference_end : s.reference_start + s.speed * (out.query_end - out.query_start);
+    out.score = s.score;
+    out.speed = s.speed;
+    out.mirrored = s.mirrored;
+    out.support = s.support;
+    out.specificity = s.specificity;
+    m.segments.push_back(out);
+    m.score = std::max(m.score, s.score);
+    m.temporal = m.temporal || (!still && s.support >= kMinSupport && s.score >= kTemporalScore);
+    m.shared = m.shared || s.shared_fraction >= 0.5;
+    evidence_of[s.reference].push_back(&s);
+  }
+  // Shared content found in one reference stands for every reference holding it: list those too.
+  for (const Segment& s : segments) {
+    if (s.shared_fraction < 0.5 || !by_reference.count(s.reference)) continue;
+    std::map<std::int64_t, std::set<int>> samples_by_reference;
+    std::set<int> segment_samples;
+    for (const FrameMatch& e : s.evidence) segment_samples.insert(e.query_sample);
+    for (const FrameMatch& m : matches) {
+      if (m.shared && m.similarity >= kSharedSimilarity - 0.05 && segment_samples.count(m.query_sample)) {
+        samples_by_reference[m.reference].insert(m.query_sample);
+      }
+    }
+    for (const auto& [reference, samples] : samples_by_reference) {
+      if (by_reference.count(reference) || 2 * samples.size() < segment_samples.size()) continue;
+      const bool temporal = by_reference[s.reference].temporal;
+      Match& m = by_reference[reference];
+      m.reference = library.reference(reference);
+      m.shared = true;
+      m.temporal = temporal;
+      m.score = s.score;
+      MatchSegment out;
+      out.query_start = s.query_start;
+      out.query_end = s.query_end;
+      out.score = s.score;
+      out.support = static_cast<int>(samples.size());
+      // Place it in this reference by the median offset of its best matches.
+      std::map<int, const FrameMatch*> best;
+      for (const FrameMatch& f : matches) {
+        if (f.reference != reference || !samples.count(f.query_sample)) continue;
+        auto& slot = best[f.query_sample];
+        if (!slot || f.similarity > slot->similarity) slot = &f;
+      }
+      std::vector<double> offsets;
+      for (const auto& [sample, f] : best) offsets.push_back(f->reference_time - f->query_time);
+      std::nth_element(offsets.begin(), offsets.begin() + offsets.size() / 2, offsets.end());
+      out.reference_start = out.query_start + offsets[offsets.size() / 2];
+      out.reference_end = out.query_end + offsets[offsets.size() / 2];
+      m.segments.push_back(out);
+    }
+  }
+
+  // Visual verification of the best pairs of each non-shared candidate.
+  for (auto& [reference, m] : by_reference) {
+    if (!options.verify || query_path.empty() || m.shared || !evidence_of.count(reference)) continue;
+    std::vector<FrameMatch> pairs;
+    for (const Segment* s : evidence_of[reference]) pairs.insert(pairs.end(), s->evidence.begin(), s->evidence.end());
+    std::sort(pairs.begin(), pairs.end(), [](const FrameMatch& a, const FrameMatch& b) { return a.similarity > b.similarity; });
+    if (!std::filesystem::exists(m.reference.path)) continue;  // reference moved: one kind of evidence only
+    for (int i = 0; i < std::min<int>(kVerifiedPairs, static_cast<int>(pairs.size())); ++i) {
+      const FrameMatch& pair = pairs[i];
+      try {
+        const Verification v = verify_pair(frame_for_verification(query_path, pair.query_time, options.decode),
+                                           frame_for_verification(m.reference.path, pair.reference_time, options.decode),
+                                           pair.mirrored);
+        if (v.inliers > m.visual.inliers || !i) {
+          m.visual = v;
+          m.evidence_query_time = pair.query_time;
+          m.evidence_reference_time = pair.reference_time;
+        }
+        if (v.passed) break;
+      } catch (const Error&) {
+        break;  // the reference cannot be decoded any more: no visual evidence
+      }
+    }
+  }
+
+  for (auto& [reference, m] : by_reference) {
+    if (!m.temporal && !m.visual.passed && !still) continue;
+    if (still && !m.visual.passed && m.score < 0.9) continue;
+    m.verdict = m.temporal && m.visual.passed && !m.shared ? Verdict::kConfirmed : Verdict::kPossible;
+    std::sort(m.segments.begin(), m.segments.end(), [](const MatchSegment& a, const MatchSegment& b) { return a.query_start < b.query_start; });
+    result.matches.push_back(m);
+  }
+  std::sort(result.matches.begin(), result.matches.end(), [](const Match& a, const Match& b) {
+    if (a.verdict != b.verdict) return a.verdict == Verdict::kConfirmed;
+    return a.score > b.score;
+  });
+  if (static_cast<int>(result.matches.size()) > options.top) result.matches.resize(options.top);
+  return result;
+}
+
+LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options) {
+  engine::FingerprintOptions fingerprint_options;
+  fingerprint_options.decode = options.decode;
+  fingerprint_options.mirrored = true;
+  double fps = options.sample_fps;
+  if (fps <= 0) {
+    // The declared duration decides; a probe open is cheap next to decoding.
+    engine::DecodeOptions probe = options.decode;
+    fps = default_sample_fps(engine::open_media(path, probe)->info());
+  }
+  fingerprint_options.decode.sample_fps = fps;
+  const engine::Fingerprinter fingerprinter(library.model());
+  const engine::Fingerprint query = fingerprinter.fingerprint(path, fingerprint_options);
+  return match(library, query, path, options);
+}
+
+}  // namespace celtrace::index

@@ -1,0 +1,63 @@
+// Single-file lookup, wired in one place (lookup.cpp):
+//   fingerprint the query (both orientations) -> FAISS nearest neighbours per informative
+//   sample -> temporal alignment per reference -> shared-content check -> visual verification
+//   of the best frame pairs -> score and verdict.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/fingerprint.h"
+#include "engine/media.h"
+#include "index/alignment.h"
+#include "index/library.h"
+#include "index/verify.h"
+
+namespace celtrace::index {
+
+enum class Verdict { kConfirmed, kPossible };
+const char* to_string(Verdict verdict);
+
+struct MatchSegment {
+  double query_start = 0, query_end = 0;          // seconds in the query
+  double reference_start = 0, reference_end = 0;  // seconds in the reference
+  double score = 0;  // mean descriptor similarity along the alignment, unmatched samples as 0
+  double speed = 1;  // reference seconds per query second
+  bool mirrored = false;
+  int support = 0;   // query samples that agree
+  double specificity = 0;  // see alignment.h
+};
+
+struct Match {
+  ReferenceRecord reference;
+  double score = 0;  // the best segment's score (0..1); see README "Scores and verdicts"
+  Verdict verdict = Verdict::kPossible;
+  bool shared = false;       // content that recurs across references: identifies the series only
+  bool temporal = false;     // evidence 1: enough samples agree on one time mapping
+  Verification visual;       // evidence 2: the best verified frame pair
+  double evidence_query_time = 0, evidence_reference_time = 0;  // that pair's times
+  std::vector<MatchSegment> segments;
+};
+
+struct LookupOptions {
+  int top = 5;
+  double sample_fps = 0;  // 0: 6 fps for queries up to 60 s, 2 fps beyond
+  bool verify = true;     // visual verification (decodes the best frame pairs again)
+  engine::DecodeOptions decode;
+};
+
+struct LookupResult {
+  engine::MediaInfo media;
+  int informative_samples = 0;
+  std::vector<Match> matches;  // passing the decision threshold, best first
+};
+
+LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options);
+
+// The matching part alone, on a query fingerprint that has mirrored descriptors; visual
+// verification needs `query_path` (empty: skipped). Exposed for benchmarks of search time.
+LookupResult match(const Library& library, const engine::Fingerprint& query, const std::string& query_path,
+                   const LookupOptions& options);
+
+}  // namespace celtrace::index

@@ -1,0 +1,156 @@
+#include "index/vector_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include <faiss/IndexBinary.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+
+#include "engine/errors.h"
+
+namespace celtrace::index {
+namespace {
+
+// Inverted-file indexes search this many of their lists: measured to keep recall@10 above 0.95
+// on descriptor libraries (benchmarks/lookup_scaling).
+constexpr int kProbes = 32;
+constexpr std::int64_t kExactLimit = 250'000;  // about 35 reference hours at 2 fps
+
+template <typename Call>
+auto guarded(const std::string& what, Call call) {
+  try {
+    return call();
+  } catch (const faiss::FaissException& e) {
+    throw Error(what + ": " + e.msg);
+  }
+}
+
+// FAISS writes in place; write beside and rename so a reader never sees half an index.
+template <typename Write>
+void save_atomically(const std::string& path, Write write) {
+  const std::string temporary = path + ".partial";
+  guarded(path, [&] {
+    write(temporary.c_str());
+    return 0;
+  });
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) throw Error(path + ": cannot write (" + error.message() + ")");
+}
+
+void tune(faiss::Index* index) {
+  if (auto* inverted = dynamic_cast<faiss::IndexIVF*>(index)) inverted->nprobe = kProbes;
+}
+
+class FaissDescriptorIndex final : public DescriptorIndex {
+ public:
+  FaissDescriptorIndex(std::unique_ptr<faiss::Index> index, std::string factory)
+      : index_(std::move(index)), factory_(std::move(factory)) {
+    tune(index_.get());
+  }
+  void save(const std::string& path) const override {
+    save_atomically(path, [&](const char* temporary) { faiss::write_index(index_.get(), temporary); });
+  }
+  std::vector<Neighbour> search(const float* queries, std::int64_t count, int k) const override {
+    std::vector<Neighbour> out(static_cast<std::size_t>(count) * k);
+    if (count == 0 || index_->ntotal == 0) return out;
+    std::vector<float> scores(out.size());
+    std::vector<faiss::Index::idx_t> labels(out.size());
+    guarded("descriptor search", [&] {
+      index_->search(count, queries, k, scores.data(), labels.data());
+      return 0;
+    });
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = {labels[i], scores[i]};
+    return out;
+  }
+  std::string factory() const override { return factory_; }
+  int dimension() const override { return index_->d; }
+  std::int64_t size() const override { return index_->ntotal; }
+
+ private:
+  std::unique_ptr<faiss::Index> index_;
+  std::string factory_;
+};
+
+class FaissHashIndex final : public HashIndex {
+ public:
+  FaissHashIndex(std::unique_ptr<faiss::IndexBinary> index, std::string factory)
+      : index_(std::move(index)), factory_(std::move(factory)) {}
+  void save(const std::string& path) const override {
+    save_atomically(path, [&](const char* temporary) { faiss::write_index_binary(index_.get(), temporary); });
+  }
+  std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count, int k) const override {
+    std::vector<Neighbour> out(static_cast<std::size_t>(count) * k);
+    if (count == 0 || index_->ntotal == 0) return out;
+    std::vector<std::int32_t> distances(out.size());
+    std::vector<faiss::Index::idx_t> labels(out.size());
+    guarded("hash search", [&] {
+      index_->search(count, queries, k, distances.data(), labels.data());
+      return 0;
+    });
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = {labels[i], static_cast<float>(distances[i])};
+    return out;
+  }
+  std::string factory() const override { return factory_; }
+  std::int64_t size() const override { return index_->ntotal; }
+
+ private:
+  std::unique_ptr<faiss::IndexBinary> index_;
+  std::string factory_;
+};
+
+}  // namespace
+
+std::string auto_descriptor_factory(std::int64_t count) {
+  if (count <= kExactLimit) return "Flat";
+  // About 4 sqrt(n) lists, a power of two, trained on the vectors themselves.
+  int lists = 1;
+  while (lists * lists < 16 * count) lists *= 2;
+  return "IVF" + std::to_string(std::min(lists, 65536)) + ",SQ8";
+}
+
+std::unique_ptr<DescriptorIndex> DescriptorIndex::build(const std::string& factory, int dimension,
+                                                        const float* vectors, std::int64_t count) {
+  return guarded("descriptor index '" + factory + "'", [&] {
+    std::unique_ptr<faiss::Index> index(faiss::index_factory(dimension, factory.c_str(), faiss::METRIC_INNER_PRODUCT));
+    if (!index->is_trained) {
+      if (count < 1000) throw UsageError("index type " + factory + " needs more vectors to train on");
+      index->train(count, vectors);
+    }
+    if (count > 0) index->add(count, vectors);
+    return std::make_unique<FaissDescriptorIndex>(std::move(index), factory);
+  });
+}
+
+std::unique_ptr<DescriptorIndex> DescriptorIndex::load(const std::string& path, const std::string& factory) {
+  return guarded(path, [&] {
+    std::unique_ptr<faiss::Index> index(faiss::read_index(path.c_str()));
+    return std::make_unique<FaissDescriptorIndex>(std::move(index), factory);
+  });
+}
+
+std::unique_ptr<HashIndex> HashIndex::build(const std::string& factory, const std::uint8_t* codes, std::int64_t count) {
+  return guarded("hash index '" + factory + "'", [&] {
+    std::unique_ptr<faiss::IndexBinary> index(faiss::index_binary_factory(256, factory.c_str()));
+    if (!index->is_trained) {
+      if (count < 1000) throw UsageError("index type " + factory + " needs more hashes to train on");
+      index->train(count, codes);
+    }
+    if (count > 0) index->add(count, codes);
+    return std::make_unique<FaissHashIndex>(std::move(index), factory);
+  });
+}
+
+std::unique_ptr<HashIndex> HashIndex::load(const std::string& path, const std::string& factory) {
+  return guarded(path, [&] {
+    std::unique_ptr<faiss::IndexBinary> index(faiss::read_index_binary(path.c_str()));
+    return std::make_unique<FaissHashIndex>(std::move(index), factory);
+  });
+}
+
+}  // namespace celtrace::index

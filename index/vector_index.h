@@ -1,0 +1,54 @@
+// The FAISS seam: nearest-neighbour search over descriptors (inner product on unit vectors) and
+// PDQ hashes (Hamming). Only vector_index.cpp includes FAISS; plain arrays cross this header.
+// Index types are FAISS factory strings; the library catalog keeps each index's string.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace celtrace::index {
+
+// One search result. For descriptors `score` is the inner product (cosine, -1..1, higher is
+// nearer); for hashes it is the Hamming distance in bits (lower is nearer). id -1 = no result.
+struct Neighbour {
+  std::int64_t id = -1;
+  float score = 0.f;
+};
+
+// Chooses a descriptor index type for a library of `count` vectors: exact ("Flat") while that is
+// fast enough, an inverted file with 8-bit scalar quantisation beyond.
+std::string auto_descriptor_factory(std::int64_t count);
+
+class DescriptorIndex {
+ public:
+  virtual ~DescriptorIndex() = default;
+  // vectors: count x dimension floats, row-major; ids are 0..count-1 in that order.
+  // factory: a FAISS factory string ("Flat", "IVF1024,SQ8", "HNSW32", ...); training, when the
+  // type needs it, uses the vectors themselves.
+  static std::unique_ptr<DescriptorIndex> build(const std::string& factory, int dimension,
+                                                const float* vectors, std::int64_t count);
+  static std::unique_ptr<DescriptorIndex> load(const std::string& path, const std::string& factory);
+  virtual void save(const std::string& path) const = 0;
+  // queries: count x dimension floats; returns count * k neighbours, best first per query.
+  virtual std::vector<Neighbour> search(const float* queries, std::int64_t count, int k) const = 0;
+  virtual std::string factory() const = 0;
+  virtual int dimension() const = 0;
+  virtual std::int64_t size() const = 0;
+};
+
+class HashIndex {
+ public:
+  virtual ~HashIndex() = default;
+  // codes: count x 32 bytes (256-bit PDQ hashes); ids are 0..count-1.
+  static std::unique_ptr<HashIndex> build(const std::string& factory, const std::uint8_t* codes,
+                                          std::int64_t count);
+  static std::unique_ptr<HashIndex> load(const std::string& path, const std::string& factory);
+  virtual void save(const std::string& path) const = 0;
+  virtual std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count, int k) const = 0;
+  virtual std::string factory() const = 0;
+  virtual std::int64_t size() const = 0;
+};
+
+}  // namespace celtrace::index

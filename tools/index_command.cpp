@@ -1,0 +1,266 @@
+// celtrace index: build and inspect reference libraries.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include "engine/errors.h"
+#include "engine/fingerprinter.h"
+#include "index/library.h"
+#include "index/naming.h"
+#include "tools/commands.h"
+#include "tools/progress.h"
+
+namespace celtrace::tools {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct AddSettings {
+  std::string library;
+  std::vector<std::string> inputs;
+  std::string title, name, catalogue, model, index_type;
+  std::optional<int> season, episode;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  engine::DecodeOptions decode;
+};
+
+bool is_video_name(const fs::path& path) {
+  static const std::set<std::string> kVideo = {".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".mpg", ".mpeg",
+                                               ".ts",  ".m2ts", ".wmv", ".flv", ".ogv", ".3gp", ".vob"};
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return kVideo.count(ext) > 0;
+}
+
+// Explicit files are taken as they are; directories contribute their video files, recursively.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
+  std::vector<std::string> files;
+  for (const std::string& input : inputs) {
+    std::error_code error;
+    if (fs::is_directory(input, error)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::skip_permission_denied, error);
+           it != fs::recursive_directory_iterator(); it.increment(error)) {
+        if (error) break;
+        if (it->is_regular_file(error) && is_video_name(it->path())) found.push_back(it->path().string());
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(input, error)) {
+      files.push_back(input);
+    } else {
+      throw MediaError(input + ": no such file or directory");
+    }
+  }
+  return files;
+}
+
+int run_add(const AddSettings& s) {
+  const engine::ProjectionModel model = engine::resolve_model(s.model);
+  index::Library library = index::Library::open_or_create(s.library, model);
+  std::vector<std::string> files = expand_inputs(s.inputs);
+  if (files.empty()) throw UsageError("no video files in the inputs");
+  if (!s.name.empty() && files.size() > 1) throw UsageError("--name needs exactly one input file");
+  const auto catalogue = s.catalogue.empty() ? std::map<std::string, index::CatalogueRow>{}
+                                             : index::read_catalogue_csv(s.catalogue);
+
+  // Skip what the library (or this batch) already holds, by content.
+  struct Job {
+    std::string path, checksum;
+    index::NewReference reference;
+    std::string error;
+  };
+  std::vector<Job> jobs;
+  std::set<std::string> batch_checksums;
+  double total_bytes = 0;
+  for (const std::string& path : files) {
+    const std::string checksum = index::file_checksum(path);
+    if (const auto existing = library.reference_by_checksum(checksum)) {
+      std::cerr << "celtrace: " << path << ": already in the library as '" << existing->name << "', skipped\n";
+      continue;
+    }
+    if (!batch_checksums.insert(checksum).second) {
+      std::cerr << "celtrace: " << path << ": same content as an earlier input, skipped\n";
+      continue;
+    }
+    Job job;
+    job.path = path;
+    job.checksum = checksum;
+    jobs.push_back(job);
+    total_bytes += static_cast<double>(fs::file_size(path));
+  }
+  if (jobs.empty()) {
+    std::cout << "nothing to add: every input is already in " << s.library << "\n";
+    return 0;
+  }
+
+  Progress progress(total_bytes, "indexing");
+  std::atomic<std::size_t> next{0};
+  std::atomic<double> done_bytes{0};
+  auto worker = [&] {
+    const engine::Fingerprinter fingerprinter(model);
+    engine::FingerprintOptions options;
+    options.decode = s.decode;
+    for (std::size_t i = next++; i < jobs.size(); i = next++) {
+      Job& job = jobs[i];
+      const double bytes = static_cast<double>(fs::file_size(job.path));
+      try {
+        job.reference.fingerprint = fingerprinter.fingerprint(job.path, options, [&](double t, double duration) {
+          if (duration > 0) progress.advance_to(done_bytes + bytes * std::min(1.0, t / duration), fs::path(job.path).filename().string());
+        });
+      } catch (const Error& e) {
+        job.error = e.what();
+      }
+      done_bytes = done_bytes + bytes;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::min<int>(s.jobs, static_cast<int>(jobs.size())); ++t) threads.emplace_back(worker);
+  for (auto& thread : threads) thread.join();
+  progress.finish();
+
+  std::vector<index::NewReference> references;
+  int failed = 0;
+  for (Job& job : jobs) {
+    if (!job.error.empty()) {
+      std::cerr << "celtrace: " << job.error << " (not added)\n";
+      ++failed;
+      continue;
+    }
+    index::NewReference& r = job.reference;
+    const std::string base = fs::path(job.path).filename().string();
+    index::EpisodeName parsed = index::parse_episode_name(base);
+    r.name = fs::path(job.path).stem().string();
+    if (const auto it = catalogue.find(base); it != catalogue.end()) {
+      if (!it->second.episode.title.empty()) parsed.title = it->second.episode.title;
+      if (it->second.episode.season) parsed.season = it->second.episode.season;
+      if (it->second.episode.episode) parsed.episode = it->second.episode.episode;
+      if (!it->second.name.empty()) r.name = it->second.name;
+    }
+    if (!s.title.empty()) parsed.title = s.title;
+    if (s.season) parsed.season = s.season;
+    if (s.episode) parsed.episode = s.episode;
+    if (!s.name.empty()) r.name = s.name;
+    r.title = parsed.title;
+    r.season = parsed.season;
+    r.episode = parsed.episode;
+    r.path = fs::absolute(job.path).string();
+    r.size_bytes = static_cast<std::int64_t>(fs::file_size(job.path));
+    r.checksum = job.checksum;
+    references.push_back(std::move(r));
+  }
+  library.add(references, s.index_type);
+  for (const auto& r : references) {
+    std::cout << "added " << r.name << " (" << r.title;
+    if (r.season) std::cout << " S" << *r.season;
+    if (r.episode) std::cout << " E" << *r.episode;
+    std::printf(", %.1f s)\n", r.fingerprint.media.duration_seconds);
+  }
+  std::cout << library.references().size() << " references, " << library.frames().size() << " indexed frames in "
+            << s.library << "\n";
+  return failed > 0 ? 1 : 0;
+}
+
+std::string season_episode(const index::ReferenceRecord& r) {
+  char text[32] = "";
+  if (r.season && r.episode) {
+    std::snprintf(text, sizeof text, "S%02dE%02d", *r.season, *r.episode);
+  } else if (r.episode) {
+    std::snprintf(text, sizeof text, "E%02d", *r.episode);
+  }
+  return text;
+}
+
+int run_list(const std::string& directory) {
+  const index::Library library = index::Library::open(directory);
+  std::printf("%-32s %-24s %-8s %9s %7s  %s\n", "NAME", "TITLE", "S/E", "DURATION", "FRAMES", "PATH");
+  for (const auto& r : library.references()) {
+    std::printf("%-32s %-24s %-8s %8.1fs %7lld  %s\n", r.name.c_str(), r.title.c_str(), season_episode(r).c_str(),
+                r.duration_seconds, static_cast<long long>(r.frame_count), r.path.c_str());
+  }
+  return 0;
+}
+
+int run_remove(const std::string& directory, const std::string& name) {
+  index::Library library = index::Library::open(directory);
+  library.remove(name);
+  std::cout << "removed " << name << "; " << library.references().size() << " references left\n";
+  return 0;
+}
+
+int run_info(const std::string& directory) {
+  const index::Library library = index::Library::open(directory);
+  double seconds = 0;
+  std::int64_t source_bytes = 0;
+  for (const auto& r : library.references()) {
+    seconds += r.duration_seconds;
+    source_bytes += r.size_bytes;
+  }
+  const double hours = seconds / 3600;
+  const auto frames = static_cast<double>(library.frames().size());
+  // In memory: the descriptor index (floats), the hash index (32 bytes) and the frame map.
+  const double memory = frames * (library.model().output_size * 4.0 + 32 + sizeof(index::IndexedFrame));
+  std::printf("library:          %s\n", directory.c_str());
+  std::printf("references:       %zu (%.2f hours, %.1f MB of media)\n", library.references().size(), hours,
+              source_bytes / 1e6);
+  std::printf("indexed frames:   %.0f\n", frames);
+  std::printf("model:            %s (%d-dimensional descriptors)\n", library.model().id.c_str(), library.model().output_size);
+  std::printf("descriptor index: %s\nhash index:       %s\n", library.descriptors().factory().c_str(),
+              library.hashes().factory().c_str());
+  std::printf("on disk:          %.2f MB (%.2f MB per reference hour)\n", library.disk_bytes() / 1e6,
+              hours > 0 ? library.disk_bytes() / 1e6 / hours : 0.0);
+  std::printf("in memory:        %.2f MB (%.2f MB per reference hour)\n", memory / 1e6, hours > 0 ? memory / 1e6 / hours : 0.0);
+  return 0;
+}
+
+}  // namespace
+
+void register_index_command(CLI::App& app, Action& action) {
+  CLI::App* index = app.add_subcommand("index", "Build and inspect a reference library of published episodes");
+  index->require_subcommand(1);
+
+  auto add = std::make_shared<AddSettings>();
+  add->decode.sample_fps = engine::kReferenceSampleFps;
+  CLI::App* add_command = index->add_subcommand(
+      "add",
+      "Fingerprint episodes into a library (created if missing). Title, season and episode come\n"
+      "from names like Show.Name.S02E03.mkv, 'Show Name - 2x03.mp4' or 'Show Name - 03.avi',\n"
+      "from --catalog FILE.csv (columns path,title,season,episode,name), or from the flags.\n"
+      "Files already in the library (same content) are skipped. The change is atomic.\n"
+      "  celtrace index add lib/ episodes/ --jobs 2\n"
+      "  celtrace index add lib/ pilot.mkv --title 'Sky Ships' --season 1 --episode 0");
+  add_command->add_option("library", add->library, "Library directory")->required();
+  add_command->add_option("inputs", add->inputs, "Episode files, or directories searched for videos")->required();
+  add_command->add_option("--title", add->title, "Production title for all inputs");
+  add_command->add_option("--season", add->season, "Season number for all inputs")->check(CLI::NonNegativeNumber);
+  add_command->add_option("--episode", add->episode, "Episode number (one input)")->check(CLI::NonNegativeNumber);
+  add_command->add_option("--name", add->name, "Reference name (one input; default: file name without extension)");
+  add_command->add_option("--catalog", add->catalogue, "CSV with path,title,season,episode,name per file")
+      ->check(CLI::ExistingFile);
+  add_command->add_option("--jobs", add->jobs, "Files fingerprinted in parallel")->capture_default_str()->check(CLI::Range(1, 256));
+  add_command->add_option("--fps", add->decode.sample_fps, "Frames sampled per second")->capture_default_str()->check(CLI::PositiveNumber);
+  add_command->add_option("--model", add->model, "Descriptor model for a new library (ID or .ctm file)");
+  add_command->add_option("--index-type", add->index_type,
+                          "FAISS factory string for the descriptor index (default: Flat, IVF..,SQ8 when large)");
+  add_limit_options(*add_command, add->decode.limits);
+  add_command->callback([add, &action] { action = [add] { return run_add(*add); }; });
+
+  auto directory = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>();
+  CLI::App* list = index->add_subcommand("list", "List the references of a library");
+  list->add_option("library", *directory, "Library directory")->required();
+  list->callback([directory, &action] { action = [directory] { return run_list(*directory); }; });
+  CLI::App* remove = index->add_subcommand("remove", "Remove a reference by name (atomic)");
+  remove->add_option("library", *directory, "Library directory")->required();
+  remove->add_option("name", *name, "Reference name (see index list)")->required();
+  remove->callback([directory, name, &action] { action = [directory, name] { return run_remove(*directory, *name); }; });
+  CLI::App* info = index->add_subcommand("info", "Counts, hours, size on disk and in memory, index types, model");
+  info->add_option("library", *directory, "Library directory")->required();
+  info->callback([directory, &action] { action = [directory] { return run_info(*directory); }; });
+}
+
+}  // namespace celtrace::tools

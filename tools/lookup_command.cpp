@@ -1,0 +1,139 @@
+// celtrace lookup: which production, episode and time a file comes from.
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/errors.h"
+#include "index/lookup.h"
+#include "tools/commands.h"
+
+namespace celtrace::tools {
+namespace {
+
+struct LookupSettings {
+  std::string library, path;
+  bool json = false;
+  index::LookupOptions options;
+};
+
+nlohmann::json optional_number(const std::optional<int>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+double rounded(double value) { return std::round(value * 1000.0) / 1000.0; }
+
+nlohmann::json to_json(const std::string& path, const index::LookupResult& result) {
+  nlohmann::json matches = nlohmann::json::array();
+  for (const index::Match& m : result.matches) {
+    nlohmann::json segments = nlohmann::json::array();
+    for (const auto& s : m.segments) {
+      segments.push_back({{"query_start", rounded(s.query_start)},
+                          {"query_end", rounded(s.query_end)},
+                          {"reference_start", rounded(s.reference_start)},
+                          {"reference_end", rounded(s.reference_end)},
+                          {"score", rounded(s.score)},
+                          {"speed", rounded(s.speed)},
+                          {"mirrored", s.mirrored},
+                          {"support", s.support},
+                          {"specificity", rounded(s.specificity)}});
+    }
+    matches.push_back({{"reference", m.reference.name},
+                       {"title", m.reference.title},
+                       {"season", optional_number(m.reference.season)},
+                       {"episode", optional_number(m.reference.episode)},
+                       {"score", rounded(m.score)},
+                       {"verdict", index::to_string(m.verdict)},
+                       {"shared", m.shared},
+                       {"evidence",
+                        {{"temporal", m.temporal},
+                         {"visual", m.visual.passed},
+                         {"visual_inliers", m.visual.inliers},
+                         {"query_time", rounded(m.evidence_query_time)},
+                         {"reference_time", rounded(m.evidence_reference_time)}}},
+                       {"segments", std::move(segments)}});
+  }
+  return {{"query", path},
+          {"kind", engine::to_string(result.media.kind)},
+          {"duration", rounded(result.media.duration_seconds)},
+          {"matches", std::move(matches)}};
+}
+
+std::string clock(double seconds) {
+  char text[32];
+  const int whole = static_cast<int>(seconds);
+  std::snprintf(text, sizeof text, "%d:%02d:%04.1f", whole / 3600, whole / 60 % 60, seconds - whole + whole % 60);
+  return text;
+}
+
+void print_table(const std::string& path, const index::LookupResult& result) {
+  std::printf("%s (%s, %.1f s)\n", path.c_str(), engine::to_string(result.media.kind), result.media.duration_seconds);
+  if (result.matches.empty()) {
+    std::printf("  no match in the library\n");
+    return;
+  }
+  std::printf("  %-24s %-22s %-7s %-27s %-27s %5s  %s\n", "REFERENCE", "TITLE", "S/E", "QUERY", "REFERENCE TIME",
+              "SCORE", "VERDICT");
+  for (const index::Match& m : result.matches) {
+    char se[16] = "-";
+    if (m.reference.season && m.reference.episode) {
+      std::snprintf(se, sizeof se, "S%02dE%02d", *m.reference.season, *m.reference.episode);
+    } else if (m.reference.episode) {
+      std::snprintf(se, sizeof se, "E%02d", *m.reference.episode);
+    }
+    std::string verdict = index::to_string(m.verdict);
+    if (m.shared) verdict += " (shared: series-level)";
+    for (std::size_t i = 0; i < m.segments.size(); ++i) {
+      const auto& s = m.segments[i];
+      const std::string q = clock(s.query_start) + " - " + clock(s.query_end);
+      const std::string r = clock(s.reference_start) + " - " + clock(s.reference_end);
+      std::printf("  %-24.24s %-22.22s %-7s %-27s %-27s %5.2f  %s%s\n", i ? "" : m.reference.name.c_str(),
+                  i ? "" : m.reference.title.c_str(), i ? "" : se, q.c_str(), r.c_str(), s.score,
+                  i ? "" : verdict.c_str(), s.mirrored ? " [mirrored]" : "");
+    }
+  }
+}
+
+int run_lookup(const LookupSettings& s) {
+  try {
+    const index::Library library = index::Library::open(s.library);
+    const index::LookupResult result = index::lookup(library, s.path, s.options);
+    if (s.json) {
+      std::cout << to_json(s.path, result).dump() << "\n";
+    } else {
+      print_table(s.path, result);
+    }
+    return 0;
+  } catch (const MediaError& e) {
+    if (s.json) std::cout << nlohmann::json{{"query", s.path}, {"error", e.what()}}.dump() << "\n";
+    throw;
+  }
+}
+
+}  // namespace
+
+void register_lookup_command(CLI::App& app, Action& action) {
+  auto s = std::make_shared<LookupSettings>();
+  CLI::App* command = app.add_subcommand(
+      "lookup",
+      "Find which reference (production, episode) and where in it a video, still or frame\n"
+      "sequence comes from. Verdicts: 'confirmed' needs many sampled frames agreeing on one time\n"
+      "mapping AND a visual check of the best frame pairs; one kind of evidence gives 'possible'.\n"
+      "Content shared by several references (openings, recaps) is reported for all of them,\n"
+      "marked shared, and never confirmed. Exit code 0 whether or not anything matched.\n"
+      "  celtrace lookup lib/ leaked_clip.mp4\n"
+      "  celtrace lookup lib/ 'wip/sc012_%04d.png' --json");
+  command->add_option("library", s->library, "Library directory (see celtrace index add)")->required();
+  command->add_option("path", s->path, "Video, image, frame directory or printf pattern")->required();
+  command->add_flag("--json", s->json, "Print one JSON object instead of a table");
+  command->add_option("--top", s->options.top, "Most matches listed")->capture_default_str()->check(CLI::Range(1, 1000));
+  command->add_option("--fps", s->options.sample_fps, "Query frames sampled per second (default: 6, or 2 beyond 60 s)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--sequence-fps", s->options.decode.sequence_fps, "Frame rate of image sequences")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  command->add_flag("!--no-verify", s->options.verify, "Skip visual verification (at most 'possible')");
+  add_limit_options(*command, s->options.decode.limits);
+  command->callback([s, &action] { action = [s] { return run_lookup(*s); }; });
+}
+
+}  // namespace celtrace::tools
