@@ -95,7 +95,7 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches, const std::ve
       offset = offsets[offsets.size() / 2];
       const double n = static_cast<double>(chosen.size());
       const double spread = sqq - sq * sq / n;
-      if (chosen.size() >= 6 && spread > 4.0 * n / 4) {  // query times spread over >= ~2 s
+      if (chosen.size() >= 6 && spread > n) {  // query times spread over about 2 s or more
         const double fitted = (sqr - sq * sr / n) / spread;
         if (fitted >= p.min_speed - 0.02 && fitted <= p.max_speed + 0.02) {
           speed = fitted;
@@ -105,6 +105,49 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches, const std::ve
     }
     chosen = collect(speed, offset, p.inlier_tolerance);
     if (chosen.empty()) break;
+    // Sub-sample timing: references are sampled sparsely (2 fps), so a query sample between two
+    // reference samples matches both; the similarity-weighted mean of the reference times near
+    // the prediction places it between them. The mapping is then refitted on those times.
+    {
+      std::map<int, std::pair<double, double>> weighted;  // sample -> (sum w*t, sum w)
+      for (const FrameMatch* m : open) {
+        const auto it = chosen.find(m->query_sample);
+        if (it == chosen.end() || m->reference != h.reference || m->mirrored != h.mirrored) continue;
+        if (std::abs(m->reference_time - it->second->reference_time) > 0.75) continue;
+        const double w = std::max(0.0, m->similarity - it->second->similarity + 0.05);
+        weighted[m->query_sample].first += w * m->reference_time;
+        weighted[m->query_sample].second += w;
+      }
+      double sq = 0, sr = 0, sqq = 0, sqr = 0;
+      std::vector<double> offsets;
+      for (const auto& [sample, m] : chosen) {
+        const auto& [wt, w] = weighted[sample];
+        const double r = w > 0 ? wt / w : m->reference_time;
+        offsets.push_back(r - speed * m->query_time);
+        sq += m->query_time, sr += r, sqq += m->query_time * m->query_time, sqr += m->query_time * r;
+      }
+      // The voted speed with the median offset, unless a least-squares fit of speed and offset
+      // explains the times clearly better (a real speed change, not noise of a few matches).
+      std::nth_element(offsets.begin(), offsets.begin() + offsets.size() / 2, offsets.end());
+      offset = offsets[offsets.size() / 2];
+      const double n = static_cast<double>(chosen.size());
+      const double spread = sqq - sq * sq / n;
+      if (chosen.size() >= 6 && spread > n) {
+        const double fitted = (sqr - sq * sr / n) / spread;
+        const double fitted_offset = (sr - fitted * sq) / n;
+        double voted_error = 0, fitted_error = 0;
+        for (const auto& [sample, m] : chosen) {
+          const auto& [wt, w] = weighted[sample];
+          const double r = w > 0 ? wt / w : m->reference_time;
+          voted_error += std::abs(r - (speed * m->query_time + offset));
+          fitted_error += std::abs(r - (fitted * m->query_time + fitted_offset));
+        }
+        if (fitted >= p.min_speed - 0.02 && fitted <= p.max_speed + 0.02 && fitted_error < 0.7 * voted_error) {
+          speed = fitted;
+          offset = fitted_offset;
+        }
+      }
+    }
 
     Segment segment;
     segment.reference = h.reference;

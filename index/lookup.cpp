@@ -16,10 +16,13 @@ namespace {
 constexpr int kNeighbours = 24;
 // Decision thresholds, chosen on the benchmark so that no negative reaches `confirmed`
 // (benchmarks/run; README "Scores and verdicts").
-constexpr int kMinSupport = 4;               // samples agreeing on one mapping (temporal evidence)
+constexpr int kMinSupport = 6;               // samples agreeing on one mapping (temporal evidence)
+constexpr double kMinSupportShare = 0.3;     // ... and at least this share of the informative samples
+constexpr double kMinSpan = 1.0;             // ... spread over at least this many query seconds
 constexpr double kTemporalScore = 0.45;      // segment score for temporal evidence
 constexpr double kListScore = 0.30;          // below this a segment is not listed at all
 constexpr double kStillSimilarity = 0.80;    // a still's best similarity to be listed
+constexpr double kVisualOnlyScore = 0.50;    // listing on visual evidence alone needs this score
 constexpr int kVerifiedPairs = 3;            // frame pairs tried for visual verification
 constexpr int kVerifySize = 480;             // pixels, longer side, for verification
 
@@ -120,7 +123,9 @@ LookupResult match(const Library& library, const engine::Fingerprint& query, con
     out.specificity = s.specificity;
     m.segments.push_back(out);
     m.score = std::max(m.score, s.score);
-    m.temporal = m.temporal || (!still && s.support >= kMinSupport && s.score >= kTemporalScore);
+    const int needed = std::max(kMinSupport, static_cast<int>(std::ceil(kMinSupportShare * count)));
+    m.temporal = m.temporal || (!still && s.support >= needed && s.score >= kTemporalScore &&
+                                s.query_end - s.query_start >= kMinSpan);
     m.shared = m.shared || s.shared_fraction >= 0.5;
     evidence_of[s.reference].push_back(&s);
   }
@@ -190,8 +195,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query, con
   }
 
   for (auto& [reference, m] : by_reference) {
-    if (!m.temporal && !m.visual.passed && !still) continue;
-    if (still && !m.visual.passed && m.score < 0.9) continue;
+    if (!m.temporal && !(m.visual.passed && m.score >= kVisualOnlyScore)) continue;
     m.verdict = m.temporal && m.visual.passed && !m.shared ? Verdict::kConfirmed : Verdict::kPossible;
     std::sort(m.segments.begin(), m.segments.end(), [](const MatchSegment& a, const MatchSegment& b) { return a.query_start < b.query_start; });
     result.matches.push_back(m);

@@ -13,10 +13,10 @@ namespace {
 constexpr int kFeatures = 700;
 constexpr float kRatio = 0.85f;        // Lowe's ratio test on Hamming distances
 constexpr double kReprojection = 4.0;  // pixels, at the working size
-// A pair passes with this many geometric inliers and a sane scale. Chosen on the benchmark's
-// negatives (frames of other episodes of the same series, unrelated material): their best pairs
-// reach about 8 inliers.
-constexpr int kMinInliers = 15;
+// A pair passes with this many geometric inliers and a sane scale. Unrelated frames drawn in a
+// similar style reached 16 in our tests; true pairs under crops, line art and picture-in-picture
+// gave 80 or more.
+constexpr int kMinInliers = 30;
 
 // Edge presence scaled to 0..255 (the descriptor's weighting), then lightly blurred: lines and
 // colour boundaries look alike.

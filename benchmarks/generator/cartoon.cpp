@@ -402,19 +402,22 @@ cv::Mat render_frame(const Episode& episode, int frame_index, Render render, int
     const int pose_frame = local / style.pose_step * style.pose_step;
     const double progress = shot.frames > 1 ? static_cast<double>(pose_frame) / (shot.frames - 1) : 0;
     const double zoom_factor = shot.zoom_start + (shot.zoom_end - shot.zoom_start) * progress;
-    const double scale = height / 360.0;
-    const int canvas_width = static_cast<int>(width * 1.5);
-    const double view_width = width / zoom_factor, view_height = height / zoom_factor;
+    // Scenes are drawn in canonical coordinates, 360 units high, so every output size shows the
+    // same picture; the painter's zoom maps them to pixels.
+    constexpr double kCanonicalHeight = 360.0;
+    const double resolution = height / kCanonicalHeight;
+    const double frame_width = width / resolution;
+    const int canvas_width = static_cast<int>(frame_width * 1.5);
+    const double view_width = frame_width / zoom_factor, view_height = kCanonicalHeight / zoom_factor;
     const double pan = shot.pan_start + (shot.pan_end - shot.pan_start) * progress;
-    Style scaled = style;
-    scaled.line_width = style.line_width * scale;
-    Painter painter{frame, scaled, pan * (canvas_width - view_width), (height - view_height) / 2, zoom_factor,
-                    Random(static_cast<std::uint32_t>(frame_index / style.pose_step * 31 + 7))};
-    if (style.background) paint_background(painter, series.backgrounds[shot.background], canvas_width, height);
+    Painter painter{frame, style, pan * (canvas_width - view_width), (kCanonicalHeight - view_height) / 2,
+                    zoom_factor * resolution, Random(static_cast<std::uint32_t>(frame_index / style.pose_step * 31 + 7))};
+    if (style.background) paint_background(painter, series.backgrounds[shot.background], canvas_width, static_cast<int>(kCanonicalHeight));
     const double t = pose_frame / kFps;
     for (const auto& placement : shot.characters) {
       const double x = (placement.x_start + (placement.x_end - placement.x_start) * progress) * canvas_width;
-      paint_character(painter, series.cast[placement.cast_index], x, placement.y * height, t, placement.gesture_rate, height);
+      paint_character(painter, series.cast[placement.cast_index], x, placement.y * kCanonicalHeight, t,
+                      placement.gesture_rate, static_cast<int>(kCanonicalHeight));
     }
     if (style.texture) add_texture(frame, series.backgrounds[shot.background].seed);
   }

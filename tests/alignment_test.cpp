@@ -1,0 +1,132 @@
+// Temporal alignment on synthetic match lists: known offsets, rate and speed changes, held
+// frames, two sources in one query, and distractors.
+#include "index/alignment.h"
+
+#include <random>
+
+#include <gtest/gtest.h>
+
+namespace celtrace::index {
+namespace {
+
+// Query samples at `fps` over `seconds`; each matches reference `reference` at
+// speed * t + offset with similarity 0.9, plus `noise` random distractor matches per sample.
+struct Synthetic {
+  std::vector<FrameMatch> matches;
+  std::vector<double> times;
+};
+
+Synthetic clip(double seconds, double fps, std::int64_t reference, double speed, double offset, int noise,
+               unsigned seed = 1, double start = 0) {
+  Synthetic s;
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<double> anywhere(0, 1200);
+  std::uniform_int_distribution<int> any_reference(1, 9);
+  for (int i = 0; start + i / fps < start + seconds; ++i) {
+    const double t = start + i / fps;
+    const int sample = static_cast<int>(std::lround(t * fps));
+    s.times.push_back(t);
+    s.matches.push_back({sample, t, reference, speed * t + offset, 0.9f, false, false});
+    for (int n = 0; n < noise; ++n) {
+      s.matches.push_back({sample, t, any_reference(random), anywhere(random), 0.85f, false, false});
+    }
+  }
+  return s;
+}
+
+TEST(Align, FindsOffsetAmongDistractors) {
+  const Synthetic s = clip(2.0, 6, 3, 1.0, 121.6, 20);
+  const auto segments = align(s.matches, s.times);
+  ASSERT_FALSE(segments.empty());
+  const Segment& best = segments.front();
+  EXPECT_EQ(best.reference, 3);
+  EXPECT_NEAR(best.offset, 121.6, 0.05);
+  EXPECT_NEAR(best.speed, 1.0, 0.01);
+  EXPECT_EQ(best.support, 12);
+  EXPECT_NEAR(best.score, 0.9, 1e-6);
+  EXPECT_NEAR(best.reference_start, 121.6, 0.05);
+}
+
+TEST(Align, RecoversSpeedChangesOfTenPercent) {
+  for (double speed : {0.9, 0.95, 1.08, 1.1}) {
+    const Synthetic s = clip(10.0, 6, 2, speed, 300.0, 5);
+    const auto segments = align(s.matches, s.times);
+    ASSERT_FALSE(segments.empty());
+    EXPECT_NEAR(segments.front().speed, speed, 0.005) << speed;
+    EXPECT_NEAR(segments.front().reference_start, 300.0, 0.1) << speed;
+    EXPECT_NEAR(segments.front().reference_end, 300.0 + speed * segments.front().query_end, 0.1) << speed;
+    EXPECT_GE(segments.front().support, 55) << speed;
+  }
+}
+
+TEST(Align, FrameRateChangeIsInvisibleToTimestamps) {
+  // A 25 fps copy of a 24 fps episode: query samples fall between reference samples (2 fps),
+  // so each matches the nearest reference sample, up to 0.25 s away.
+  Synthetic s;
+  for (int i = 0; i < 30; ++i) {
+    const double t = i / 6.0;
+    const double reference_time = std::round((t + 50.0) * 2) / 2;
+    s.times.push_back(t);
+    s.matches.push_back({i, t, 1, reference_time, 0.9f, false, false});
+  }
+  const auto segments = align(s.matches, s.times);
+  ASSERT_FALSE(segments.empty());
+  EXPECT_NEAR(segments.front().offset, 50.0, 0.3);
+  EXPECT_EQ(segments.front().support, 30);
+}
+
+TEST(Align, HeldFramesAndMissingSamples) {
+  Synthetic s = clip(6.0, 6, 4, 1.0, 40.0, 3);
+  // The middle second is held: all its samples match the same reference frame.
+  for (auto& m : s.matches) {
+    if (m.reference == 4 && m.query_time >= 2.0 && m.query_time < 3.0) m.reference_time = 42.0;
+  }
+  const auto segments = align(s.matches, s.times);
+  ASSERT_FALSE(segments.empty());
+  EXPECT_EQ(segments.front().reference, 4);
+  EXPECT_NEAR(segments.front().offset, 40.0, 0.1);
+  EXPECT_GE(segments.front().support, 30);
+}
+
+TEST(Align, TwoSourcesInOneQuery) {
+  Synthetic a = clip(4.0, 6, 1, 1.0, 100.0, 2, 1, 0.0);
+  const Synthetic b = clip(4.0, 6, 2, 1.0, 500.0 - 4.0, 2, 2, 4.0);  // query 4..8 s -> reference 500..504 s
+  a.matches.insert(a.matches.end(), b.matches.begin(), b.matches.end());
+  a.times.insert(a.times.end(), b.times.begin(), b.times.end());
+  const auto segments = align(a.matches, a.times);
+  ASSERT_GE(segments.size(), 2u);
+  bool first = false, second = false;
+  for (const Segment& s : segments) {
+    if (s.reference == 1) first = std::abs(s.query_start - 0.0) < 0.01 && std::abs(s.query_end - 3.833) < 0.01;
+    if (s.reference == 2) second = std::abs(s.reference_start - 500.0) < 0.1 && std::abs(s.query_start - 4.0) < 0.01;
+  }
+  EXPECT_TRUE(first);
+  EXPECT_TRUE(second);
+}
+
+TEST(Align, StaticContentHasNoSpecificity) {
+  // Every query sample matches every reference frame of a 6 s held shot equally well.
+  Synthetic s;
+  for (int i = 0; i < 12; ++i) {
+    s.times.push_back(i / 6.0);
+    for (int r = 0; r < 12; ++r) s.matches.push_back({i, i / 6.0, 1, 200.0 + r * 0.5, 0.9f, false, false});
+  }
+  const auto held = align(s.matches, s.times);
+  ASSERT_FALSE(held.empty());
+  EXPECT_LT(held.front().specificity, 0.05);
+  // Moving content: each sample's other neighbours (other references) are clearly weaker.
+  Synthetic moving = clip(2.0, 6, 1, 1.0, 200.0, 3);
+  for (auto& m : moving.matches) {
+    if (m.reference != 1) m.similarity = 0.6f;
+  }
+  EXPECT_GT(align(moving.matches, moving.times).front().specificity, 0.2);
+}
+
+TEST(Align, WeakMatchesDoNotVote) {
+  Synthetic s = clip(2.0, 6, 1, 1.0, 10.0, 0);
+  for (auto& m : s.matches) m.similarity = 0.3f;
+  EXPECT_TRUE(align(s.matches, s.times).empty());
+}
+
+}  // namespace
+}  // namespace celtrace::index

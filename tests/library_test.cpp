@@ -1,0 +1,185 @@
+// Library catalog round trips and atomicity, on synthetic fingerprints (no decoding).
+#include "index/library.h"
+
+#include <csignal>
+#include <filesystem>
+#include <random>
+
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/errors.h"
+#include "tests/test_media.h"
+
+extern char** environ;
+
+namespace celtrace::index {
+namespace {
+
+using testing::TempDir;
+
+NewReference synthetic_reference(const std::string& name, int frames, unsigned seed) {
+  const engine::ProjectionModel& model = engine::default_model();
+  NewReference r;
+  r.name = name;
+  r.title = "Synthetic Show";
+  r.season = 1;
+  r.episode = static_cast<int>(seed);
+  r.path = "/nonexistent/" + name + ".mkv";
+  r.checksum = "checksum-" + name;
+  r.size_bytes = 1000;
+  r.fingerprint.model_id = model.id;
+  r.fingerprint.descriptor_size = model.output_size;
+  r.fingerprint.sample_fps = 2;
+  r.fingerprint.media.duration_seconds = frames / 2.0;
+  std::mt19937 random(seed);
+  std::normal_distribution<float> normal;
+  for (int i = 0; i < frames; ++i) {
+    engine::Sample s;
+    s.pts_seconds = i / 2.0;
+    s.detail = i % 10 == 9 ? 0.1f : 5.0f;  // every tenth frame is flat: not indexed
+    s.quality = 90;
+    s.descriptor.resize(model.output_size);
+    float norm = 0;
+    for (float& v : s.descriptor) {
+      v = normal(random);
+      norm += v * v;
+    }
+    for (float& v : s.descriptor) v /= std::sqrt(norm);
+    for (auto& byte : s.pdq.bytes) byte = static_cast<std::uint8_t>(random());
+    r.fingerprint.samples.push_back(s);
+  }
+  return r;
+}
+
+TEST(Library, RoundTripsReferencesAndFrames) {
+  TempDir dir;
+  {
+    Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
+    library.add({synthetic_reference("a", 100, 1), synthetic_reference("b", 50, 2)});
+  }
+  const Library library = Library::open(dir.path("lib"));
+  const auto references = library.references();
+  ASSERT_EQ(references.size(), 2u);
+  EXPECT_EQ(references[0].name, "a");
+  EXPECT_EQ(references[0].frame_count, 90);  // flat frames left out
+  EXPECT_EQ(references[1].episode, 2);
+  EXPECT_EQ(library.frames().size(), 135u);
+  EXPECT_EQ(library.descriptors().size(), 135);
+  EXPECT_EQ(library.hashes().size(), 135);
+  EXPECT_EQ(library.descriptors().factory(), "Flat");
+  // FAISS ids map back to (reference, time): frame 0 of "a" at 0 s.
+  const auto a = synthetic_reference("a", 100, 1);
+  const auto hit = library.descriptors().search(a.fingerprint.samples[3].descriptor.data(), 1, 1);
+  const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(hit[0].id)];
+  EXPECT_EQ(library.reference(frame.reference).name, "a");
+  EXPECT_FLOAT_EQ(frame.pts_seconds, 1.5f);
+  EXPECT_NEAR(hit[0].score, 1.0, 1e-4);
+}
+
+TEST(Library, RemoveRebuildsIndexes) {
+  TempDir dir;
+  Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
+  library.add({synthetic_reference("a", 100, 1), synthetic_reference("b", 50, 2)});
+  library.remove("a");
+  EXPECT_EQ(library.references().size(), 1u);
+  EXPECT_EQ(library.descriptors().size(), 45);
+  EXPECT_THROW(library.remove("a"), UsageError);
+  EXPECT_EQ(Library::open(dir.path("lib")).frames().size(), 45u);
+}
+
+TEST(Library, FailedAddLeavesThePreviousLibrary) {
+  TempDir dir;
+  Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
+  library.add({synthetic_reference("a", 40, 1)});
+  NewReference broken = synthetic_reference("broken", 40, 3);
+  broken.fingerprint.samples[5].descriptor.resize(3);  // fails after "b" was inserted
+  EXPECT_ANY_THROW(library.add({synthetic_reference("b", 40, 2), broken}));
+  const Library reopened = Library::open(dir.path("lib"));
+  ASSERT_EQ(reopened.references().size(), 1u);
+  EXPECT_EQ(reopened.references()[0].name, "a");
+  EXPECT_EQ(reopened.descriptors().size(), 36);
+}
+
+TEST(Library, LeftoversOfACrashedChangeAreIgnoredThenCleaned) {
+  TempDir dir;
+  {
+    Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
+    library.add({synthetic_reference("a", 40, 1)});
+  }
+  // A crash after writing generation 2's files, before the catalog switched to them.
+  testing::write_bytes(dir.path("lib/descriptors-2.faiss"), "half-written garbage");
+  testing::write_bytes(dir.path("lib/hashes-2.faiss.partial"), "garbage");
+  Library library = Library::open(dir.path("lib"));
+  EXPECT_EQ(library.references().size(), 1u);
+  library.add({synthetic_reference("b", 40, 2)});
+  EXPECT_EQ(Library::open(dir.path("lib")).references().size(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(dir.path("lib/hashes-2.faiss.partial")));
+  EXPECT_FALSE(std::filesystem::exists(dir.path("lib/descriptors-1.faiss")));
+}
+
+TEST(Library, RefusesOtherModelsVersionsAndDuplicates) {
+  TempDir dir;
+  Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
+  library.add({synthetic_reference("a", 20, 1)});
+  EXPECT_THROW(library.add({synthetic_reference("a", 20, 9)}), UsageError);  // name taken
+  engine::ProjectionModel other = engine::default_model();
+  other.id = "ctd1-other";
+  EXPECT_THROW(Library::open_or_create(dir.path("lib"), other), UsageError);
+  EXPECT_THROW(Library::open(dir.path("missing")), Error);
+  {
+    Catalog catalog(dir.path("lib/catalog.sqlite"));
+    catalog.set_meta("format_version", "99");
+  }
+  EXPECT_THROW(Library::open(dir.path("lib")), FormatError);
+}
+
+TEST(Library, SharedContentIsMarked) {
+  TempDir dir;
+  Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
+  NewReference a = synthetic_reference("a", 40, 1), b = synthetic_reference("b", 40, 2);
+  for (int i = 0; i < 8; ++i) b.fingerprint.samples[i].descriptor = a.fingerprint.samples[i].descriptor;  // same opening
+  library.add({a, b});
+  int shared = 0;
+  for (const IndexedFrame& f : library.frames()) shared += f.shared;
+  EXPECT_EQ(shared, 16);
+}
+
+#ifdef CELTRACE_CLI
+// A batch add killed (SIGKILL) at any moment leaves a library that opens and is either the old
+// or the new state, never a mixture.
+TEST(Library, SurvivesKillDuringAdd) {
+  TempDir dir;
+  testing::write_cartoon_video(dir.path("one.mp4"), 1, 1, 20.0, 4.0);
+  testing::write_cartoon_video(dir.path("two.mp4"), 1, 2, 20.0, 30.0);
+  auto run = [&](const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+    return pid;
+  };
+  int status = 0;
+  waitpid(run({CELTRACE_CLI, "index", "add", dir.path("lib"), dir.path("one.mp4")}), &status, 0);
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  for (int delay_ms : {50, 150, 300, 600}) {
+    const pid_t pid = run({CELTRACE_CLI, "index", "add", dir.path("lib"), dir.path("two.mp4")});
+    usleep(delay_ms * 1000);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    const Library library = Library::open(dir.path("lib"));
+    const auto references = library.references();
+    ASSERT_TRUE(references.size() == 1 || references.size() == 2) << delay_ms;
+    std::int64_t frames = 0;
+    for (const auto& r : references) frames += r.frame_count;
+    EXPECT_EQ(frames, library.descriptors().size()) << delay_ms;
+    if (references.size() == 2) break;  // the add finished before the kill
+  }
+}
+#endif
+
+}  // namespace
+}  // namespace celtrace::index

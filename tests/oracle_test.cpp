@@ -1,0 +1,111 @@
+// FAISS results against brute force on seeded data, for every index type the library uses.
+#include <algorithm>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "index/vector_index.h"
+
+namespace celtrace::index {
+namespace {
+
+std::vector<float> unit_vectors(int count, int dimension, unsigned seed) {
+  std::mt19937 random(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(static_cast<std::size_t>(count) * dimension);
+  for (int i = 0; i < count; ++i) {
+    float norm = 0;
+    for (int d = 0; d < dimension; ++d) {
+      v[i * dimension + d] = normal(random);
+      norm += v[i * dimension + d] * v[i * dimension + d];
+    }
+    for (int d = 0; d < dimension; ++d) v[i * dimension + d] /= std::sqrt(norm);
+  }
+  return v;
+}
+
+// Exact top-k by inner product.
+std::vector<std::int64_t> brute_force(const std::vector<float>& base, const float* query, int dimension, int k) {
+  const int count = static_cast<int>(base.size() / dimension);
+  std::vector<std::pair<float, std::int64_t>> scored;
+  for (int i = 0; i < count; ++i) {
+    float dot = 0;
+    for (int d = 0; d < dimension; ++d) dot += base[i * dimension + d] * query[d];
+    scored.push_back({-dot, i});
+  }
+  std::partial_sort(scored.begin(), scored.begin() + k, scored.end());
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < k; ++i) ids.push_back(scored[i].second);
+  return ids;
+}
+
+TEST(DescriptorIndexOracle, FlatEqualsBruteForce) {
+  const int dimension = 64, count = 3000, queries = 50, k = 10;
+  const auto base = unit_vectors(count, dimension, 1);
+  const auto query = unit_vectors(queries, dimension, 2);
+  const auto index = DescriptorIndex::build("Flat", dimension, base.data(), count);
+  const auto hits = index->search(query.data(), queries, k);
+  for (int q = 0; q < queries; ++q) {
+    const auto expected = brute_force(base, query.data() + q * dimension, dimension, k);
+    for (int j = 0; j < k; ++j) EXPECT_EQ(hits[q * k + j].id, expected[j]) << "query " << q << " rank " << j;
+  }
+}
+
+TEST(DescriptorIndexOracle, InvertedFileKeepsRecall) {
+  // Clustered data, as descriptors of many frames of few shots are.
+  const int dimension = 64, centres = 200, per_centre = 60, queries = 200, k = 10;
+  const auto centre = unit_vectors(centres, dimension, 3);
+  const auto noise = unit_vectors(centres * per_centre, dimension, 4);
+  std::vector<float> base(static_cast<std::size_t>(centres) * per_centre * dimension);
+  for (int i = 0; i < centres * per_centre; ++i) {
+    float norm = 0;
+    for (int d = 0; d < dimension; ++d) {
+      float& value = base[i * dimension + d];
+      value = centre[(i / per_centre) * dimension + d] + 0.6f * noise[i * dimension + d];
+      norm += value * value;
+    }
+    for (int d = 0; d < dimension; ++d) base[i * dimension + d] /= std::sqrt(norm);
+  }
+  const int count = centres * per_centre;
+  const std::string factory = "IVF256,SQ8";
+  const auto index = DescriptorIndex::build(factory, dimension, base.data(), count);
+  const auto hits = index->search(base.data(), queries, k);  // the first frames as queries
+  int found = 0;
+  for (int q = 0; q < queries; ++q) {
+    const auto expected = brute_force(base, base.data() + q * dimension, dimension, k);
+    for (int j = 0; j < k; ++j) {
+      found += std::any_of(expected.begin(), expected.end(), [&](std::int64_t id) { return id == hits[q * k + j].id; });
+    }
+  }
+  const double recall = static_cast<double>(found) / (queries * k);
+  std::printf("IVF256,SQ8 recall@10 against brute force: %.3f\n", recall);
+  EXPECT_GE(recall, 0.9);
+}
+
+TEST(HashIndexOracle, BinaryFlatEqualsBruteForceHamming) {
+  std::mt19937 random(5);
+  const int count = 2000, queries = 30, k = 5;
+  std::vector<std::uint8_t> codes(count * 32);
+  for (auto& byte : codes) byte = static_cast<std::uint8_t>(random());
+  const auto index = HashIndex::build("BFlat", codes.data(), count);
+  const auto hits = index->search(codes.data(), queries, k);
+  for (int q = 0; q < queries; ++q) {
+    std::vector<int> distance(count);
+    for (int i = 0; i < count; ++i) {
+      for (int b = 0; b < 32; ++b) distance[i] += __builtin_popcount(codes[q * 32 + b] ^ codes[i * 32 + b]);
+    }
+    std::vector<int> sorted = distance;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(hits[q * k].id, q);
+    for (int j = 0; j < k; ++j) EXPECT_EQ(hits[q * k + j].score, sorted[j]) << "query " << q << " rank " << j;
+  }
+}
+
+TEST(DescriptorIndex, AutoFactoryIsExactForSmallLibraries) {
+  EXPECT_EQ(auto_descriptor_factory(1000), "Flat");
+  EXPECT_EQ(auto_descriptor_factory(100000), "Flat");
+  EXPECT_EQ(auto_descriptor_factory(1000000).rfind("IVF", 0), 0u);
+}
+
+}  // namespace
+}  // namespace celtrace::index
