@@ -19,17 +19,33 @@ case "$mode" in
     ;;
   demo)
     demo=${DEMO_DIR:-demo}
-    mkdir -p "$demo"
-    clip=/usr/share/doc/opencv-doc/examples/data/Megamind.avi
-    echo "== Demo 1: fingerprint a real animated clip ($clip), vPDQ lines: frame,quality,pdq,seconds"
-    "$build/tools/celtrace" hash "$clip" | head -8
-    echo "== Demo 2: a generated episode, and a line-art work-in-progress render of 3 s of it"
-    "$build/benchmarks/celtrace-gen" --series 7 --episode 1 --seconds 40 --out "$demo/episode.mp4"
-    "$build/benchmarks/celtrace-gen" --series 7 --episode 1 --seconds 40 --start 20 --duration 3 \
-      --render line-art --out "$demo/line-art.mp4"
-    "$build/tools/celtrace" hash --save "$demo/episode.ctfp" "$demo/episode.mp4" > /dev/null
-    "$build/tools/celtrace" hash --fps 6 --save "$demo/line-art.ctfp" "$demo/line-art.mp4" > /dev/null
-    echo "fingerprints written to $demo/ (lookup comes with the library)"
+    gen="$build/benchmarks/celtrace-gen"
+    celtrace="$build/tools/celtrace"
+    mkdir -p "$demo/episodes" "$demo/found"
+    echo "== Rendering three generated episodes of 'Sky Ships' and one of 'Moon Town'"
+    for episode in 1 2 3; do
+      [ -f "$demo/episodes/Sky.Ships.S01E0$episode.mp4" ] ||
+        "$gen" --series 7 --series-name "Sky Ships" --episode "$episode" --seconds 60 \
+          --out "$demo/episodes/Sky.Ships.S01E0$episode.mp4"
+    done
+    [ -f "$demo/episodes/Moon.Town.S01E01.mp4" ] ||
+      "$gen" --series 8 --series-name "Moon Town" --episode 1 --seconds 60 --out "$demo/episodes/Moon.Town.S01E01.mp4"
+    megamind=/usr/share/doc/opencv-doc/examples/data/Megamind.avi
+    echo "== Indexing them, and Debian's Megamind.avi clip, into $demo/library"
+    "$celtrace" index add "$demo/library" "$demo/episodes"
+    "$celtrace" index add "$demo/library" "$megamind" --title Megamind --name Megamind
+    "$celtrace" index info "$demo/library"
+    echo "== 'Leaked' files: a line-art work-in-progress of 4 s of episode 2 (from 0:31), a mirrored,"
+    echo "   cropped, low-quality copy of Megamind (from 0:03), and a clip of a series not in the library"
+    "$gen" --series 7 --series-name "Sky Ships" --episode 2 --seconds 60 --start 31 --duration 4 \
+      --render line-art --out "$demo/found/sc031_lineart.mp4"
+    ffmpeg -v error -y -ss 3 -t 5 -i "$megamind" -an -vf "hflip,crop=iw*0.85:ih*0.85,scale=480:-2" \
+      -c:v mpeg4 -q:v 10 "$demo/found/megamind_copy.avi"
+    "$gen" --series 9 --episode 1 --seconds 60 --start 20 --duration 5 --out "$demo/found/unknown.mp4"
+    for file in "$demo/found/sc031_lineart.mp4" "$demo/found/megamind_copy.avi" "$demo/found/unknown.mp4"; do
+      echo
+      "$celtrace" lookup "$demo/library" "$file"
+    done
     ;;
   *)
     echo "usage: ./setup.sh [demo|test]" >&2

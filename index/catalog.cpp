@@ -194,8 +194,8 @@ void Catalog::remove_reference(std::int64_t id) {
 
 void Catalog::renumber_frames() {
   execute(
-      "UPDATE frames SET id = (SELECT n - 1 FROM (SELECT rowid AS r, ROW_NUMBER() OVER (ORDER BY reference_id, pts, rowid) AS n"
-      " FROM frames) WHERE r = frames.rowid)");
+      "UPDATE frames SET id = ordered.n FROM (SELECT rowid AS r, ROW_NUMBER() OVER (ORDER BY reference_id, pts, rowid) - 1"
+      " AS n FROM frames) AS ordered WHERE frames.rowid = ordered.r");
 }
 
 void Catalog::for_each_frame(bool with_descriptors, const std::function<void(const FrameRecord&)>& visit) const {
