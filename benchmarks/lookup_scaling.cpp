@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
       const bench::Episode e = bench::make_episode(s, 1, 120);
       engine::VideoEncoder encoder(query_path, 320, 180, bench::kFps, {"libx264", 30});
       for (int f = 0; f < 240; ++f) {
-        const cv::Mat frame = bench::render_frame(e, static_cast<int>(60 * bench::kFps) + f, bench::Render::kFinal, 320, 180);
+        const cv::Mat frame = bench::render_frame(e, static_cast<int>(60 * bench::kFps) + f,
+                                                  bench::Render::kFinal, 320, 180);
         encoder.write_bgr(frame.data, static_cast<int>(frame.step), f / bench::kFps);
       }
     }
@@ -87,7 +88,9 @@ int main(int argc, char** argv) {
     query_options.mirrored = true;
     const engine::Fingerprint query = fingerprinter.fingerprint(query_path, query_options);
 
-    std::printf("| reference hours | frames | index | build s | disk MB | MB/hour on disk | RSS growth on open MB | MB/hour in memory | lookup p50 ms | p95 ms | found |\n");
+    std::printf(
+        "| reference hours | frames | index | build s | disk MB | MB/hour on disk | RSS growth on "
+        "open MB | MB/hour in memory | lookup p50 ms | p95 ms | found |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
     std::mt19937 random(7);
     std::normal_distribution<float> noise(0.f, 0.35f);
@@ -106,7 +109,8 @@ int main(int argc, char** argv) {
         real.checksum = "source";
         references.push_back(real);
         // Filler in 30-minute references at 2 samples per second.
-        const auto filler_frames = static_cast<std::int64_t>(h * 3600 * 2) - static_cast<std::int64_t>(source_print.samples.size());
+        const auto filler_frames = static_cast<std::int64_t>(h * 3600 * 2) -
+                                   static_cast<std::int64_t>(source_print.samples.size());
         for (std::int64_t done = 0, n = 0; done < filler_frames; ++n) {
           index::NewReference r;
           r.name = "filler-" + std::to_string(n);
@@ -136,7 +140,8 @@ int main(int argc, char** argv) {
         }
         library.add(references);
       }
-      const double build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
+      const double build_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
       const double rss_before = resident_megabytes();
       const index::Library library = index::Library::open(directory.string());
       const double rss = resident_megabytes() - rss_before;
@@ -147,14 +152,17 @@ int main(int argc, char** argv) {
       for (int run = 0; run < 21; ++run) {
         const auto start = std::chrono::steady_clock::now();
         const index::LookupResult result = index::match(library, query, "", options);
-        milliseconds.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+        milliseconds.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
         found = !result.matches.empty() && result.matches.front().reference.name == "source" &&
                 std::abs(result.matches.front().segments.front().reference_start - 60.0) < 0.5;
       }
       std::sort(milliseconds.begin(), milliseconds.end());
-      std::printf("| %.0f | %zu | %s | %.1f | %.1f | %.2f | %.0f | %.2f | %.1f | %.1f | %s |\n", h, library.frames().size(),
-                  library.descriptors().factory().c_str(), build_seconds, library.disk_bytes() / 1e6,
-                  library.disk_bytes() / 1e6 / h, rss, rss / h, milliseconds[milliseconds.size() / 2],
+      std::printf("| %.0f | %zu | %s | %.1f | %.1f | %.2f | %.0f | %.2f | %.1f | %.1f | %s |\n", h,
+                  library.frames().size(), library.descriptors().factory().c_str(), build_seconds,
+                  library.disk_bytes() / 1e6, library.disk_bytes() / 1e6 / h, rss, rss / h,
+                  milliseconds[milliseconds.size() / 2],
                   milliseconds[milliseconds.size() * 95 / 100], found ? "yes" : "NO");
       std::fflush(stdout);
       fs::remove_all(directory);

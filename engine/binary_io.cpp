@@ -54,7 +54,9 @@ std::vector<float> BinaryReader::get_floats(std::size_t count) {
   return values;
 }
 
-void BinaryReader::fail(const std::string& why) const { throw FormatError(what_ + ": " + why); }
+void BinaryReader::fail(const std::string& why) const {
+  throw FormatError(what_ + ": " + why);
+}
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::size_t max_size) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
@@ -74,7 +76,8 @@ void write_file_atomically(const std::string& path, const std::vector<std::uint8
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(temporary + ": cannot open for writing");
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out) {
       std::remove(temporary.c_str());

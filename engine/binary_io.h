@@ -30,7 +30,9 @@ class BinaryWriter {
     const auto* raw = reinterpret_cast<const std::uint8_t*>(values.data());
     bytes_.insert(bytes_.end(), raw, raw + values.size() * sizeof(float));
   }
-  void put_raw(const std::uint8_t* data, std::size_t size) { bytes_.insert(bytes_.end(), data, data + size); }
+  void put_raw(const std::uint8_t* data, std::size_t size) {
+    bytes_.insert(bytes_.end(), data, data + size);
+  }
   // Appends the CRC-32 of everything written so far and returns the finished bytes.
   std::vector<std::uint8_t> finish() {
     put<std::uint32_t>(crc32(bytes_.data(), bytes_.size()));

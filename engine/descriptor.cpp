@@ -9,8 +9,8 @@
 namespace celtrace::engine {
 namespace {
 
-constexpr int kSide = 96;             // working resolution, square (aspect changes are allowed)
-constexpr double kBlurSigma = 1.2;    // pixels at kSide; merges a line's two flanks
+constexpr int kSide = 96;               // working resolution, square (aspect changes are allowed)
+constexpr double kBlurSigma = 1.2;      // pixels at kSide; merges a line's two flanks
 constexpr float kLayoutWeight = 0.35f;  // share of the layout block in the final L2 norm
 
 // Start of each pyramid level in cell units: level 0 is 1x1, level 1 is 2x2, level 2 is 4x4.
@@ -48,7 +48,8 @@ void l2_normalise(float* values, int count) {
 }  // namespace
 
 RawDescriptor raw_descriptor(const GrayImage& luma) {
-  const cv::Mat source(luma.height, luma.width, CV_8UC1, const_cast<std::uint8_t*>(luma.pixels.data()));
+  const cv::Mat source(luma.height, luma.width, CV_8UC1,
+                       const_cast<std::uint8_t*>(luma.pixels.data()));
   cv::Mat small, blurred;
   cv::resize(source, small, cv::Size(kSide, kSide), 0, 0,
              luma.width >= kSide && luma.height >= kSide ? cv::INTER_AREA : cv::INTER_LINEAR);
@@ -99,7 +100,8 @@ RawDescriptor raw_descriptor(const GrayImage& luma) {
   }
   for (int cell = 0; cell < 16; ++cell) {
     const int row = cell / 4, column = cell % 4;
-    float* coarse = out.values.data() + (kLevelOffset[1] + (row / 2) * 2 + column / 2) * kOrientationBins;
+    float* coarse =
+        out.values.data() + (kLevelOffset[1] + (row / 2) * 2 + column / 2) * kOrientationBins;
     float* whole = out.values.data() + kLevelOffset[0] * kOrientationBins;
     for (int b = 0; b < kOrientationBins; ++b) {
       coarse[b] += fine[cell * kOrientationBins + b];
@@ -112,7 +114,8 @@ RawDescriptor raw_descriptor(const GrayImage& luma) {
     const int count = kLevelGrid[level] * kLevelGrid[level] * kOrientationBins;
     double total = 0;
     for (int i = 0; i < count; ++i) total += begin[i];
-    for (int i = 0; i < count; ++i) begin[i] = total > 0 ? std::sqrt(static_cast<float>(begin[i] / total)) : 0.f;
+    for (int i = 0; i < count; ++i)
+      begin[i] = total > 0 ? std::sqrt(static_cast<float>(begin[i] / total)) : 0.f;
   }
   const int structure_size = kPyramidCells * kOrientationBins;
   l2_normalise(out.values.data(), structure_size);

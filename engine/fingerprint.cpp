@@ -65,10 +65,12 @@ Fingerprint parse_fingerprint(const std::vector<std::uint8_t>& bytes, const std:
   for (std::uint32_t i = 0; i < warnings; ++i) media.warnings.push_back(reader.get_string());
   fingerprint.model_id = reader.get_string(256);
   fingerprint.descriptor_size = static_cast<int>(reader.get<std::uint32_t>());
-  if (fingerprint.descriptor_size > static_cast<int>(kMaxDescriptorSize)) reader.fail("implausible descriptor size");
+  if (fingerprint.descriptor_size > static_cast<int>(kMaxDescriptorSize))
+    reader.fail("implausible descriptor size");
   fingerprint.sample_fps = reader.get<double>();
   const auto count = reader.get<std::uint64_t>();
-  const std::size_t per_sample = 8 + 32 + 1 + 4 + 4 * static_cast<std::size_t>(fingerprint.descriptor_size);
+  const std::size_t per_sample =
+      8 + 32 + 1 + 4 + 4 * static_cast<std::size_t>(fingerprint.descriptor_size);
   if (count > bytes.size() / per_sample) reader.fail("sample count larger than the file");
   fingerprint.samples.resize(count);
   for (Sample& sample : fingerprint.samples) {

@@ -13,8 +13,8 @@ namespace celtrace::engine {
 struct Sample {
   double pts_seconds = 0.0;  // presentation time from the start of the media
   PdqHash pdq;
-  int quality = 0;            // PDQ quality 0..100
-  float detail = 0.0f;        // RawDescriptor::detail; flat frames are below about 1.5
+  int quality = 0;                // PDQ quality 0..100
+  float detail = 0.0f;            // RawDescriptor::detail; flat frames are below about 1.5
   std::vector<float> descriptor;  // model.output_size floats, L2-normalised
   // Filled only when mirrored variants were asked for (queries); never serialised.
   PdqHash mirrored_pdq;

@@ -25,11 +25,12 @@ const char* to_string(MediaKind kind) {
 }
 
 bool has_image_extension(const std::string& path) {
-  static const char* const kExtensions[] = {".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff",
-                                            ".bmp", ".dib", ".webp", ".tga", ".pgm", ".ppm",
-                                            ".pbm", ".pnm"};
+  static const char* const kExtensions[] = {".png",  ".jpg", ".jpeg", ".jpe",  ".tif",
+                                            ".tiff", ".bmp", ".dib",  ".webp", ".tga",
+                                            ".pgm",  ".ppm", ".pbm",  ".pnm"};
   std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return std::any_of(std::begin(kExtensions), std::end(kExtensions),
                      [&](const char* known) { return ext == known; });
 }
@@ -54,7 +55,8 @@ GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions&
   DecodeOptions every_frame = options;
   every_frame.sample_fps = 0;
   std::unique_ptr<FrameSource> source;
-  if (!std::filesystem::is_directory(path) && path.find('%') == std::string::npos && !has_image_extension(path)) {
+  if (!std::filesystem::is_directory(path) && path.find('%') == std::string::npos &&
+      !has_image_extension(path)) {
     source = open_video_at(path, seconds, every_frame);
   } else {
     source = open_media(path, every_frame);
@@ -77,7 +79,8 @@ GrayImage fit_within(const GrayImage& image, int max_side) {
   const int width = std::max(1, static_cast<int>(std::lround(image.width * scale)));
   const int height = std::max(1, static_cast<int>(std::lround(image.height * scale)));
   GrayImage out(width, height);
-  const cv::Mat source(image.height, image.width, CV_8UC1, const_cast<std::uint8_t*>(image.pixels.data()));
+  const cv::Mat source(image.height, image.width, CV_8UC1,
+                       const_cast<std::uint8_t*>(image.pixels.data()));
   cv::Mat target(height, width, CV_8UC1, out.pixels.data());
   cv::resize(source, target, target.size(), 0, 0, cv::INTER_AREA);
   return out;

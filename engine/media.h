@@ -16,7 +16,7 @@ const char* to_string(MediaKind kind);
 
 // Safety limits for untrusted inputs. Exceeding one raises LimitError before memory is spent.
 struct Limits {
-  std::int64_t max_pixels = 8192LL * 8192;  // per frame, width * height
+  std::int64_t max_pixels = 8192LL * 8192;   // per frame, width * height
   double max_duration_seconds = 8 * 3600.0;  // declared or decoded media time
   std::int64_t max_frames = 2'000'000;       // frames decoded (or sequence files listed)
   std::int64_t max_bad_packets = 5000;       // consecutive undecodable packets before giving up
@@ -47,10 +47,10 @@ struct MediaInfo {
   MediaKind kind = MediaKind::kVideo;
   std::string format;  // container or image format, e.g. "avi", "png", "png sequence"
   std::string codec;
-  int width = 0;   // coded size of the source, pixels
+  int width = 0;  // coded size of the source, pixels
   int height = 0;
-  double frame_rate = 0.0;        // nominal frames per second, 0 for stills
-  double duration_seconds = 0.0;  // declared duration, or measured when none is declared
+  double frame_rate = 0.0;            // nominal frames per second, 0 for stills
+  double duration_seconds = 0.0;      // declared duration, or measured when none is declared
   std::vector<std::string> warnings;  // e.g. corrupt packets skipped
 };
 

@@ -56,9 +56,11 @@ std::vector<std::uint8_t> ProjectionModel::serialise() const {
   return writer.finish();
 }
 
-ProjectionModel ProjectionModel::parse(const std::vector<std::uint8_t>& bytes, const std::string& what) {
+ProjectionModel ProjectionModel::parse(const std::vector<std::uint8_t>& bytes,
+                                       const std::string& what) {
   BinaryReader reader(bytes, what);
-  if (std::memcmp(reader.take(sizeof kMagic), kMagic, sizeof kMagic) != 0) reader.fail("not a celtrace model");
+  if (std::memcmp(reader.take(sizeof kMagic), kMagic, sizeof kMagic) != 0)
+    reader.fail("not a celtrace model");
   if (const auto version = reader.get<std::uint32_t>(); version != kFormatVersion) {
     reader.fail("model format version " + std::to_string(version) + " is not supported");
   }
@@ -80,7 +82,9 @@ ProjectionModel ProjectionModel::load(const std::string& path) {
   return parse(read_file_bytes(path, 64u << 20), path);
 }
 
-void ProjectionModel::save(const std::string& path) const { write_file_atomically(path, serialise()); }
+void ProjectionModel::save(const std::string& path) const {
+  write_file_atomically(path, serialise());
+}
 
 const ProjectionModel& default_model() {
   static const ProjectionModel model = ProjectionModel::parse(
@@ -89,7 +93,9 @@ const ProjectionModel& default_model() {
   return model;
 }
 
-const std::string& default_model_id() { return default_model().id; }
+const std::string& default_model_id() {
+  return default_model().id;
+}
 
 ProjectionModel resolve_model(const std::string& id_or_path) {
   if (id_or_path.empty() || id_or_path == default_model_id()) return default_model();
@@ -121,17 +127,20 @@ ProjectionModel train_model(const std::string& id, const TrainingSet& data, int 
   if (output_size <= 0 || output_size > dim) {
     throw UsageError("output size must be in 1.." + std::to_string(dim));
   }
-  if (static_cast<int>(data.samples.size()) < 2 * dim || static_cast<int>(data.pair_differences.size()) < dim) {
-    throw UsageError("too little training data: " + std::to_string(data.samples.size()) + " frames and " +
-                     std::to_string(data.pair_differences.size()) + " pairs for " + std::to_string(dim) +
-                     " dimensions (need at least " + std::to_string(2 * dim) + " and " + std::to_string(dim) + ")");
+  if (static_cast<int>(data.samples.size()) < 2 * dim ||
+      static_cast<int>(data.pair_differences.size()) < dim) {
+    throw UsageError("too little training data: " + std::to_string(data.samples.size()) +
+                     " frames and " + std::to_string(data.pair_differences.size()) + " pairs for " +
+                     std::to_string(dim) + " dimensions (need at least " + std::to_string(2 * dim) +
+                     " and " + std::to_string(dim) + ")");
   }
   using Matrix = Eigen::MatrixXd;
   using Vector = Eigen::VectorXd;
   auto as_matrix = [dim](const std::vector<std::vector<float>>& rows) {
     Matrix m(rows.size(), dim);
     for (std::size_t r = 0; r < rows.size(); ++r) {
-      if (static_cast<int>(rows[r].size()) != dim) throw UsageError("training vectors differ in size");
+      if (static_cast<int>(rows[r].size()) != dim)
+        throw UsageError("training vectors differ in size");
       for (int c = 0; c < dim; ++c) m(static_cast<Eigen::Index>(r), c) = rows[r][c];
     }
     return m;
@@ -165,7 +174,8 @@ ProjectionModel train_model(const std::string& id, const TrainingSet& data, int 
   model.mean.assign(mean.data(), mean.data() + dim);
   model.matrix.resize(static_cast<std::size_t>(output_size) * dim);
   for (int r = 0; r < output_size; ++r) {
-    for (int c = 0; c < dim; ++c) model.matrix[static_cast<std::size_t>(r) * dim + c] = static_cast<float>(projection(r, c));
+    for (int c = 0; c < dim; ++c)
+      model.matrix[static_cast<std::size_t>(r) * dim + c] = static_cast<float>(projection(r, c));
   }
   return model;
 }

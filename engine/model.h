@@ -39,8 +39,8 @@ const ProjectionModel& default_model();
 ProjectionModel resolve_model(const std::string& id_or_path);
 
 struct TrainingSet {
-  std::vector<std::vector<float>> samples;             // raw descriptors of frames
-  std::vector<std::vector<float>> pair_differences;    // raw(frame) - raw(transformed frame)
+  std::vector<std::vector<float>> samples;           // raw descriptors of frames
+  std::vector<std::vector<float>> pair_differences;  // raw(frame) - raw(transformed frame)
 };
 
 // Learns a projection; throws UsageError when there is too little data for the sizes asked.

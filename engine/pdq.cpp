@@ -46,7 +46,8 @@ void transpose(const float* in, float* out, int width, int height) {
     for (int x0 = 0; x0 < width; x0 += kTile) {
       for (int y = y0; y < std::min(height, y0 + kTile); ++y) {
         for (int x = x0; x < std::min(width, x0 + kTile); ++x) {
-          out[static_cast<std::size_t>(x) * height + y] = in[static_cast<std::size_t>(y) * width + x];
+          out[static_cast<std::size_t>(x) * height + y] =
+              in[static_cast<std::size_t>(y) * width + x];
         }
       }
     }
@@ -76,7 +77,8 @@ void jarosz_filter(std::vector<float>& image, int width, int height) {
     transpose(image.data(), scratch.data(), width, height);
     box_filter_columns(scratch.data(), image.data(), height, width, row_window, row_reciprocal);
     transpose(image.data(), scratch.data(), height, width);
-    box_filter_columns(scratch.data(), image.data(), width, height, column_window, column_reciprocal);
+    box_filter_columns(scratch.data(), image.data(), width, height, column_window,
+                       column_reciprocal);
   }
 }
 
@@ -87,7 +89,8 @@ const std::array<float, kFrequencies * kBlock>& dct_basis() {
     const double scale = std::sqrt(2.0 / kBlock);
     for (int k = 0; k < kFrequencies; ++k) {
       for (int n = 0; n < kBlock; ++n) {
-        m[k * kBlock + n] = static_cast<float>(scale * std::cos(M_PI / 2 / kBlock * (k + 1) * (2 * n + 1)));
+        m[k * kBlock + n] =
+            static_cast<float>(scale * std::cos(M_PI / 2 / kBlock * (k + 1) * (2 * n + 1)));
       }
     }
     return m;
@@ -101,10 +104,12 @@ int quality_of(const std::array<float, kBlock * kBlock>& block) {
   for (int i = 0; i < kBlock; ++i) {
     for (int j = 0; j < kBlock; ++j) {
       if (i + 1 < kBlock) {
-        gradient_sum += std::abs(static_cast<int>((block[i * kBlock + j] - block[(i + 1) * kBlock + j]) * 100 / 255));
+        gradient_sum += std::abs(
+            static_cast<int>((block[i * kBlock + j] - block[(i + 1) * kBlock + j]) * 100 / 255));
       }
       if (j + 1 < kBlock) {
-        gradient_sum += std::abs(static_cast<int>((block[i * kBlock + j] - block[i * kBlock + j + 1]) * 100 / 255));
+        gradient_sum += std::abs(
+            static_cast<int>((block[i * kBlock + j] - block[i * kBlock + j + 1]) * 100 / 255));
       }
     }
   }
@@ -127,7 +132,8 @@ std::string PdqHash::hex() const {
 }
 
 PdqHash PdqHash::from_hex(const std::string& hex) {
-  if (hex.size() != 64) throw UsageError("a PDQ hash has 64 hex digits, got " + std::to_string(hex.size()));
+  if (hex.size() != 64)
+    throw UsageError("a PDQ hash has 64 hex digits, got " + std::to_string(hex.size()));
   auto nibble = [&](char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -146,7 +152,8 @@ PdqHash PdqHash::from_hex(const std::string& hex) {
 
 int PdqHash::distance(const PdqHash& other) const {
   int bits = 0;
-  for (std::size_t i = 0; i < bytes.size(); ++i) bits += std::popcount(static_cast<unsigned>(bytes[i] ^ other.bytes[i]));
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bits += std::popcount(static_cast<unsigned>(bytes[i] ^ other.bytes[i]));
   return bits;
 }
 
@@ -165,7 +172,8 @@ PdqHash pdq_threshold(const PdqDct& dct) {
 PdqHash pdq_mirrored(const PdqDct& dct) {
   PdqDct mirrored = dct;
   for (int i = 0; i < kFrequencies; ++i) {
-    for (int j = 0; j < kFrequencies; j += 2) mirrored[i * kFrequencies + j] = -dct[i * kFrequencies + j];
+    for (int j = 0; j < kFrequencies; j += 2)
+      mirrored[i * kFrequencies + j] = -dct[i * kFrequencies + j];
   }
   return pdq_threshold(mirrored);
 }

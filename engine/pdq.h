@@ -18,7 +18,7 @@ struct PdqHash {
 
   std::string hex() const;
   static PdqHash from_hex(const std::string& hex);  // throws UsageError on malformed input
-  int distance(const PdqHash& other) const;        // Hamming distance, 0..256
+  int distance(const PdqHash& other) const;         // Hamming distance, 0..256
   bool operator==(const PdqHash& other) const { return bytes == other.bytes; }
 };
 

@@ -45,12 +45,15 @@ GrayImage crop(const GrayImage& image, const CropBox& box) {
   }
   GrayImage out(box.width, box.height);
   for (int y = 0; y < box.height; ++y) {
-    const auto* row = image.pixels.data() + static_cast<std::size_t>(box.y + y) * image.width + box.x;
+    const auto* row =
+        image.pixels.data() + static_cast<std::size_t>(box.y + y) * image.width + box.x;
     std::copy_n(row, box.width, out.pixels.data() + static_cast<std::size_t>(y) * box.width);
   }
   return out;
 }
 
-GrayImage remove_bars(const GrayImage& image) { return crop(image, detect_bars(image)); }
+GrayImage remove_bars(const GrayImage& image) {
+  return crop(image, detect_bars(image));
+}
 
 }  // namespace celtrace::engine

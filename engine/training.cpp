@@ -13,7 +13,8 @@ namespace celtrace::engine {
 namespace {
 
 cv::Mat as_mat(const GrayImage& image) {
-  return cv::Mat(image.height, image.width, CV_8UC1, const_cast<std::uint8_t*>(image.pixels.data())).clone();
+  return cv::Mat(image.height, image.width, CV_8UC1, const_cast<std::uint8_t*>(image.pixels.data()))
+      .clone();
 }
 
 GrayImage from_mat(const cv::Mat& mat) {
@@ -36,7 +37,8 @@ cv::Mat line_art(const cv::Mat& luma, std::mt19937& random) {
   // Keep the strongest ~12% of gradients as ink (contours between flat regions).
   cv::Mat sorted = magnitude.reshape(1, 1).clone();
   cv::sort(sorted, sorted, cv::SORT_EVERY_ROW | cv::SORT_ASCENDING);
-  const float threshold = std::max(8.f, sorted.at<float>(0, static_cast<int>(sorted.cols * uniform(random, 0.84, 0.92))));
+  const float threshold = std::max(
+      8.f, sorted.at<float>(0, static_cast<int>(sorted.cols * uniform(random, 0.84, 0.92))));
   cv::Mat ink = magnitude > threshold;
   const int thickness = static_cast<int>(uniform(random, 0, 2.99));
   if (thickness > 0) cv::dilate(ink, ink, cv::Mat(), cv::Point(-1, -1), thickness - 1 + 1);
@@ -52,7 +54,8 @@ cv::Mat flat_recolour(const cv::Mat& luma, std::mt19937& random) {
   cv::Mat lut(1, 256, CV_8UC1);
   std::vector<int> palette(levels);
   for (int& tone : palette) tone = static_cast<int>(uniform(random, 0, 255));
-  for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = static_cast<std::uint8_t>(palette[v * levels / 256]);
+  for (int v = 0; v < 256; ++v)
+    lut.at<std::uint8_t>(v) = static_cast<std::uint8_t>(palette[v * levels / 256]);
   cv::Mat out;
   cv::LUT(flat, lut, out);
   return out;
@@ -64,7 +67,8 @@ cv::Mat tone(const cv::Mat& luma, std::mt19937& random) {
   cv::Mat lut(1, 256, CV_8UC1);
   for (int v = 0; v < 256; ++v) {
     const double g = 255.0 * std::pow(v / 255.0, gamma);
-    lut.at<std::uint8_t>(v) = cv::saturate_cast<std::uint8_t>((g - 128) * contrast + 128 + brightness);
+    lut.at<std::uint8_t>(v) =
+        cv::saturate_cast<std::uint8_t>((g - 128) * contrast + 128 + brightness);
   }
   cv::Mat out;
   cv::LUT(luma, lut, out);
@@ -75,21 +79,25 @@ cv::Mat text(const cv::Mat& luma, std::mt19937& random) {
   cv::Mat out = luma.clone();
   const double scale = out.rows / 360.0;
   const int box_height = static_cast<int>(28 * scale);
-  cv::rectangle(out, cv::Rect(0, out.rows - box_height, out.cols / 3, box_height), cv::Scalar(0), cv::FILLED);
+  cv::rectangle(out, cv::Rect(0, out.rows - box_height, out.cols / 3, box_height), cv::Scalar(0),
+                cv::FILLED);
   char timecode[32];
-  std::snprintf(timecode, sizeof timecode, "%02d:%02d:%02d:%02d", static_cast<int>(uniform(random, 0, 2)),
-                static_cast<int>(uniform(random, 0, 59)), static_cast<int>(uniform(random, 0, 59)),
-                static_cast<int>(uniform(random, 0, 23)));
-  cv::putText(out, timecode, cv::Point(4, out.rows - box_height / 4), cv::FONT_HERSHEY_SIMPLEX, 0.7 * scale,
-              cv::Scalar(255), std::max(1, static_cast<int>(2 * scale)));
-  static const char* const kWords[] = {"WIP", "REVIEW COPY", "NOT FOR BROADCAST", "SC 012 CUT 4", "RETAKE"};
+  std::snprintf(timecode, sizeof timecode, "%02d:%02d:%02d:%02d",
+                static_cast<int>(uniform(random, 0, 2)), static_cast<int>(uniform(random, 0, 59)),
+                static_cast<int>(uniform(random, 0, 59)), static_cast<int>(uniform(random, 0, 23)));
+  cv::putText(out, timecode, cv::Point(4, out.rows - box_height / 4), cv::FONT_HERSHEY_SIMPLEX,
+              0.7 * scale, cv::Scalar(255), std::max(1, static_cast<int>(2 * scale)));
+  static const char* const kWords[] = {"WIP", "REVIEW COPY", "NOT FOR BROADCAST", "SC 012 CUT 4",
+                                       "RETAKE"};
   const int count = static_cast<int>(uniform(random, 1, 3));
   for (int i = 0; i < count; ++i) {
     const char* word = kWords[static_cast<int>(uniform(random, 0, 4.99))];
-    cv::putText(out, word, cv::Point(static_cast<int>(uniform(random, 0, out.cols * 0.6)),
-                                     static_cast<int>(uniform(random, 0.1, 0.8) * out.rows)),
+    cv::putText(out, word,
+                cv::Point(static_cast<int>(uniform(random, 0, out.cols * 0.6)),
+                          static_cast<int>(uniform(random, 0.1, 0.8) * out.rows)),
                 cv::FONT_HERSHEY_SIMPLEX, uniform(random, 0.6, 1.4) * scale,
-                cv::Scalar(uniform(random, 0, 1) < 0.5 ? 255 : 0), std::max(1, static_cast<int>(2 * scale)));
+                cv::Scalar(uniform(random, 0, 1) < 0.5 ? 255 : 0),
+                std::max(1, static_cast<int>(2 * scale)));
   }
   return out;
 }
@@ -145,12 +153,18 @@ cv::Mat crop_random(const cv::Mat& luma, std::mt19937& random) {
 
 const char* to_string(Transform transform) {
   switch (transform) {
-    case Transform::kCrop: return "crop";
-    case Transform::kLineArt: return "line-art";
-    case Transform::kFlatRecolour: return "flat-recolour";
-    case Transform::kTone: return "tone";
-    case Transform::kText: return "text";
-    case Transform::kDegrade: return "degrade";
+    case Transform::kCrop:
+      return "crop";
+    case Transform::kLineArt:
+      return "line-art";
+    case Transform::kFlatRecolour:
+      return "flat-recolour";
+    case Transform::kTone:
+      return "tone";
+    case Transform::kText:
+      return "text";
+    case Transform::kDegrade:
+      return "degrade";
   }
   return "unknown";
 }
@@ -158,17 +172,24 @@ const char* to_string(Transform transform) {
 GrayImage apply_transform(const GrayImage& image, Transform transform, std::mt19937& random) {
   const cv::Mat luma = as_mat(image);
   switch (transform) {
-    case Transform::kCrop: return from_mat(crop_random(luma, random));
-    case Transform::kLineArt: return from_mat(line_art(luma, random));
-    case Transform::kFlatRecolour: return from_mat(flat_recolour(luma, random));
-    case Transform::kTone: return from_mat(tone(luma, random));
-    case Transform::kText: return from_mat(text(luma, random));
-    case Transform::kDegrade: return from_mat(degrade(luma, random));
+    case Transform::kCrop:
+      return from_mat(crop_random(luma, random));
+    case Transform::kLineArt:
+      return from_mat(line_art(luma, random));
+    case Transform::kFlatRecolour:
+      return from_mat(flat_recolour(luma, random));
+    case Transform::kTone:
+      return from_mat(tone(luma, random));
+    case Transform::kText:
+      return from_mat(text(luma, random));
+    case Transform::kDegrade:
+      return from_mat(degrade(luma, random));
   }
   return image;
 }
 
-TrainingSet collect_training_set(const std::vector<std::string>& paths, const TrainingOptions& options,
+TrainingSet collect_training_set(const std::vector<std::string>& paths,
+                                 const TrainingOptions& options,
                                  const std::function<void(const std::string&)>& on_file) {
   TrainingSet set;
   std::mt19937 random(options.seed);
@@ -188,12 +209,14 @@ TrainingSet collect_training_set(const std::vector<std::string>& paths, const Tr
         GrayImage changed = content;
         const int steps = 1 + static_cast<int>(uniform(random, 0, 2.99));
         for (int s = 0; s < steps; ++s) {
-          const Transform transform = kAllTransforms[std::uniform_int_distribution<int>(0, 5)(random)];
+          const Transform transform =
+              kAllTransforms[std::uniform_int_distribution<int>(0, 5)(random)];
           changed = apply_transform(changed, transform, random);
         }
         const RawDescriptor transformed = raw_descriptor(changed);
         std::vector<float> difference(original.values.size());
-        for (std::size_t i = 0; i < difference.size(); ++i) difference[i] = original.values[i] - transformed.values[i];
+        for (std::size_t i = 0; i < difference.size(); ++i)
+          difference[i] = original.values[i] - transformed.values[i];
         set.pair_differences.push_back(std::move(difference));
       }
     }

@@ -22,9 +22,9 @@ enum class Transform {
   kText,          // burned-in text and a timecode box
   kDegrade,       // downscale, blur, noise, heavy JPEG
 };
-inline constexpr Transform kAllTransforms[] = {Transform::kCrop, Transform::kLineArt,
+inline constexpr Transform kAllTransforms[] = {Transform::kCrop,         Transform::kLineArt,
                                                Transform::kFlatRecolour, Transform::kTone,
-                                               Transform::kText, Transform::kDegrade};
+                                               Transform::kText,         Transform::kDegrade};
 const char* to_string(Transform transform);
 
 GrayImage apply_transform(const GrayImage& image, Transform transform, std::mt19937& random);
@@ -36,7 +36,8 @@ struct TrainingOptions {
 };
 
 // Decodes the media, removes bars, and collects raw descriptors and pair differences.
-TrainingSet collect_training_set(const std::vector<std::string>& paths, const TrainingOptions& options,
+TrainingSet collect_training_set(const std::vector<std::string>& paths,
+                                 const TrainingOptions& options,
                                  const std::function<void(const std::string&)>& on_file = nullptr);
 
 }  // namespace celtrace::engine

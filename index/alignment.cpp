@@ -17,11 +17,14 @@ struct Hypothesis {
 };
 
 // Vote weight of a match: how far its similarity clears the floor.
-double weight_of(const FrameMatch& m, const AlignmentParams& p) { return m.similarity - p.min_similarity; }
+double weight_of(const FrameMatch& m, const AlignmentParams& p) {
+  return m.similarity - p.min_similarity;
+}
 
 // Hough vote over (speed, offset bin) per (reference, orientation); within one cell a query
 // sample votes once, with its best match.
-Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches, const AlignmentParams& p) {
+Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches,
+                           const AlignmentParams& p) {
   Hypothesis best;
   std::map<std::tuple<std::int64_t, bool, int, long>, std::map<int, double>> cells;
   const int speeds = static_cast<int>(std::lround((p.max_speed - p.min_speed) / p.speed_step)) + 1;
@@ -29,7 +32,8 @@ Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches, const 
     const double w = weight_of(*m, p);
     for (int s = 0; s < speeds; ++s) {
       const double speed = p.min_speed + s * p.speed_step;
-      const long bin = static_cast<long>(std::floor((m->reference_time - speed * m->query_time) / p.offset_bin));
+      const long bin =
+          static_cast<long>(std::floor((m->reference_time - speed * m->query_time) / p.offset_bin));
       // Vote into the bin and its upper neighbour so offsets near a bin edge are not split.
       for (long b : {bin, bin + 1}) {
         double& vote = cells[{m->reference, m->mirrored, s, b}][m->query_sample];
@@ -53,14 +57,15 @@ Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches, const 
 
 }  // namespace
 
-std::vector<Segment> align(const std::vector<FrameMatch>& matches, const std::vector<double>& sample_times,
-                           const AlignmentParams& p) {
+std::vector<Segment> align(const std::vector<FrameMatch>& matches,
+                           const std::vector<double>& sample_times, const AlignmentParams& p) {
   std::vector<Segment> segments;
   std::set<int> used_samples;
   for (int round = 0; round < p.max_segments; ++round) {
     std::vector<const FrameMatch*> open;
     for (const FrameMatch& m : matches) {
-      if (m.similarity >= p.min_similarity && !used_samples.count(m.query_sample)) open.push_back(&m);
+      if (m.similarity >= p.min_similarity && !used_samples.count(m.query_sample))
+        open.push_back(&m);
     }
     if (open.empty()) break;
     const Hypothesis h = best_hypothesis(open, p);
@@ -112,7 +117,8 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches, const std::ve
       std::map<int, std::pair<double, double>> weighted;  // sample -> (sum w*t, sum w)
       for (const FrameMatch* m : open) {
         const auto it = chosen.find(m->query_sample);
-        if (it == chosen.end() || m->reference != h.reference || m->mirrored != h.mirrored) continue;
+        if (it == chosen.end() || m->reference != h.reference || m->mirrored != h.mirrored)
+          continue;
         if (std::abs(m->reference_time - it->second->reference_time) > 0.75) continue;
         const double w = std::max(0.0, m->similarity - it->second->similarity + 0.05);
         weighted[m->query_sample].first += w * m->reference_time;
@@ -124,7 +130,8 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches, const std::ve
         const auto& [wt, w] = weighted[sample];
         const double r = w > 0 ? wt / w : m->reference_time;
         offsets.push_back(r - speed * m->query_time);
-        sq += m->query_time, sr += r, sqq += m->query_time * m->query_time, sqr += m->query_time * r;
+        sq += m->query_time, sr += r, sqq += m->query_time * m->query_time,
+            sqr += m->query_time * r;
       }
       // The voted speed with the median offset, unless a least-squares fit of speed and offset
       // explains the times clearly better (a real speed change, not noise of a few matches).
@@ -142,7 +149,8 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches, const std::ve
           voted_error += std::abs(r - (speed * m->query_time + offset));
           fitted_error += std::abs(r - (fitted * m->query_time + fitted_offset));
         }
-        if (fitted >= p.min_speed - 0.02 && fitted <= p.max_speed + 0.02 && fitted_error < 0.7 * voted_error) {
+        if (fitted >= p.min_speed - 0.02 && fitted <= p.max_speed + 0.02 &&
+            fitted_error < 0.7 * voted_error) {
           speed = fitted;
           offset = fitted_offset;
         }
@@ -186,7 +194,8 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches, const std::ve
       }
       segment.specificity = total / static_cast<double>(chosen.size());
     }
-    for (double t : sample_times) segment.span_samples += t >= segment.query_start - 1e-9 && t <= segment.query_end + 1e-9;
+    for (double t : sample_times)
+      segment.span_samples += t >= segment.query_start - 1e-9 && t <= segment.query_end + 1e-9;
     segment.span_samples = std::max(segment.span_samples, segment.support);
     segment.score = similarity_sum / segment.span_samples;
     segment.shared_fraction = static_cast<double>(shared) / segment.support;

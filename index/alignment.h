@@ -21,11 +21,11 @@ struct FrameMatch {
 
 struct AlignmentParams {
   double min_speed = 0.9, max_speed = 1.1, speed_step = 0.01;  // speed changes up to 10%
-  double offset_bin = 0.5;      // seconds; Hough bin width of the offset
+  double offset_bin = 0.5;        // seconds; Hough bin width of the offset
   double inlier_tolerance = 0.6;  // seconds between predicted and matched reference time
-  float min_similarity = 0.5f;  // matches below this do not vote
-  int max_segments = 4;         // per query
-  double away_seconds = 2.0;    // see Segment::specificity
+  float min_similarity = 0.5f;    // matches below this do not vote
+  int max_segments = 4;           // per query
+  double away_seconds = 2.0;      // see Segment::specificity
 };
 
 struct Segment {
@@ -34,9 +34,9 @@ struct Segment {
   double speed = 1, offset = 0;
   double query_start = 0, query_end = 0;  // seconds, span of the supporting query samples
   double reference_start = 0, reference_end = 0;
-  int support = 0;        // query samples whose match agrees with the mapping
-  int span_samples = 0;   // informative query samples inside [query_start, query_end]
-  double score = 0;       // sum of supporting similarities / span_samples: 0..1
+  int support = 0;             // query samples whose match agrees with the mapping
+  int span_samples = 0;        // informative query samples inside [query_start, query_end]
+  double score = 0;            // sum of supporting similarities / span_samples: 0..1
   double shared_fraction = 0;  // share of supporting matches on shared reference frames
   // How much better the aligned matches are than the same query samples' best matches to that
   // reference at least `away_seconds` off the mapping (mean similarity difference). Near zero
@@ -49,7 +49,8 @@ struct Segment {
 // Finds up to max_segments segments, best first. Each query sample supports at most one
 // segment; `sample_times` are the times of the informative query samples (those that were
 // searched), used to measure coverage.
-std::vector<Segment> align(const std::vector<FrameMatch>& matches, const std::vector<double>& sample_times,
+std::vector<Segment> align(const std::vector<FrameMatch>& matches,
+                           const std::vector<double>& sample_times,
                            const AlignmentParams& params = {});
 
 }  // namespace celtrace::index

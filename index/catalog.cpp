@@ -31,7 +31,8 @@ class Statement {
     return *this;
   }
   Statement& bind(int position, const std::string& value) {
-    sqlite3_bind_text(statement_, position, value.c_str(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(statement_, position, value.c_str(), static_cast<int>(value.size()),
+                      SQLITE_TRANSIENT);
     return *this;
   }
   Statement& bind(int position, const std::optional<int>& value) {
@@ -97,7 +98,8 @@ ReferenceRecord read_reference(const Statement& row) {
 }  // namespace
 
 Catalog::Catalog(const std::string& path) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
     const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     throw Error(path + ": cannot open catalog (" + why + ")");
@@ -107,13 +109,15 @@ Catalog::Catalog(const std::string& path) : path_(path) {
     execute("PRAGMA foreign_keys = ON");
     execute(
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-        "CREATE TABLE IF NOT EXISTS refs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, title TEXT NOT NULL,"
+        "CREATE TABLE IF NOT EXISTS refs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, title "
+        "TEXT NOT NULL,"
         " season INTEGER, episode INTEGER, path TEXT NOT NULL, size_bytes INTEGER NOT NULL,"
         " checksum TEXT NOT NULL UNIQUE, duration REAL NOT NULL, sample_fps REAL NOT NULL,"
         " added TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);"
         "CREATE TABLE IF NOT EXISTS frames (rowid INTEGER PRIMARY KEY, id INTEGER,"
         " reference_id INTEGER NOT NULL REFERENCES refs(id) ON DELETE CASCADE, pts REAL NOT NULL,"
-        " pdq BLOB NOT NULL, quality INTEGER NOT NULL, detail REAL NOT NULL, shared INTEGER NOT NULL DEFAULT 0,"
+        " pdq BLOB NOT NULL, quality INTEGER NOT NULL, detail REAL NOT NULL, shared INTEGER NOT "
+        "NULL DEFAULT 0,"
         " descriptor BLOB NOT NULL);"
         "CREATE INDEX IF NOT EXISTS frames_by_reference ON frames(reference_id, pts);"
         "CREATE INDEX IF NOT EXISTS frames_by_id ON frames(id);");
@@ -123,7 +127,9 @@ Catalog::Catalog(const std::string& path) : path_(path) {
   }
 }
 
-Catalog::~Catalog() { sqlite3_close(db_); }
+Catalog::~Catalog() {
+  sqlite3_close(db_);
+}
 
 void Catalog::execute(const std::string& sql) const {
   char* message = nullptr;
@@ -142,19 +148,23 @@ std::optional<std::string> Catalog::meta(const std::string& key) const {
 }
 
 void Catalog::set_meta(const std::string& key, const std::string& value) {
-  Statement update(db_, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  Statement update(db_,
+                   "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value "
+                   "= excluded.value");
   update.bind(1, key).bind(2, value).step();
 }
 
 std::vector<ReferenceRecord> Catalog::references() const {
-  Statement query(db_, std::string("SELECT ") + kReferenceColumns + " FROM refs ORDER BY title, season, episode, name");
+  Statement query(db_, std::string("SELECT ") + kReferenceColumns +
+                           " FROM refs ORDER BY title, season, episode, name");
   std::vector<ReferenceRecord> out;
   while (query.step()) out.push_back(read_reference(query));
   return out;
 }
 
 std::optional<ReferenceRecord> Catalog::reference_by_checksum(const std::string& checksum) const {
-  Statement query(db_, std::string("SELECT ") + kReferenceColumns + " FROM refs WHERE checksum = ?");
+  Statement query(db_,
+                  std::string("SELECT ") + kReferenceColumns + " FROM refs WHERE checksum = ?");
   query.bind(1, checksum);
   if (!query.step()) return std::nullopt;
   return read_reference(query);
@@ -167,15 +177,22 @@ std::optional<ReferenceRecord> Catalog::reference_by_name(const std::string& nam
   return read_reference(query);
 }
 
-std::int64_t Catalog::insert_reference(const ReferenceRecord& r, const std::vector<FrameRecord>& frames) {
+std::int64_t Catalog::insert_reference(const ReferenceRecord& r,
+                                       const std::vector<FrameRecord>& frames) {
   Statement insert(db_,
-                   "INSERT INTO refs(name, title, season, episode, path, size_bytes, checksum, duration, sample_fps)"
+                   "INSERT INTO refs(name, title, season, episode, path, size_bytes, checksum, "
+                   "duration, sample_fps)"
                    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, r.name).bind(2, r.title).bind(3, r.season).bind(4, r.episode).bind(5, r.path);
-  insert.bind(6, r.size_bytes).bind(7, r.checksum).bind(8, r.duration_seconds).bind(9, r.sample_fps);
+  insert.bind(6, r.size_bytes)
+      .bind(7, r.checksum)
+      .bind(8, r.duration_seconds)
+      .bind(9, r.sample_fps);
   insert.step();
   const std::int64_t id = sqlite3_last_insert_rowid(db_);
-  Statement frame(db_, "INSERT INTO frames(reference_id, pts, pdq, quality, detail, shared, descriptor) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  Statement frame(db_,
+                  "INSERT INTO frames(reference_id, pts, pdq, quality, detail, shared, descriptor) "
+                  "VALUES(?, ?, ?, ?, ?, ?, ?)");
   for (const FrameRecord& f : frames) {
     frame.bind(1, id).bind(2, f.pts_seconds).bind_blob(3, f.pdq.data(), f.pdq.size());
     frame.bind(4, static_cast<std::int64_t>(f.quality)).bind(5, static_cast<double>(f.detail));
@@ -194,11 +211,13 @@ void Catalog::remove_reference(std::int64_t id) {
 
 void Catalog::renumber_frames() {
   execute(
-      "UPDATE frames SET id = ordered.n FROM (SELECT rowid AS r, ROW_NUMBER() OVER (ORDER BY reference_id, pts, rowid) - 1"
+      "UPDATE frames SET id = ordered.n FROM (SELECT rowid AS r, ROW_NUMBER() OVER (ORDER BY "
+      "reference_id, pts, rowid) - 1"
       " AS n FROM frames) AS ordered WHERE frames.rowid = ordered.r");
 }
 
-void Catalog::for_each_frame(bool with_descriptors, const std::function<void(const FrameRecord&)>& visit) const {
+void Catalog::for_each_frame(bool with_descriptors,
+                             const std::function<void(const FrameRecord&)>& visit) const {
   Statement query(db_, std::string("SELECT id, reference_id, pts, pdq, quality, detail, shared") +
                            (with_descriptors ? ", descriptor" : "") + " FROM frames ORDER BY id");
   FrameRecord f;
@@ -236,9 +255,15 @@ std::int64_t Catalog::frame_count() const {
   return query.integer(0);
 }
 
-void Catalog::begin() { execute("BEGIN IMMEDIATE"); }
-void Catalog::commit() { execute("COMMIT"); }
-void Catalog::rollback() { execute("ROLLBACK"); }
+void Catalog::begin() {
+  execute("BEGIN IMMEDIATE");
+}
+void Catalog::commit() {
+  execute("COMMIT");
+}
+void Catalog::rollback() {
+  execute("ROLLBACK");
+}
 
 std::string file_checksum(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

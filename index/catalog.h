@@ -20,9 +20,9 @@ struct ReferenceRecord {
   std::string name;   // unique within the library; defaults to the file's base name
   std::string title;  // production / series title
   std::optional<int> season, episode;
-  std::string path;       // where the file was when it was added
+  std::string path;  // where the file was when it was added
   std::int64_t size_bytes = 0;
-  std::string checksum;   // content checksum (see file_checksum)
+  std::string checksum;  // content checksum (see file_checksum)
   double duration_seconds = 0;
   double sample_fps = 0;
   std::int64_t frame_count = 0;  // indexed frames
@@ -54,12 +54,14 @@ class Catalog {
   std::optional<ReferenceRecord> reference_by_checksum(const std::string& checksum) const;
   std::optional<ReferenceRecord> reference_by_name(const std::string& name) const;
   // Inserts a reference and its frames; frame ids are assigned later by renumber_frames.
-  std::int64_t insert_reference(const ReferenceRecord& reference, const std::vector<FrameRecord>& frames);
+  std::int64_t insert_reference(const ReferenceRecord& reference,
+                                const std::vector<FrameRecord>& frames);
   void remove_reference(std::int64_t id);
   // Numbers all frames 0..n-1 in (reference, time) order: the FAISS ids of the next build.
   void renumber_frames();
   // Visits every frame in id order; descriptors are read only when asked.
-  void for_each_frame(bool with_descriptors, const std::function<void(const FrameRecord&)>& visit) const;
+  void for_each_frame(bool with_descriptors,
+                      const std::function<void(const FrameRecord&)>& visit) const;
   void mark_shared(const std::vector<std::int64_t>& frame_ids);
   std::int64_t frame_count() const;
 

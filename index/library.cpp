@@ -15,24 +15,32 @@ namespace fs = std::filesystem;
 constexpr const char* kHashFactory = "BFlat";
 constexpr int kSharedNeighbours = 8;
 
-std::string catalog_path(const std::string& directory) { return (fs::path(directory) / "catalog.sqlite").string(); }
-std::string model_path(const std::string& directory) { return (fs::path(directory) / "model.ctm").string(); }
+std::string catalog_path(const std::string& directory) {
+  return (fs::path(directory) / "catalog.sqlite").string();
+}
+std::string model_path(const std::string& directory) {
+  return (fs::path(directory) / "model.ctm").string();
+}
 
 }  // namespace
 
-bool is_informative(const engine::Sample& sample) { return sample.detail >= kMinFrameDetail; }
+bool is_informative(const engine::Sample& sample) {
+  return sample.detail >= kMinFrameDetail;
+}
 
-Library::Library(std::string directory, std::unique_ptr<Catalog> catalog, engine::ProjectionModel model)
+Library::Library(std::string directory, std::unique_ptr<Catalog> catalog,
+                 engine::ProjectionModel model)
     : directory_(std::move(directory)), catalog_(std::move(catalog)), model_(std::move(model)) {}
 
 Library Library::open(const std::string& directory) {
-  if (!fs::exists(catalog_path(directory))) throw Error(directory + ": not a celtrace library (no catalog.sqlite)");
+  if (!fs::exists(catalog_path(directory)))
+    throw Error(directory + ": not a celtrace library (no catalog.sqlite)");
   auto catalog = std::make_unique<Catalog>(catalog_path(directory));
   const auto version = catalog->meta("format_version");
   if (!version) throw FormatError(directory + ": catalog has no format version (damaged library?)");
   if (*version != std::to_string(kLibraryFormatVersion)) {
-    throw FormatError(directory + ": library format version " + *version + ", this celtrace reads version " +
-                      std::to_string(kLibraryFormatVersion));
+    throw FormatError(directory + ": library format version " + *version +
+                      ", this celtrace reads version " + std::to_string(kLibraryFormatVersion));
   }
   engine::ProjectionModel model = engine::ProjectionModel::load(model_path(directory));
   if (model.id != catalog->meta("model_id").value_or("")) {
@@ -43,12 +51,14 @@ Library Library::open(const std::string& directory) {
   return library;
 }
 
-Library Library::open_or_create(const std::string& directory, const engine::ProjectionModel& model) {
+Library Library::open_or_create(const std::string& directory,
+                                const engine::ProjectionModel& model) {
   if (fs::exists(catalog_path(directory))) {
     Library library = open(directory);
     if (library.model_.id != model.id) {
-      throw UsageError(directory + ": library was built with model " + library.model_.id + ", not " + model.id +
-                       " (pass --model " + library.model_.id + ", or start a new library)");
+      throw UsageError(directory + ": library was built with model " + library.model_.id +
+                       ", not " + model.id + " (pass --model " + library.model_.id +
+                       ", or start a new library)");
     }
     return library;
   }
@@ -73,7 +83,8 @@ Library Library::open_or_create(const std::string& directory, const engine::Proj
 }
 
 std::string Library::index_path(const char* kind, std::int64_t generation) const {
-  return (fs::path(directory_) / (std::string(kind) + "-" + std::to_string(generation) + ".faiss")).string();
+  return (fs::path(directory_) / (std::string(kind) + "-" + std::to_string(generation) + ".faiss"))
+      .string();
 }
 
 void Library::load() {
@@ -91,9 +102,11 @@ void Library::load() {
     descriptors_ = DescriptorIndex::load(index_path("descriptors", generation), descriptor_factory);
     hashes_ = HashIndex::load(index_path("hashes", generation), kHashFactory);
   }
-  if (descriptors_->size() != static_cast<std::int64_t>(frames_.size()) || hashes_->size() != descriptors_->size()) {
-    throw FormatError(directory_ + ": indexes hold " + std::to_string(descriptors_->size()) + " frames, the catalog " +
-                      std::to_string(frames_.size()) + " (damaged library)");
+  if (descriptors_->size() != static_cast<std::int64_t>(frames_.size()) ||
+      hashes_->size() != descriptors_->size()) {
+    throw FormatError(directory_ + ": indexes hold " + std::to_string(descriptors_->size()) +
+                      " frames, the catalog " + std::to_string(frames_.size()) +
+                      " (damaged library)");
   }
 }
 
@@ -104,15 +117,19 @@ const ReferenceRecord& Library::reference(std::int64_t id) const {
   throw Error("library: no reference with id " + std::to_string(id));
 }
 
-void Library::add(const std::vector<NewReference>& references, const std::string& descriptor_factory) {
+void Library::add(const std::vector<NewReference>& references,
+                  const std::string& descriptor_factory) {
   if (references.empty()) return;
   Transaction transaction(*catalog_);
   std::vector<std::int64_t> added;
   for (const NewReference& r : references) {
-    if (r.fingerprint.model_id != model_.id || r.fingerprint.descriptor_size != model_.output_size) {
-      throw UsageError(r.path + ": fingerprint made with model " + r.fingerprint.model_id + ", library uses " + model_.id);
+    if (r.fingerprint.model_id != model_.id ||
+        r.fingerprint.descriptor_size != model_.output_size) {
+      throw UsageError(r.path + ": fingerprint made with model " + r.fingerprint.model_id +
+                       ", library uses " + model_.id);
     }
-    if (catalog_->reference_by_name(r.name)) throw UsageError("a reference named '" + r.name + "' is already in the library");
+    if (catalog_->reference_by_name(r.name))
+      throw UsageError("a reference named '" + r.name + "' is already in the library");
     ReferenceRecord record;
     record.name = r.name;
     record.title = r.title;
@@ -147,7 +164,8 @@ void Library::remove(const std::string& name) {
   rebuild_and_commit(transaction, {}, "");
 }
 
-void Library::rebuild_and_commit(Transaction& transaction, const std::vector<std::int64_t>& new_references,
+void Library::rebuild_and_commit(Transaction& transaction,
+                                 const std::vector<std::int64_t>& new_references,
                                  const std::string& descriptor_factory) {
   catalog_->renumber_frames();
   std::vector<float> vectors;
@@ -156,7 +174,8 @@ void Library::rebuild_and_commit(Transaction& transaction, const std::vector<std
   std::vector<std::int64_t> owner;
   const std::set<std::int64_t> is_new(new_references.begin(), new_references.end());
   catalog_->for_each_frame(true, [&](const FrameRecord& f) {
-    if (static_cast<int>(f.descriptor.size()) != model_.output_size) throw FormatError(directory_ + ": corrupt descriptor");
+    if (static_cast<int>(f.descriptor.size()) != model_.output_size)
+      throw FormatError(directory_ + ": corrupt descriptor");
     vectors.insert(vectors.end(), f.descriptor.begin(), f.descriptor.end());
     codes.insert(codes.end(), f.pdq.begin(), f.pdq.end());
     owner.push_back(f.reference_id);
@@ -175,8 +194,10 @@ void Library::rebuild_and_commit(Transaction& transaction, const std::vector<std
   std::vector<std::int64_t> shared;
   if (!fresh.empty()) {
     std::vector<float> queries;
-    for (const auto& f : fresh) queries.insert(queries.end(), f.descriptor.begin(), f.descriptor.end());
-    const auto hits = descriptors->search(queries.data(), static_cast<std::int64_t>(fresh.size()), kSharedNeighbours);
+    for (const auto& f : fresh)
+      queries.insert(queries.end(), f.descriptor.begin(), f.descriptor.end());
+    const auto hits = descriptors->search(queries.data(), static_cast<std::int64_t>(fresh.size()),
+                                          kSharedNeighbours);
     for (std::size_t i = 0; i < fresh.size(); ++i) {
       for (int k = 0; k < kSharedNeighbours; ++k) {
         const Neighbour& n = hits[i * kSharedNeighbours + k];
@@ -209,7 +230,8 @@ void Library::rebuild_and_commit(Transaction& transaction, const std::vector<std
   for (const auto& entry : fs::directory_iterator(directory_, ignored)) {
     std::smatch match;
     const std::string name = entry.path().filename().string();
-    if (std::regex_match(name, match, index_file) && std::stoll(match[2].str()) != next) fs::remove(entry.path(), ignored);
+    if (std::regex_match(name, match, index_file) && std::stoll(match[2].str()) != next)
+      fs::remove(entry.path(), ignored);
   }
   load();
 }
@@ -218,7 +240,8 @@ std::int64_t Library::disk_bytes() const {
   std::int64_t total = 0;
   std::error_code ignored;
   for (const auto& entry : fs::directory_iterator(directory_, ignored)) {
-    if (entry.is_regular_file(ignored)) total += static_cast<std::int64_t>(entry.file_size(ignored));
+    if (entry.is_regular_file(ignored))
+      total += static_cast<std::int64_t>(entry.file_size(ignored));
   }
   return total;
 }

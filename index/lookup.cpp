@@ -6,8 +6,8 @@
 #include <map>
 #include <set>
 
-#include "engine/fingerprinter.h"
 #include "engine/errors.h"
+#include "engine/fingerprinter.h"
 #include "engine/preprocess.h"
 
 namespace celtrace::index {
@@ -16,21 +16,22 @@ namespace {
 constexpr int kNeighbours = 24;
 // Decision thresholds, chosen on the benchmark so that no negative reaches `confirmed`
 // (benchmarks/run; README "Scores and verdicts").
-constexpr int kMinSupport = 6;               // samples agreeing on one mapping (temporal evidence)
-constexpr double kMinSupportShare = 0.3;     // ... and at least this share of the informative samples
-constexpr double kMinSpan = 1.0;             // ... spread over at least this many query seconds
-constexpr double kTemporalScore = 0.45;      // segment score for temporal evidence
-constexpr double kListScore = 0.30;          // below this a segment is not listed at all
-constexpr double kStillSimilarity = 0.80;    // a still's best similarity to be listed
-constexpr double kVisualOnlyScore = 0.50;    // listing on visual evidence alone needs this score
-constexpr int kVerifiedPairs = 3;            // frame pairs tried for visual verification
-constexpr int kVerifySize = 480;             // pixels, longer side, for verification
+constexpr int kMinSupport = 6;             // samples agreeing on one mapping (temporal evidence)
+constexpr double kMinSupportShare = 0.3;   // ... and at least this share of the informative samples
+constexpr double kMinSpan = 1.0;           // ... spread over at least this many query seconds
+constexpr double kTemporalScore = 0.45;    // segment score for temporal evidence
+constexpr double kListScore = 0.30;        // below this a segment is not listed at all
+constexpr double kStillSimilarity = 0.80;  // a still's best similarity to be listed
+constexpr double kVisualOnlyScore = 0.50;  // listing on visual evidence alone needs this score
+constexpr int kVerifiedPairs = 3;          // frame pairs tried for visual verification
+constexpr int kVerifySize = 480;           // pixels, longer side, for verification
 
 double default_sample_fps(const engine::MediaInfo& media) {
   return media.duration_seconds > 60 ? engine::kReferenceSampleFps : engine::kQuerySampleFps;
 }
 
-engine::GrayImage frame_for_verification(const std::string& path, double seconds, const engine::DecodeOptions& base) {
+engine::GrayImage frame_for_verification(const std::string& path, double seconds,
+                                         const engine::DecodeOptions& base) {
   engine::DecodeOptions options = base;
   options.analysis_size = kVerifySize;
   return engine::remove_bars(engine::frame_at(path, seconds, options));
@@ -38,10 +39,12 @@ engine::GrayImage frame_for_verification(const std::string& path, double seconds
 
 }  // namespace
 
-const char* to_string(Verdict verdict) { return verdict == Verdict::kConfirmed ? "confirmed" : "possible"; }
+const char* to_string(Verdict verdict) {
+  return verdict == Verdict::kConfirmed ? "confirmed" : "possible";
+}
 
-LookupResult match(const Library& library, const engine::Fingerprint& query, const std::string& query_path,
-                   const LookupOptions& options) {
+LookupResult match(const Library& library, const engine::Fingerprint& query,
+                   const std::string& query_path, const LookupOptions& options) {
   LookupResult result;
   result.media = query.media;
   const int dimension = library.model().output_size;
@@ -59,7 +62,8 @@ LookupResult match(const Library& library, const engine::Fingerprint& query, con
   if (static_cast<int>(vectors.size()) != count * dimension || mirrored.size() != vectors.size()) {
     throw Error("query fingerprint does not fit the library's model " + library.model().id);
   }
-  const int k = std::min<std::int64_t>(kNeighbours, static_cast<std::int64_t>(library.frames().size()));
+  const int k =
+      std::min<std::int64_t>(kNeighbours, static_cast<std::int64_t>(library.frames().size()));
   const auto direct = library.descriptors().search(vectors.data(), count, k);
   const auto flipped = library.descriptors().search(mirrored.data(), count, k);
 
@@ -71,8 +75,8 @@ LookupResult match(const Library& library, const engine::Fingerprint& query, con
         const Neighbour& n = hits[q * k + j];
         if (n.id < 0) break;
         const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(n.id)];
-        matches.push_back({static_cast<int>(q), times[q], frame.reference, frame.pts_seconds, n.score,
-                           orientation == 1, frame.shared});
+        matches.push_back({static_cast<int>(q), times[q], frame.reference, frame.pts_seconds,
+                           n.score, orientation == 1, frame.shared});
       }
     }
   }
@@ -113,9 +117,12 @@ LookupResult match(const Library& library, const engine::Fingerprint& query, con
     m.reference = library.reference(s.reference);
     MatchSegment out;
     out.query_start = s.query_start;
-    out.query_end = still ? s.query_end : std::min(s.query_end + period, std::max(query.media.duration_seconds, s.query_end));
+    out.query_end =
+        still ? s.query_end
+              : std::min(s.query_end + period, std::max(query.media.duration_seconds, s.query_end));
     out.reference_start = s.reference_start;
-    out.reference_end = still ? s.reference_end : s.reference_start + s.speed * (out.query_end - out.query_start);
+    out.reference_end =
+        still ? s.reference_end : s.reference_start + s.speed * (out.query_end - out.query_start);
     out.score = s.score;
     out.speed = s.speed;
     out.mirrored = s.mirrored;
@@ -136,7 +143,8 @@ LookupResult match(const Library& library, const engine::Fingerprint& query, con
     std::set<int> segment_samples;
     for (const FrameMatch& e : s.evidence) segment_samples.insert(e.query_sample);
     for (const FrameMatch& m : matches) {
-      if (m.shared && m.similarity >= kSharedSimilarity - 0.05 && segment_samples.count(m.query_sample)) {
+      if (m.shared && m.similarity >= kSharedSimilarity - 0.05 &&
+          segment_samples.count(m.query_sample)) {
         samples_by_reference[m.reference].insert(m.query_sample);
       }
     }
@@ -171,17 +179,22 @@ LookupResult match(const Library& library, const engine::Fingerprint& query, con
 
   // Visual verification of the best pairs of each non-shared candidate.
   for (auto& [reference, m] : by_reference) {
-    if (!options.verify || query_path.empty() || m.shared || !evidence_of.count(reference)) continue;
+    if (!options.verify || query_path.empty() || m.shared || !evidence_of.count(reference))
+      continue;
     std::vector<FrameMatch> pairs;
-    for (const Segment* s : evidence_of[reference]) pairs.insert(pairs.end(), s->evidence.begin(), s->evidence.end());
-    std::sort(pairs.begin(), pairs.end(), [](const FrameMatch& a, const FrameMatch& b) { return a.similarity > b.similarity; });
-    if (!std::filesystem::exists(m.reference.path)) continue;  // reference moved: one kind of evidence only
+    for (const Segment* s : evidence_of[reference])
+      pairs.insert(pairs.end(), s->evidence.begin(), s->evidence.end());
+    std::sort(pairs.begin(), pairs.end(),
+              [](const FrameMatch& a, const FrameMatch& b) { return a.similarity > b.similarity; });
+    if (!std::filesystem::exists(m.reference.path))
+      continue;  // reference moved: one kind of evidence only
     for (int i = 0; i < std::min<int>(kVerifiedPairs, static_cast<int>(pairs.size())); ++i) {
       const FrameMatch& pair = pairs[i];
       try {
-        const Verification v = verify_pair(frame_for_verification(query_path, pair.query_time, options.decode),
-                                           frame_for_verification(m.reference.path, pair.reference_time, options.decode),
-                                           pair.mirrored);
+        const Verification v = verify_pair(
+            frame_for_verification(query_path, pair.query_time, options.decode),
+            frame_for_verification(m.reference.path, pair.reference_time, options.decode),
+            pair.mirrored);
         if (v.inliers > m.visual.inliers || !i) {
           m.visual = v;
           m.evidence_query_time = pair.query_time;
@@ -196,8 +209,11 @@ LookupResult match(const Library& library, const engine::Fingerprint& query, con
 
   for (auto& [reference, m] : by_reference) {
     if (!m.temporal && !(m.visual.passed && m.score >= kVisualOnlyScore)) continue;
-    m.verdict = m.temporal && m.visual.passed && !m.shared ? Verdict::kConfirmed : Verdict::kPossible;
-    std::sort(m.segments.begin(), m.segments.end(), [](const MatchSegment& a, const MatchSegment& b) { return a.query_start < b.query_start; });
+    m.verdict =
+        m.temporal && m.visual.passed && !m.shared ? Verdict::kConfirmed : Verdict::kPossible;
+    std::sort(
+        m.segments.begin(), m.segments.end(),
+        [](const MatchSegment& a, const MatchSegment& b) { return a.query_start < b.query_start; });
     result.matches.push_back(m);
   }
   std::sort(result.matches.begin(), result.matches.end(), [](const Match& a, const Match& b) {

@@ -25,7 +25,7 @@ struct MatchSegment {
   double score = 0;  // mean descriptor similarity along the alignment, unmatched samples as 0
   double speed = 1;  // reference seconds per query second
   bool mirrored = false;
-  int support = 0;   // query samples that agree
+  int support = 0;         // query samples that agree
   double specificity = 0;  // see alignment.h
 };
 
@@ -33,9 +33,9 @@ struct Match {
   ReferenceRecord reference;
   double score = 0;  // the best segment's score (0..1); see README "Scores and verdicts"
   Verdict verdict = Verdict::kPossible;
-  bool shared = false;       // content that recurs across references: identifies the series only
-  bool temporal = false;     // evidence 1: enough samples agree on one time mapping
-  Verification visual;       // evidence 2: the best verified frame pair
+  bool shared = false;    // content that recurs across references: identifies the series only
+  bool temporal = false;  // evidence 1: enough samples agree on one time mapping
+  Verification visual;    // evidence 2: the best verified frame pair
   double evidence_query_time = 0, evidence_reference_time = 0;  // that pair's times
   std::vector<MatchSegment> segments;
 };
@@ -57,7 +57,7 @@ LookupResult lookup(const Library& library, const std::string& path, const Looku
 
 // The matching part alone, on a query fingerprint that has mirrored descriptors; visual
 // verification needs `query_path` (empty: skipped). Exposed for benchmarks of search time.
-LookupResult match(const Library& library, const engine::Fingerprint& query, const std::string& query_path,
-                   const LookupOptions& options);
+LookupResult match(const Library& library, const engine::Fingerprint& query,
+                   const std::string& query_path, const LookupOptions& options);
 
 }  // namespace celtrace::index

@@ -21,7 +21,8 @@ std::string tidy_title(std::string text) {
   return begin < end ? std::string(begin, end) : std::string();
 }
 
-std::vector<std::string> split_csv_line(const std::string& line, int line_number, const std::string& path) {
+std::vector<std::string> split_csv_line(const std::string& line, int line_number,
+                                        const std::string& path) {
   std::vector<std::string> fields(1);
   bool quoted = false;
   for (std::size_t i = 0; i < line.size(); ++i) {
@@ -64,7 +65,8 @@ std::optional<int> parse_number(const std::string& text, const std::string& wher
 EpisodeName parse_episode_name(const std::string& file_name) {
   const std::string stem = std::filesystem::path(file_name).stem().string();
   std::smatch match;
-  static const std::regex season_episode(R"(^(.*?)[\s._-]*[Ss](\d{1,3})[\s._-]?[Ee](\d{1,4})(?!\d).*$)");
+  static const std::regex season_episode(
+      R"(^(.*?)[\s._-]*[Ss](\d{1,3})[\s._-]?[Ee](\d{1,4})(?!\d).*$)");
   static const std::regex cross(R"(^(.*?)[\s._-]*(\d{1,2})x(\d{1,4})(?!\d).*$)");
   static const std::regex episode_only(R"(^(.*?)\s+-\s+(\d{1,4})(?!\d)(\s.*)?$)");
   EpisodeName name;
@@ -91,10 +93,12 @@ std::map<std::string, CatalogueRow> read_catalogue_csv(const std::string& path) 
   std::map<std::string, int> column;
   for (int i = 0; i < static_cast<int>(header.size()); ++i) {
     std::string key = header[i];
-    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     column[tidy_title(key)] = i;
   }
-  if (!column.count("path") && !column.count("file")) throw UsageError(path + ": catalogue needs a 'path' column");
+  if (!column.count("path") && !column.count("file"))
+    throw UsageError(path + ": catalogue needs a 'path' column");
   const int file_column = column.count("path") ? column["path"] : column["file"];
   std::map<std::string, CatalogueRow> rows;
   for (int number = 2; std::getline(in, line); ++number) {
@@ -102,7 +106,8 @@ std::map<std::string, CatalogueRow> read_catalogue_csv(const std::string& path) 
     const auto fields = split_csv_line(line, number, path);
     auto field = [&](const char* key) -> std::string {
       const auto it = column.find(key);
-      return it != column.end() && it->second < static_cast<int>(fields.size()) ? fields[it->second] : "";
+      return it != column.end() && it->second < static_cast<int>(fields.size()) ? fields[it->second]
+                                                                                : "";
     };
     if (file_column >= static_cast<int>(fields.size())) continue;
     const std::string where = path + ":" + std::to_string(number);

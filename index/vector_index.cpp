@@ -54,7 +54,8 @@ class FaissDescriptorIndex final : public DescriptorIndex {
     tune(index_.get());
   }
   void save(const std::string& path) const override {
-    save_atomically(path, [&](const char* temporary) { faiss::write_index(index_.get(), temporary); });
+    save_atomically(path,
+                    [&](const char* temporary) { faiss::write_index(index_.get(), temporary); });
   }
   std::vector<Neighbour> search(const float* queries, std::int64_t count, int k) const override {
     std::vector<Neighbour> out(static_cast<std::size_t>(count) * k);
@@ -82,9 +83,11 @@ class FaissHashIndex final : public HashIndex {
   FaissHashIndex(std::unique_ptr<faiss::IndexBinary> index, std::string factory)
       : index_(std::move(index)), factory_(std::move(factory)) {}
   void save(const std::string& path) const override {
-    save_atomically(path, [&](const char* temporary) { faiss::write_index_binary(index_.get(), temporary); });
+    save_atomically(
+        path, [&](const char* temporary) { faiss::write_index_binary(index_.get(), temporary); });
   }
-  std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count, int k) const override {
+  std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count,
+                                int k) const override {
     std::vector<Neighbour> out(static_cast<std::size_t>(count) * k);
     if (count == 0 || index_->ntotal == 0) return out;
     std::vector<std::int32_t> distances(out.size());
@@ -93,7 +96,8 @@ class FaissHashIndex final : public HashIndex {
       index_->search(count, queries, k, distances.data(), labels.data());
       return 0;
     });
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = {labels[i], static_cast<float>(distances[i])};
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = {labels[i], static_cast<float>(distances[i])};
     return out;
   }
   std::string factory() const override { return factory_; }
@@ -117,9 +121,11 @@ std::string auto_descriptor_factory(std::int64_t count) {
 std::unique_ptr<DescriptorIndex> DescriptorIndex::build(const std::string& factory, int dimension,
                                                         const float* vectors, std::int64_t count) {
   return guarded("descriptor index '" + factory + "'", [&] {
-    std::unique_ptr<faiss::Index> index(faiss::index_factory(dimension, factory.c_str(), faiss::METRIC_INNER_PRODUCT));
+    std::unique_ptr<faiss::Index> index(
+        faiss::index_factory(dimension, factory.c_str(), faiss::METRIC_INNER_PRODUCT));
     if (!index->is_trained) {
-      if (count < 1000) throw UsageError("index type " + factory + " needs more vectors to train on");
+      if (count < 1000)
+        throw UsageError("index type " + factory + " needs more vectors to train on");
       index->train(count, vectors);
     }
     if (count > 0) index->add(count, vectors);
@@ -127,18 +133,21 @@ std::unique_ptr<DescriptorIndex> DescriptorIndex::build(const std::string& facto
   });
 }
 
-std::unique_ptr<DescriptorIndex> DescriptorIndex::load(const std::string& path, const std::string& factory) {
+std::unique_ptr<DescriptorIndex> DescriptorIndex::load(const std::string& path,
+                                                       const std::string& factory) {
   return guarded(path, [&] {
     std::unique_ptr<faiss::Index> index(faiss::read_index(path.c_str()));
     return std::make_unique<FaissDescriptorIndex>(std::move(index), factory);
   });
 }
 
-std::unique_ptr<HashIndex> HashIndex::build(const std::string& factory, const std::uint8_t* codes, std::int64_t count) {
+std::unique_ptr<HashIndex> HashIndex::build(const std::string& factory, const std::uint8_t* codes,
+                                            std::int64_t count) {
   return guarded("hash index '" + factory + "'", [&] {
     std::unique_ptr<faiss::IndexBinary> index(faiss::index_binary_factory(256, factory.c_str()));
     if (!index->is_trained) {
-      if (count < 1000) throw UsageError("index type " + factory + " needs more hashes to train on");
+      if (count < 1000)
+        throw UsageError("index type " + factory + " needs more hashes to train on");
       index->train(count, codes);
     }
     if (count > 0) index->add(count, codes);

@@ -46,7 +46,8 @@ class HashIndex {
                                           std::int64_t count);
   static std::unique_ptr<HashIndex> load(const std::string& path, const std::string& factory);
   virtual void save(const std::string& path) const = 0;
-  virtual std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count, int k) const = 0;
+  virtual std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count,
+                                        int k) const = 0;
   virtual std::string factory() const = 0;
   virtual std::int64_t size() const = 0;
 };

@@ -38,7 +38,8 @@ cv::Mat structure_image(const engine::GrayImage& luma, bool mirrored) {
 
 }  // namespace
 
-Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& reference, bool mirrored) {
+Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& reference,
+                         bool mirrored) {
   Verification result;
   if (query.empty() || reference.empty()) return result;
   const cv::Mat q = structure_image(query, mirrored), r = structure_image(reference, false);
@@ -61,7 +62,8 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   result.matches = static_cast<int>(from.size());
   if (from.size() < 6) return result;
   std::vector<std::uint8_t> inlier_mask;
-  const cv::Mat transform = cv::estimateAffinePartial2D(from, to, inlier_mask, cv::RANSAC, kReprojection, 2000, 0.995);
+  const cv::Mat transform =
+      cv::estimateAffinePartial2D(from, to, inlier_mask, cv::RANSAC, kReprojection, 2000, 0.995);
   if (transform.empty()) return result;
   result.inliers = static_cast<int>(std::count(inlier_mask.begin(), inlier_mask.end(), 1));
   result.scale = std::hypot(transform.at<double>(0, 0), transform.at<double>(1, 0));

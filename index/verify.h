@@ -9,13 +9,14 @@
 namespace celtrace::index {
 
 struct Verification {
-  int matches = 0;  // feature matches passing the ratio test
-  int inliers = 0;  // matches consistent with one similarity transform
-  double scale = 0; // reference-to-query scale of that transform
+  int matches = 0;   // feature matches passing the ratio test
+  int inliers = 0;   // matches consistent with one similarity transform
+  double scale = 0;  // reference-to-query scale of that transform
   bool passed = false;
 };
 
 // `mirrored`: the query is a mirror image of the reference.
-Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& reference, bool mirrored);
+Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& reference,
+                         bool mirrored);
 
 }  // namespace celtrace::index

@@ -16,8 +16,8 @@ struct Synthetic {
   std::vector<double> times;
 };
 
-Synthetic clip(double seconds, double fps, std::int64_t reference, double speed, double offset, int noise,
-               unsigned seed = 1, double start = 0) {
+Synthetic clip(double seconds, double fps, std::int64_t reference, double speed, double offset,
+               int noise, unsigned seed = 1, double start = 0) {
   Synthetic s;
   std::mt19937 random(seed);
   std::uniform_real_distribution<double> anywhere(0, 1200);
@@ -28,7 +28,8 @@ Synthetic clip(double seconds, double fps, std::int64_t reference, double speed,
     s.times.push_back(t);
     s.matches.push_back({sample, t, reference, speed * t + offset, 0.9f, false, false});
     for (int n = 0; n < noise; ++n) {
-      s.matches.push_back({sample, t, any_reference(random), anywhere(random), 0.85f, false, false});
+      s.matches.push_back(
+          {sample, t, any_reference(random), anywhere(random), 0.85f, false, false});
     }
   }
   return s;
@@ -54,7 +55,8 @@ TEST(Align, RecoversSpeedChangesOfTenPercent) {
     ASSERT_FALSE(segments.empty());
     EXPECT_NEAR(segments.front().speed, speed, 0.005) << speed;
     EXPECT_NEAR(segments.front().reference_start, 300.0, 0.1) << speed;
-    EXPECT_NEAR(segments.front().reference_end, 300.0 + speed * segments.front().query_end, 0.1) << speed;
+    EXPECT_NEAR(segments.front().reference_end, 300.0 + speed * segments.front().query_end, 0.1)
+        << speed;
     EXPECT_GE(segments.front().support, 55) << speed;
   }
 }
@@ -90,15 +92,18 @@ TEST(Align, HeldFramesAndMissingSamples) {
 
 TEST(Align, TwoSourcesInOneQuery) {
   Synthetic a = clip(4.0, 6, 1, 1.0, 100.0, 2, 1, 0.0);
-  const Synthetic b = clip(4.0, 6, 2, 1.0, 500.0 - 4.0, 2, 2, 4.0);  // query 4..8 s -> reference 500..504 s
+  const Synthetic b =
+      clip(4.0, 6, 2, 1.0, 500.0 - 4.0, 2, 2, 4.0);  // query 4..8 s -> reference 500..504 s
   a.matches.insert(a.matches.end(), b.matches.begin(), b.matches.end());
   a.times.insert(a.times.end(), b.times.begin(), b.times.end());
   const auto segments = align(a.matches, a.times);
   ASSERT_GE(segments.size(), 2u);
   bool first = false, second = false;
   for (const Segment& s : segments) {
-    if (s.reference == 1) first = std::abs(s.query_start - 0.0) < 0.01 && std::abs(s.query_end - 3.833) < 0.01;
-    if (s.reference == 2) second = std::abs(s.reference_start - 500.0) < 0.1 && std::abs(s.query_start - 4.0) < 0.01;
+    if (s.reference == 1)
+      first = std::abs(s.query_start - 0.0) < 0.01 && std::abs(s.query_end - 3.833) < 0.01;
+    if (s.reference == 2)
+      second = std::abs(s.reference_start - 500.0) < 0.1 && std::abs(s.query_start - 4.0) < 0.01;
   }
   EXPECT_TRUE(first);
   EXPECT_TRUE(second);
@@ -109,7 +114,8 @@ TEST(Align, StaticContentHasNoSpecificity) {
   Synthetic s;
   for (int i = 0; i < 12; ++i) {
     s.times.push_back(i / 6.0);
-    for (int r = 0; r < 12; ++r) s.matches.push_back({i, i / 6.0, 1, 200.0 + r * 0.5, 0.9f, false, false});
+    for (int r = 0; r < 12; ++r)
+      s.matches.push_back({i, i / 6.0, 1, 200.0 + r * 0.5, 0.9f, false, false});
   }
   const auto held = align(s.matches, s.times);
   ASSERT_FALSE(held.empty());

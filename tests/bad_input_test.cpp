@@ -63,7 +63,8 @@ TEST(BadInput, ImageClaimingHugeDimensions) {
   std::string png = testing::read_bytes(dir.path("small.png"));
   // IHDR width and height (big-endian at bytes 16 and 20) set to 100000.
   for (int offset : {16, 20}) {
-    png[offset] = 0, png[offset + 1] = 0x01, png[offset + 2] = static_cast<char>(0x86), png[offset + 3] = static_cast<char>(0xA0);
+    png[offset] = 0, png[offset + 1] = 0x01, png[offset + 2] = static_cast<char>(0x86),
+    png[offset + 3] = static_cast<char>(0xA0);
   }
   testing::write_bytes(dir.path("huge.png"), png);
   const Fingerprinter fingerprinter(default_model());
@@ -77,13 +78,16 @@ TEST(BadInput, VideoHeaderLyingAboutFrameSize) {
   options.quality = 5;
   testing::write_cartoon_video(dir.path("clip.avi"), 1, 1, 20.0, 1.0, options, 160);
   std::string avi = testing::read_bytes(dir.path("clip.avi"));
-  // Patch every little-endian 160 x 90 pair (AVI main header and BITMAPINFOHEADER) to 60000 x 60000.
+  // Patch every little-endian 160 x 90 pair (AVI main header and BITMAPINFOHEADER) to 60000 x
+  // 60000.
   int patched = 0;
   for (std::size_t i = 0; i + 8 <= avi.size() && i < 4096; ++i) {
-    if (static_cast<unsigned char>(avi[i]) == 160 && avi[i + 1] == 0 && avi[i + 2] == 0 && avi[i + 3] == 0 &&
-        avi[i + 4] == 90 && avi[i + 5] == 0 && avi[i + 6] == 0 && avi[i + 7] == 0) {
+    if (static_cast<unsigned char>(avi[i]) == 160 && avi[i + 1] == 0 && avi[i + 2] == 0 &&
+        avi[i + 3] == 0 && avi[i + 4] == 90 && avi[i + 5] == 0 && avi[i + 6] == 0 &&
+        avi[i + 7] == 0) {
       for (std::size_t k : {i, i + 4}) {
-        avi[k] = static_cast<char>(0x60), avi[k + 1] = static_cast<char>(0xEA), avi[k + 2] = 0, avi[k + 3] = 0;
+        avi[k] = static_cast<char>(0x60), avi[k + 1] = static_cast<char>(0xEA), avi[k + 2] = 0,
+        avi[k + 3] = 0;
       }
       ++patched;
     }
@@ -93,7 +97,8 @@ TEST(BadInput, VideoHeaderLyingAboutFrameSize) {
   // Either refused, or decoded at the size the pictures really have: never 3.6 Gpixel buffers.
   const Fingerprinter fingerprinter(default_model());
   try {
-    const Fingerprint result = fingerprinter.fingerprint(dir.path("liar.avi"), FingerprintOptions{});
+    const Fingerprint result =
+        fingerprinter.fingerprint(dir.path("liar.avi"), FingerprintOptions{});
     EXPECT_LE(static_cast<std::int64_t>(result.media.width) * result.media.height, 160 * 90);
     EXPECT_FALSE(result.samples.empty());
   } catch (const MediaError& e) {
@@ -114,13 +119,19 @@ TEST(BadInput, LimitsAreConfigurable) {
   testing::write_cartoon_video(dir.path("clip.mp4"), 1, 1, 20.0, 2.0);
   DecodeOptions tight;
   tight.limits.max_pixels = 100 * 100;
-  EXPECT_THROW(Fingerprinter(default_model()).fingerprint(dir.path("clip.mp4"), FingerprintOptions{tight}), LimitError);
+  EXPECT_THROW(
+      Fingerprinter(default_model()).fingerprint(dir.path("clip.mp4"), FingerprintOptions{tight}),
+      LimitError);
   tight = DecodeOptions{};
   tight.limits.max_duration_seconds = 1.0;
-  EXPECT_THROW(Fingerprinter(default_model()).fingerprint(dir.path("clip.mp4"), FingerprintOptions{tight}), LimitError);
+  EXPECT_THROW(
+      Fingerprinter(default_model()).fingerprint(dir.path("clip.mp4"), FingerprintOptions{tight}),
+      LimitError);
   tight = DecodeOptions{};
   tight.limits.max_frames = 10;
-  EXPECT_THROW(Fingerprinter(default_model()).fingerprint(dir.path("clip.mp4"), FingerprintOptions{tight}), LimitError);
+  EXPECT_THROW(
+      Fingerprinter(default_model()).fingerprint(dir.path("clip.mp4"), FingerprintOptions{tight}),
+      LimitError);
 }
 
 }  // namespace

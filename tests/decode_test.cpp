@@ -59,15 +59,17 @@ TEST_P(DecodeContainers, DecodesWithCorrectTimesAndSampling) {
   EXPECT_EQ(sampled[0].luma.height, 72);
 }
 
-INSTANTIATE_TEST_SUITE_P(Codecs, DecodeContainers,
-                         ::testing::Values(Container{"h264.mp4", "libx264", 23}, Container{"mpeg4.avi", "mpeg4", 4},
-                                           Container{"mjpeg.mov", "mjpeg", 4}, Container{"vp9.webm", "libvpx-vp9", 35},
-                                           Container{"ffv1.mkv", "ffv1", 0}, Container{"h264.mkv", "libx264", 30}),
-                         [](const auto& test_info) {
-                           std::string name = test_info.param.file;
-                           for (char& ch : name) if (ch == '.') ch = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Codecs, DecodeContainers,
+    ::testing::Values(Container{"h264.mp4", "libx264", 23}, Container{"mpeg4.avi", "mpeg4", 4},
+                      Container{"mjpeg.mov", "mjpeg", 4}, Container{"vp9.webm", "libvpx-vp9", 35},
+                      Container{"ffv1.mkv", "ffv1", 0}, Container{"h264.mkv", "libx264", 30}),
+    [](const auto& test_info) {
+      std::string name = test_info.param.file;
+      for (char& ch : name)
+        if (ch == '.') ch = '_';
+      return name;
+    });
 
 TEST(Decode, VariableFrameRateTimesComeFromTimestamps) {
   TempDir dir;
@@ -78,14 +80,16 @@ TEST(Decode, VariableFrameRateTimesComeFromTimestamps) {
     VideoEncoder encoder(dir.path("vfr.mkv"), 160, 90, 24.0, options);
     for (double t : times) {
       cv::Mat frame(90, 160, CV_8UC3, cv::Scalar(40, 80, 120));
-      cv::circle(frame, cv::Point(static_cast<int>(20 + t * 30), 45), 10, cv::Scalar(255, 255, 255), cv::FILLED);
+      cv::circle(frame, cv::Point(static_cast<int>(20 + t * 30), 45), 10, cv::Scalar(255, 255, 255),
+                 cv::FILLED);
       encoder.write_bgr(frame.data, static_cast<int>(frame.step), t);
     }
     encoder.finish();
   }
   const auto frames = decode_all(dir.path("vfr.mkv"), 0);
   ASSERT_EQ(frames.size(), times.size());
-  for (std::size_t i = 0; i < times.size(); ++i) EXPECT_NEAR(frames[i].pts_seconds, times[i], 0.002);
+  for (std::size_t i = 0; i < times.size(); ++i)
+    EXPECT_NEAR(frames[i].pts_seconds, times[i], 0.002);
   // 1 fps by PTS: the first frame at or after 0, 1, 2 and 3 s.
   const auto sampled = decode_all(dir.path("vfr.mkv"), 1.0);
   ASSERT_EQ(sampled.size(), 3u);
@@ -118,7 +122,8 @@ TEST(Decode, LetterboxedVideoFingerprintsLikeTheOriginal) {
   ASSERT_EQ(a.samples.size(), b.samples.size());
   for (std::size_t i = 0; i < a.samples.size(); ++i) {
     double similarity = 0;
-    for (int d = 0; d < a.descriptor_size; ++d) similarity += a.samples[i].descriptor[d] * b.samples[i].descriptor[d];
+    for (int d = 0; d < a.descriptor_size; ++d)
+      similarity += a.samples[i].descriptor[d] * b.samples[i].descriptor[d];
     EXPECT_GT(similarity, 0.9) << "sample " << i;
     EXPECT_LE(a.samples[i].pdq.distance(b.samples[i].pdq), 40) << "sample " << i;
   }
@@ -161,8 +166,8 @@ TEST(Decode, TransparentLineArtIsCompositedOverWhite) {
   auto source = open_media(dir.path("ink.png"), DecodeOptions{});
   Frame frame;
   ASSERT_TRUE(source->next(frame));
-  EXPECT_EQ(frame.luma.at(5, 5), 255);   // transparent -> white
-  EXPECT_EQ(frame.luma.at(80, 45), 0);   // ink stays black
+  EXPECT_EQ(frame.luma.at(5, 5), 255);  // transparent -> white
+  EXPECT_EQ(frame.luma.at(80, 45), 0);  // ink stays black
 }
 
 TEST(Decode, ImageSequencesFromDirectoriesAndPatterns) {

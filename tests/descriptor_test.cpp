@@ -56,7 +56,8 @@ TEST(RawDescriptor, MirrorByPermutationMatchesMirroredPixels) {
   const auto direct = raw_descriptor(to_luma(flipped)).values;
   const auto permuted = mirror_raw_descriptor(raw_descriptor(to_luma(frame)).values);
   ASSERT_EQ(direct.size(), permuted.size());
-  for (std::size_t i = 0; i < direct.size(); ++i) EXPECT_NEAR(direct[i], permuted[i], 2e-3) << "value " << i;
+  for (std::size_t i = 0; i < direct.size(); ++i)
+    EXPECT_NEAR(direct[i], permuted[i], 2e-3) << "value " << i;
 }
 
 // Robustness: for each transformation the issue names, a transformed frame's descriptor must be
@@ -99,7 +100,8 @@ const Pool& pool() {
 }
 
 // Fraction of pool frames whose transformed version is nearest to its own source.
-double nearest_source_rate(const std::function<cv::Mat(const cv::Mat&, int)>& transform, bool use_mirrored = false) {
+double nearest_source_rate(const std::function<cv::Mat(const cv::Mat&, int)>& transform,
+                           bool use_mirrored = false) {
   const Pool& p = pool();
   int correct = 0;
   for (std::size_t i = 0; i < p.frames.size(); ++i) {
@@ -155,7 +157,8 @@ cv::Mat letterbox(const cv::Mat& frame, int) {
 cv::Mat colour_shift(const cv::Mat& frame, int) {
   cv::Mat hsv;
   cv::cvtColor(frame, hsv, cv::COLOR_BGR2HSV);
-  for (auto it = hsv.begin<cv::Vec3b>(); it != hsv.end<cv::Vec3b>(); ++it) (*it)[0] = static_cast<std::uint8_t>(((*it)[0] + 40) % 180);
+  for (auto it = hsv.begin<cv::Vec3b>(); it != hsv.end<cv::Vec3b>(); ++it)
+    (*it)[0] = static_cast<std::uint8_t>(((*it)[0] + 40) % 180);
   cv::Mat out;
   cv::cvtColor(hsv, out, cv::COLOR_HSV2BGR);
   out.convertTo(out, -1, 0.7, 50);  // lower contrast, brighter
@@ -169,8 +172,10 @@ cv::Mat grayscale(const cv::Mat& frame, int) {
 cv::Mat burned_text(const cv::Mat& frame, int) {
   cv::Mat out = frame.clone();
   cv::rectangle(out, cv::Rect(0, out.rows - 34, 230, 34), cv::Scalar(0, 0, 0), cv::FILLED);
-  cv::putText(out, "01:02:03:04", cv::Point(6, out.rows - 9), cv::FONT_HERSHEY_SIMPLEX, 0.9, cv::Scalar(255, 255, 255), 2);
-  cv::putText(out, "RETAKE v3 - CONFIDENTIAL", cv::Point(60, 60), cv::FONT_HERSHEY_SIMPLEX, 1.0, cv::Scalar(255, 255, 255), 2);
+  cv::putText(out, "01:02:03:04", cv::Point(6, out.rows - 9), cv::FONT_HERSHEY_SIMPLEX, 0.9,
+              cv::Scalar(255, 255, 255), 2);
+  cv::putText(out, "RETAKE v3 - CONFIDENTIAL", cv::Point(60, 60), cv::FONT_HERSHEY_SIMPLEX, 1.0,
+              cv::Scalar(255, 255, 255), 2);
   return out;
 }
 cv::Mat mirror(const cv::Mat& frame, int) {
@@ -198,13 +203,17 @@ TEST(DescriptorRobustness, TransformedFramesAreNearestTheirSource) {
       {"grayscale", grayscale, 0.95},
       {"burned-in text and timecode", burned_text, 0.9},
       {"mirrored (matched mirrored)", mirror, 0.95, true},
-      {"line art", [](const cv::Mat&, int i) { return work_in_progress(i, bench::Render::kLineArt); }, 0.85},
-      {"flat colours", [](const cv::Mat&, int i) { return work_in_progress(i, bench::Render::kFlat); }, 0.9},
-      {"recoloured", [](const cv::Mat&, int i) { return work_in_progress(i, bench::Render::kRecolour); }, 0.9},
+      {"line art",
+       [](const cv::Mat&, int i) { return work_in_progress(i, bench::Render::kLineArt); }, 0.85},
+      {"flat colours",
+       [](const cv::Mat&, int i) { return work_in_progress(i, bench::Render::kFlat); }, 0.9},
+      {"recoloured",
+       [](const cv::Mat&, int i) { return work_in_progress(i, bench::Render::kRecolour); }, 0.9},
   };
   for (const Case& c : cases) {
     const double rate = nearest_source_rate(c.transform, c.mirrored);
-    std::printf("  %-30s nearest-source rate %.2f (pool %zu)\n", c.name, rate, pool().frames.size());
+    std::printf("  %-30s nearest-source rate %.2f (pool %zu)\n", c.name, rate,
+                pool().frames.size());
     EXPECT_GE(rate, c.required_rate) << c.name;
   }
 }

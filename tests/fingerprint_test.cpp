@@ -65,9 +65,12 @@ TEST(Fingerprint, DetectsEveryCorruptedByte) {
 TEST(Fingerprint, RejectsTruncationAndForeignFiles) {
   const auto bytes = serialise(example());
   for (std::size_t size : {std::size_t{0}, std::size_t{3}, bytes.size() / 2, bytes.size() - 1}) {
-    EXPECT_THROW(parse_fingerprint(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + size), "cut"), FormatError);
+    EXPECT_THROW(
+        parse_fingerprint(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + size), "cut"),
+        FormatError);
   }
-  const std::vector<std::uint8_t> text = {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd', '!'};
+  const std::vector<std::uint8_t> text = {'h', 'e', 'l', 'l', 'o', ' ',
+                                          'w', 'o', 'r', 'l', 'd', '!'};
   EXPECT_THROW(parse_fingerprint(text, "text"), FormatError);
 }
 

@@ -140,7 +140,8 @@ TEST(Library, SharedContentIsMarked) {
   TempDir dir;
   Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
   NewReference a = synthetic_reference("a", 40, 1), b = synthetic_reference("b", 40, 2);
-  for (int i = 0; i < 8; ++i) b.fingerprint.samples[i].descriptor = a.fingerprint.samples[i].descriptor;  // same opening
+  for (int i = 0; i < 8; ++i)
+    b.fingerprint.samples[i].descriptor = a.fingerprint.samples[i].descriptor;  // same opening
   library.add({a, b});
   int shared = 0;
   for (const IndexedFrame& f : library.frames()) shared += f.shared;

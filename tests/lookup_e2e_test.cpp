@@ -26,9 +26,12 @@ class LookupEndToEnd : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
     for (auto [series, episode] : {std::pair{21, 1}, {21, 2}, {22, 1}}) {
-      series_.push_back(std::make_unique<bench::Series>(bench::make_series(series, "Show " + std::to_string(series))));
-      episodes_[{series, episode}] = std::make_unique<bench::Episode>(bench::make_episode(*series_.back(), episode, 45));
-      const std::string path = dir_->path("Show" + std::to_string(series) + ".S01E0" + std::to_string(episode) + ".mp4");
+      series_.push_back(std::make_unique<bench::Series>(
+          bench::make_series(series, "Show " + std::to_string(series))));
+      episodes_[{series, episode}] =
+          std::make_unique<bench::Episode>(bench::make_episode(*series_.back(), episode, 45));
+      const std::string path =
+          dir_->path("Show" + std::to_string(series) + ".S01E0" + std::to_string(episode) + ".mp4");
       write(path, *episodes_[{series, episode}], 0, 1e9, [](const cv::Mat& f) { return f; });
     }
     Library library = Library::open_or_create(dir_->path("lib"), engine::default_model());
@@ -37,7 +40,8 @@ class LookupEndToEnd : public ::testing::Test {
     for (const auto& entry : fs::directory_iterator(dir_->root())) {
       if (entry.path().extension() != ".mp4") continue;
       NewReference r;
-      r.fingerprint = fingerprinter.fingerprint(entry.path().string(), engine::FingerprintOptions{});
+      r.fingerprint =
+          fingerprinter.fingerprint(entry.path().string(), engine::FingerprintOptions{});
       r.name = entry.path().stem().string();
       r.title = r.name.substr(0, 6);
       r.path = entry.path().string();
@@ -53,10 +57,12 @@ class LookupEndToEnd : public ::testing::Test {
   }
 
   template <typename Transform>
-  static void write(const std::string& path, const bench::Episode& episode, double start, double seconds, Transform transform,
+  static void write(const std::string& path, const bench::Episode& episode, double start,
+                    double seconds, Transform transform,
                     bench::Render render = bench::Render::kFinal) {
     const int first = static_cast<int>(start * bench::kFps);
-    const int last = std::min(episode.total_frames(), first + static_cast<int>(seconds * bench::kFps));
+    const int last =
+        std::min(episode.total_frames(), first + static_cast<int>(seconds * bench::kFps));
     cv::Mat sample = transform(bench::render_frame(episode, first, render, kWidth, kHeight));
     engine::VideoEncoder encoder(path, sample.cols / 2 * 2, sample.rows / 2 * 2, bench::kFps);
     for (int f = first; f < last; ++f) {
@@ -71,8 +77,8 @@ class LookupEndToEnd : public ::testing::Test {
     return lookup(Library::open(dir_->path("lib")), path, LookupOptions{});
   }
 
-  static void expect_found(const LookupResult& result, const std::string& reference, double reference_start,
-                           bool confirmed, const std::string& what) {
+  static void expect_found(const LookupResult& result, const std::string& reference,
+                           double reference_start, bool confirmed, const std::string& what) {
     ASSERT_FALSE(result.matches.empty()) << what << ": no match";
     const Match& best = result.matches.front();
     EXPECT_EQ(best.reference.name, reference) << what;
@@ -81,8 +87,9 @@ class LookupEndToEnd : public ::testing::Test {
     if (confirmed) {
       EXPECT_EQ(best.verdict, Verdict::kConfirmed) << what;
     }
-    std::printf("  %-28s -> %s at %.2f s, score %.2f, %s\n", what.c_str(), best.reference.name.c_str(),
-                best.segments.front().reference_start, best.score, to_string(best.verdict));
+    std::printf("  %-28s -> %s at %.2f s, score %.2f, %s\n", what.c_str(),
+                best.reference.name.c_str(), best.segments.front().reference_start, best.score,
+                to_string(best.verdict));
   }
 
   static testing::TempDir* dir_;
@@ -94,7 +101,9 @@ testing::TempDir* LookupEndToEnd::dir_ = nullptr;
 std::vector<std::unique_ptr<bench::Series>> LookupEndToEnd::series_;
 std::map<std::pair<int, int>, std::unique_ptr<bench::Episode>> LookupEndToEnd::episodes_;
 
-cv::Mat identity(const cv::Mat& f) { return f; }
+cv::Mat identity(const cv::Mat& f) {
+  return f;
+}
 
 TEST_F(LookupEndToEnd, TransformedClipsFindTheirEpisodeAndOffset) {
   const bench::Episode& e = *episodes_[{21, 2}];
@@ -107,7 +116,11 @@ TEST_F(LookupEndToEnd, TransformedClipsFindTheirEpisodeAndOffset) {
   };
   const Case cases[] = {
       {"2 s sub-clip", 31.0, 2.0, identity, bench::Render::kFinal, true},
-      {"crop 20%", 24.0, 5.0, [](const cv::Mat& f) { return cv::Mat(f(cv::Rect(f.cols / 10, f.rows / 10, f.cols * 8 / 10, f.rows * 8 / 10)).clone()); },
+      {"crop 20%", 24.0, 5.0,
+       [](const cv::Mat& f) {
+         return cv::Mat(
+             f(cv::Rect(f.cols / 10, f.rows / 10, f.cols * 8 / 10, f.rows * 8 / 10)).clone());
+       },
        bench::Render::kFinal, true},
       {"letterbox", 40.0, 4.0,
        [](const cv::Mat& f) {
@@ -116,7 +129,13 @@ TEST_F(LookupEndToEnd, TransformedClipsFindTheirEpisodeAndOffset) {
          return boxed;
        },
        bench::Render::kFinal, true},
-      {"mirrored", 28.0, 4.0, [](const cv::Mat& f) { cv::Mat m; cv::flip(f, m, 1); return m; }, bench::Render::kFinal, true},
+      {"mirrored", 28.0, 4.0,
+       [](const cv::Mat& f) {
+         cv::Mat m;
+         cv::flip(f, m, 1);
+         return m;
+       },
+       bench::Render::kFinal, true},
       {"grayscale, half size", 36.0, 4.0,
        [](const cv::Mat& f) {
          cv::Mat g, small;
@@ -139,7 +158,8 @@ TEST_F(LookupEndToEnd, TransformedClipsFindTheirEpisodeAndOffset) {
 TEST_F(LookupEndToEnd, StillsAndImageSequences) {
   const bench::Episode& e = *episodes_[{22, 1}];
   const int frame = static_cast<int>(30.0 * bench::kFps);
-  ASSERT_TRUE(cv::imwrite(dir_->path("still.png"), bench::render_frame(e, frame, bench::Render::kFinal, 800, 450)));
+  ASSERT_TRUE(cv::imwrite(dir_->path("still.png"),
+                          bench::render_frame(e, frame, bench::Render::kFinal, 800, 450)));
   const LookupResult still = query(dir_->path("still.png"));
   expect_found(still, "Show22.S01E01", 30.0, false, "still (PNG)");
   ASSERT_FALSE(still.matches.empty());
@@ -149,7 +169,8 @@ TEST_F(LookupEndToEnd, StillsAndImageSequences) {
   for (int i = 0; i < 72; ++i) {
     char name[64];
     std::snprintf(name, sizeof name, "frames/sc012_%04d.png", i + 1);
-    ASSERT_TRUE(cv::imwrite(dir_->path(name), bench::render_frame(e, frame + i, bench::Render::kFinal, 320, 180)));
+    ASSERT_TRUE(cv::imwrite(dir_->path(name),
+                            bench::render_frame(e, frame + i, bench::Render::kFinal, 320, 180)));
   }
   expect_found(query(dir_->path("frames")), "Show22.S01E01", 30.0, true, "image sequence");
 }
@@ -162,7 +183,8 @@ TEST_F(LookupEndToEnd, UnrelatedClipsGiveNoMatch) {
   {
     engine::VideoEncoder black(dir_->path("black.mp4"), 320, 180, 24);
     cv::Mat frame(180, 320, CV_8UC3, cv::Scalar(0, 0, 0));
-    for (int i = 0; i < 96; ++i) black.write_bgr(frame.data, static_cast<int>(frame.step), i / 24.0);
+    for (int i = 0; i < 96; ++i)
+      black.write_bgr(frame.data, static_cast<int>(frame.step), i / 24.0);
   }
   EXPECT_TRUE(query(dir_->path("black.mp4")).matches.empty());
 }
@@ -181,7 +203,8 @@ TEST_F(LookupEndToEnd, CliJsonContract) {
   write(dir_->path("cli-query.mp4"), *episodes_[{21, 1}], 33.0, 3.0, identity);
   int code = 0;
   const std::string cli = CELTRACE_CLI;
-  const auto out = nlohmann::json::parse(run(cli + " lookup " + dir_->path("lib") + " " + dir_->path("cli-query.mp4") + " --json", code));
+  const auto out = nlohmann::json::parse(run(
+      cli + " lookup " + dir_->path("lib") + " " + dir_->path("cli-query.mp4") + " --json", code));
   EXPECT_EQ(code, 0);
   EXPECT_EQ(out["kind"], "video");
   EXPECT_NEAR(out["duration"].get<double>(), 3.0, 0.1);
@@ -191,14 +214,19 @@ TEST_F(LookupEndToEnd, CliJsonContract) {
   EXPECT_TRUE(m["season"].is_null());
   EXPECT_EQ(m["verdict"], "confirmed");
   EXPECT_NEAR(m["segments"][0]["reference_start"].get<double>(), 33.0, 0.5);
-  for (const char* key : {"query_start", "query_end", "reference_end", "score"}) EXPECT_TRUE(m["segments"][0].contains(key)) << key;
+  for (const char* key : {"query_start", "query_end", "reference_end", "score"})
+    EXPECT_TRUE(m["segments"][0].contains(key)) << key;
 
-  const auto error = nlohmann::json::parse(run(cli + " lookup " + dir_->path("lib") + " " + dir_->path("missing.mp4") + " --json 2>/dev/null", code));
+  const auto error =
+      nlohmann::json::parse(run(cli + " lookup " + dir_->path("lib") + " " +
+                                    dir_->path("missing.mp4") + " --json 2>/dev/null",
+                                code));
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(error.contains("error"));
   run(cli + " lookup " + dir_->path("lib") + " 2>/dev/null", code);
   EXPECT_EQ(code, 2);
-  run(cli + " index add " + dir_->path("lib") + " " + dir_->path("Show21.S01E01.mp4") + " 2>&1", code);
+  run(cli + " index add " + dir_->path("lib") + " " + dir_->path("Show21.S01E01.mp4") + " 2>&1",
+      code);
   EXPECT_EQ(code, 0);  // already there: a no-op
   EXPECT_EQ(Library::open(dir_->path("lib")).references().size(), 3u);
 }

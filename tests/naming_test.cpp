@@ -8,7 +8,8 @@
 namespace celtrace::index {
 namespace {
 
-void expect_name(const std::string& file, const std::string& title, std::optional<int> season, std::optional<int> episode) {
+void expect_name(const std::string& file, const std::string& title, std::optional<int> season,
+                 std::optional<int> episode) {
   const EpisodeName name = parse_episode_name(file);
   EXPECT_EQ(name.title, title) << file;
   EXPECT_EQ(name.season, season) << file;

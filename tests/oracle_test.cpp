@@ -25,7 +25,8 @@ std::vector<float> unit_vectors(int count, int dimension, unsigned seed) {
 }
 
 // Exact top-k by inner product.
-std::vector<std::int64_t> brute_force(const std::vector<float>& base, const float* query, int dimension, int k) {
+std::vector<std::int64_t> brute_force(const std::vector<float>& base, const float* query,
+                                      int dimension, int k) {
   const int count = static_cast<int>(base.size() / dimension);
   std::vector<std::pair<float, std::int64_t>> scored;
   for (int i = 0; i < count; ++i) {
@@ -47,7 +48,8 @@ TEST(DescriptorIndexOracle, FlatEqualsBruteForce) {
   const auto hits = index->search(query.data(), queries, k);
   for (int q = 0; q < queries; ++q) {
     const auto expected = brute_force(base, query.data() + q * dimension, dimension, k);
-    for (int j = 0; j < k; ++j) EXPECT_EQ(hits[q * k + j].id, expected[j]) << "query " << q << " rank " << j;
+    for (int j = 0; j < k; ++j)
+      EXPECT_EQ(hits[q * k + j].id, expected[j]) << "query " << q << " rank " << j;
   }
 }
 
@@ -74,7 +76,8 @@ TEST(DescriptorIndexOracle, InvertedFileKeepsRecall) {
   for (int q = 0; q < queries; ++q) {
     const auto expected = brute_force(base, base.data() + q * dimension, dimension, k);
     for (int j = 0; j < k; ++j) {
-      found += std::any_of(expected.begin(), expected.end(), [&](std::int64_t id) { return id == hits[q * k + j].id; });
+      found += std::any_of(expected.begin(), expected.end(),
+                           [&](std::int64_t id) { return id == hits[q * k + j].id; });
     }
   }
   const double recall = static_cast<double>(found) / (queries * k);
@@ -92,12 +95,14 @@ TEST(HashIndexOracle, BinaryFlatEqualsBruteForceHamming) {
   for (int q = 0; q < queries; ++q) {
     std::vector<int> distance(count);
     for (int i = 0; i < count; ++i) {
-      for (int b = 0; b < 32; ++b) distance[i] += __builtin_popcount(codes[q * 32 + b] ^ codes[i * 32 + b]);
+      for (int b = 0; b < 32; ++b)
+        distance[i] += __builtin_popcount(codes[q * 32 + b] ^ codes[i * 32 + b]);
     }
     std::vector<int> sorted = distance;
     std::sort(sorted.begin(), sorted.end());
     EXPECT_EQ(hits[q * k].id, q);
-    for (int j = 0; j < k; ++j) EXPECT_EQ(hits[q * k + j].score, sorted[j]) << "query " << q << " rank " << j;
+    for (int j = 0; j < k; ++j)
+      EXPECT_EQ(hits[q * k + j].score, sorted[j]) << "query " << q << " rank " << j;
   }
 }
 

@@ -102,7 +102,8 @@ TEST(PdqConformance, MatchesReferenceVectors) {
     }
   }
   EXPECT_GE(checked, 20);
-  std::printf("PDQ conformance: %d images of quality >= 80, %d exact, worst %d bits\n", checked, exact, worst);
+  std::printf("PDQ conformance: %d images of quality >= 80, %d exact, worst %d bits\n", checked,
+              exact, worst);
 }
 
 // The mirrored hash derived from the DCT agrees with hashing the mirrored image, and with the
@@ -120,7 +121,8 @@ TEST(PdqConformance, MirroredHashFromDct) {
   const PdqResult flipped = pdq_from_image(testing::to_luma(mirrored));
   EXPECT_LE(pdq_mirrored(original.dct).distance(flipped.hash), 24);
   EXPECT_GT(original.hash.distance(flipped.hash), 64);
-  const PdqHash reference_flip = PdqHash::from_hex("2da9259bb1a1bd1a5362576552da32a5e63b7380c2774b4866b346c91b89ce77");
+  const PdqHash reference_flip =
+      PdqHash::from_hex("2da9259bb1a1bd1a5362576552da32a5e63b7380c2774b4866b346c91b89ce77");
   EXPECT_LE(pdq_mirrored(original.dct).distance(reference_flip), 24);
 }
 

@@ -28,7 +28,8 @@ engine::GrayImage to_luma(const cv::Mat& bgr) {
     gray = bgr.clone();
   }
   engine::GrayImage out(gray.cols, gray.rows);
-  for (int y = 0; y < gray.rows; ++y) std::copy_n(gray.ptr<std::uint8_t>(y), gray.cols, out.pixels.data() + y * gray.cols);
+  for (int y = 0; y < gray.rows; ++y)
+    std::copy_n(gray.ptr<std::uint8_t>(y), gray.cols, out.pixels.data() + y * gray.cols);
   return out;
 }
 
@@ -37,7 +38,9 @@ const bench::Episode& cached_episode(int series_seed, int number) {
   static std::map<int, std::unique_ptr<bench::Series>> series;
   static std::map<std::pair<int, int>, std::unique_ptr<bench::Episode>> episodes;
   auto& s = series[series_seed];
-  if (!s) s = std::make_unique<bench::Series>(bench::make_series(series_seed, "Test Series " + std::to_string(series_seed)));
+  if (!s)
+    s = std::make_unique<bench::Series>(
+        bench::make_series(series_seed, "Test Series " + std::to_string(series_seed)));
   auto& e = episodes[{series_seed, number}];
   if (!e) e = std::make_unique<bench::Episode>(bench::make_episode(*s, number, 60));
   return *e;
@@ -45,11 +48,13 @@ const bench::Episode& cached_episode(int series_seed, int number) {
 }  // namespace
 
 cv::Mat cartoon_frame(int series, int episode, double seconds, bench::Render render) {
-  return bench::render_frame(cached_episode(series, episode), static_cast<int>(seconds * bench::kFps), render);
+  return bench::render_frame(cached_episode(series, episode),
+                             static_cast<int>(seconds * bench::kFps), render);
 }
 
-void write_cartoon_video(const std::string& path, int series, int episode, double start, double seconds,
-                         const engine::EncoderOptions& options, int width, bench::Render render) {
+void write_cartoon_video(const std::string& path, int series, int episode, double start,
+                         double seconds, const engine::EncoderOptions& options, int width,
+                         bench::Render render) {
   const bench::Episode& e = cached_episode(series, episode);
   const int height = width * 9 / 16 / 2 * 2;
   engine::VideoEncoder encoder(path, width, height, bench::kFps, options);

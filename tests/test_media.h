@@ -28,12 +28,13 @@ class TempDir {
 engine::GrayImage to_luma(const cv::Mat& bgr);
 
 // Frames of a generated episode (series seed, episode number), BGR 640x360.
-cv::Mat cartoon_frame(int series, int episode, double seconds, bench::Render render = bench::Render::kFinal);
+cv::Mat cartoon_frame(int series, int episode, double seconds,
+                      bench::Render render = bench::Render::kFinal);
 
 // Writes `seconds` of a generated episode starting at `start` as a video.
-void write_cartoon_video(const std::string& path, int series, int episode, double start, double seconds,
-                         const engine::EncoderOptions& options = {}, int width = 320,
-                         bench::Render render = bench::Render::kFinal);
+void write_cartoon_video(const std::string& path, int series, int episode, double start,
+                         double seconds, const engine::EncoderOptions& options = {},
+                         int width = 320, bench::Render render = bench::Render::kFinal);
 
 void write_bytes(const std::string& path, const std::string& bytes);
 std::string read_bytes(const std::string& path);

@@ -11,12 +11,21 @@
 namespace celtrace::tools {
 
 void add_limit_options(CLI::App& command, engine::Limits& limits) {
-  command.add_option("--max-pixels", limits.max_pixels, "Refuse frames larger than this many pixels")
-      ->capture_default_str()->check(CLI::PositiveNumber)->group("Safety limits");
-  command.add_option("--max-duration", limits.max_duration_seconds, "Refuse media longer than this (seconds)")
-      ->capture_default_str()->check(CLI::PositiveNumber)->group("Safety limits");
+  command
+      .add_option("--max-pixels", limits.max_pixels, "Refuse frames larger than this many pixels")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group("Safety limits");
+  command
+      .add_option("--max-duration", limits.max_duration_seconds,
+                  "Refuse media longer than this (seconds)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group("Safety limits");
   command.add_option("--max-frames", limits.max_frames, "Refuse media with more frames than this")
-      ->capture_default_str()->check(CLI::PositiveNumber)->group("Safety limits");
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group("Safety limits");
 }
 
 }  // namespace celtrace::tools

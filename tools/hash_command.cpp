@@ -81,18 +81,32 @@ void register_hash_command(CLI::App& app, Action& action) {
       "Fingerprint a video, a still image or an image sequence and print it.\n"
       "  celtrace hash episode.mkv                 # vPDQ lines: frame,quality,pdq_hex,seconds\n"
       "  celtrace hash still.png --format json     # everything, descriptors included\n"
-      "  celtrace hash 'frames/sc012_%04d.png'     # numbered frames, 24 fps unless --sequence-fps");
-  command->add_option("path", settings->path, "Video file, image file, frame directory or printf pattern")
+      "  celtrace hash 'frames/sc012_%04d.png'     # numbered frames, 24 fps unless "
+      "--sequence-fps");
+  command
+      ->add_option("path", settings->path,
+                   "Video file, image file, frame directory or printf pattern")
       ->required();
-  command->add_option("--format", settings->format, "Output: vpdq (one line per sampled frame) or json")
-      ->check(CLI::IsMember({"vpdq", "json"}))->capture_default_str();
-  command->add_option("--fps", settings->decode.sample_fps, "Frames sampled per second of media time (0 = every frame)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  command->add_option("--sequence-fps", settings->decode.sequence_fps, "Frame rate of image sequences")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  command->add_option("--model", settings->model, "Descriptor model ID or .ctm file (default: built-in)");
-  command->add_flag("--mirrored", settings->mirrored, "Also output mirrored PDQ hashes and descriptors (json)");
-  command->add_option("--save", settings->save, "Also write the binary fingerprint (.ctfp) to this file");
+  command
+      ->add_option("--format", settings->format,
+                   "Output: vpdq (one line per sampled frame) or json")
+      ->check(CLI::IsMember({"vpdq", "json"}))
+      ->capture_default_str();
+  command
+      ->add_option("--fps", settings->decode.sample_fps,
+                   "Frames sampled per second of media time (0 = every frame)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  command
+      ->add_option("--sequence-fps", settings->decode.sequence_fps, "Frame rate of image sequences")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command->add_option("--model", settings->model,
+                      "Descriptor model ID or .ctm file (default: built-in)");
+  command->add_flag("--mirrored", settings->mirrored,
+                    "Also output mirrored PDQ hashes and descriptors (json)");
+  command->add_option("--save", settings->save,
+                      "Also write the binary fingerprint (.ctfp) to this file");
   add_limit_options(*command, settings->decode.limits);
   command->callback([settings, &action] { action = [settings] { return run_hash(*settings); }; });
 }

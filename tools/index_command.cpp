@@ -29,10 +29,12 @@ struct AddSettings {
 };
 
 bool is_video_name(const fs::path& path) {
-  static const std::set<std::string> kVideo = {".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".mpg", ".mpeg",
-                                               ".ts",  ".m2ts", ".wmv", ".flv", ".ogv", ".3gp", ".vob"};
+  static const std::set<std::string> kVideo = {".mp4", ".m4v", ".mkv",  ".webm", ".avi",
+                                               ".mov", ".mpg", ".mpeg", ".ts",   ".m2ts",
+                                               ".wmv", ".flv", ".ogv",  ".3gp",  ".vob"};
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return kVideo.count(ext) > 0;
 }
 
@@ -43,10 +45,12 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
     std::error_code error;
     if (fs::is_directory(input, error)) {
       std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::skip_permission_denied, error);
+      for (auto it = fs::recursive_directory_iterator(
+               input, fs::directory_options::skip_permission_denied, error);
            it != fs::recursive_directory_iterator(); it.increment(error)) {
         if (error) break;
-        if (it->is_regular_file(error) && is_video_name(it->path())) found.push_back(it->path().string());
+        if (it->is_regular_file(error) && is_video_name(it->path()))
+          found.push_back(it->path().string());
       }
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
@@ -80,7 +84,8 @@ int run_add(const AddSettings& s) {
   for (const std::string& path : files) {
     const std::string checksum = index::file_checksum(path);
     if (const auto existing = library.reference_by_checksum(checksum)) {
-      std::cerr << "celtrace: " << path << ": already in the library as '" << existing->name << "', skipped\n";
+      std::cerr << "celtrace: " << path << ": already in the library as '" << existing->name
+                << "', skipped\n";
       continue;
     }
     if (!batch_checksums.insert(checksum).second) {
@@ -109,9 +114,12 @@ int run_add(const AddSettings& s) {
       Job& job = jobs[i];
       const double bytes = static_cast<double>(fs::file_size(job.path));
       try {
-        job.reference.fingerprint = fingerprinter.fingerprint(job.path, options, [&](double t, double duration) {
-          if (duration > 0) progress.advance_to(done_bytes + bytes * std::min(1.0, t / duration), fs::path(job.path).filename().string());
-        });
+        job.reference.fingerprint =
+            fingerprinter.fingerprint(job.path, options, [&](double t, double duration) {
+              if (duration > 0)
+                progress.advance_to(done_bytes + bytes * std::min(1.0, t / duration),
+                                    fs::path(job.path).filename().string());
+            });
       } catch (const Error& e) {
         job.error = e.what();
       }
@@ -119,7 +127,8 @@ int run_add(const AddSettings& s) {
     }
   };
   std::vector<std::thread> threads;
-  for (int t = 0; t < std::min<int>(s.jobs, static_cast<int>(jobs.size())); ++t) threads.emplace_back(worker);
+  for (int t = 0; t < std::min<int>(s.jobs, static_cast<int>(jobs.size())); ++t)
+    threads.emplace_back(worker);
   for (auto& thread : threads) thread.join();
   progress.finish();
 
@@ -160,8 +169,8 @@ int run_add(const AddSettings& s) {
     if (r.episode) std::cout << " E" << *r.episode;
     std::printf(", %.1f s)\n", r.fingerprint.media.duration_seconds);
   }
-  std::cout << library.references().size() << " references, " << library.frames().size() << " indexed frames in "
-            << s.library << "\n";
+  std::cout << library.references().size() << " references, " << library.frames().size()
+            << " indexed frames in " << s.library << "\n";
   return failed > 0 ? 1 : 0;
 }
 
@@ -177,10 +186,12 @@ std::string season_episode(const index::ReferenceRecord& r) {
 
 int run_list(const std::string& directory) {
   const index::Library library = index::Library::open(directory);
-  std::printf("%-32s %-24s %-8s %9s %7s  %s\n", "NAME", "TITLE", "S/E", "DURATION", "FRAMES", "PATH");
+  std::printf("%-32s %-24s %-8s %9s %7s  %s\n", "NAME", "TITLE", "S/E", "DURATION", "FRAMES",
+              "PATH");
   for (const auto& r : library.references()) {
-    std::printf("%-32s %-24s %-8s %8.1fs %7lld  %s\n", r.name.c_str(), r.title.c_str(), season_episode(r).c_str(),
-                r.duration_seconds, static_cast<long long>(r.frame_count), r.path.c_str());
+    std::printf("%-32s %-24s %-8s %8.1fs %7lld  %s\n", r.name.c_str(), r.title.c_str(),
+                season_episode(r).c_str(), r.duration_seconds,
+                static_cast<long long>(r.frame_count), r.path.c_str());
   }
   return 0;
 }
@@ -203,24 +214,28 @@ int run_info(const std::string& directory) {
   const double hours = seconds / 3600;
   const auto frames = static_cast<double>(library.frames().size());
   // In memory: the descriptor index (floats), the hash index (32 bytes) and the frame map.
-  const double memory = frames * (library.model().output_size * 4.0 + 32 + sizeof(index::IndexedFrame));
+  const double memory =
+      frames * (library.model().output_size * 4.0 + 32 + sizeof(index::IndexedFrame));
   std::printf("library:          %s\n", directory.c_str());
-  std::printf("references:       %zu (%.2f hours, %.1f MB of media)\n", library.references().size(), hours,
-              source_bytes / 1e6);
+  std::printf("references:       %zu (%.2f hours, %.1f MB of media)\n", library.references().size(),
+              hours, source_bytes / 1e6);
   std::printf("indexed frames:   %.0f\n", frames);
-  std::printf("model:            %s (%d-dimensional descriptors)\n", library.model().id.c_str(), library.model().output_size);
-  std::printf("descriptor index: %s\nhash index:       %s\n", library.descriptors().factory().c_str(),
-              library.hashes().factory().c_str());
-  std::printf("on disk:          %.2f MB (%.2f MB per reference hour)\n", library.disk_bytes() / 1e6,
-              hours > 0 ? library.disk_bytes() / 1e6 / hours : 0.0);
-  std::printf("in memory:        %.2f MB (%.2f MB per reference hour)\n", memory / 1e6, hours > 0 ? memory / 1e6 / hours : 0.0);
+  std::printf("model:            %s (%d-dimensional descriptors)\n", library.model().id.c_str(),
+              library.model().output_size);
+  std::printf("descriptor index: %s\nhash index:       %s\n",
+              library.descriptors().factory().c_str(), library.hashes().factory().c_str());
+  std::printf("on disk:          %.2f MB (%.2f MB per reference hour)\n",
+              library.disk_bytes() / 1e6, hours > 0 ? library.disk_bytes() / 1e6 / hours : 0.0);
+  std::printf("in memory:        %.2f MB (%.2f MB per reference hour)\n", memory / 1e6,
+              hours > 0 ? memory / 1e6 / hours : 0.0);
   return 0;
 }
 
 }  // namespace
 
 void register_index_command(CLI::App& app, Action& action) {
-  CLI::App* index = app.add_subcommand("index", "Build and inspect a reference library of published episodes");
+  CLI::App* index =
+      app.add_subcommand("index", "Build and inspect a reference library of published episodes");
   index->require_subcommand(1);
 
   auto add = std::make_shared<AddSettings>();
@@ -234,18 +249,30 @@ void register_index_command(CLI::App& app, Action& action) {
       "  celtrace index add lib/ episodes/ --jobs 2\n"
       "  celtrace index add lib/ pilot.mkv --title 'Sky Ships' --season 1 --episode 0");
   add_command->add_option("library", add->library, "Library directory")->required();
-  add_command->add_option("inputs", add->inputs, "Episode files, or directories searched for videos")->required();
+  add_command
+      ->add_option("inputs", add->inputs, "Episode files, or directories searched for videos")
+      ->required();
   add_command->add_option("--title", add->title, "Production title for all inputs");
-  add_command->add_option("--season", add->season, "Season number for all inputs")->check(CLI::NonNegativeNumber);
-  add_command->add_option("--episode", add->episode, "Episode number (one input)")->check(CLI::NonNegativeNumber);
-  add_command->add_option("--name", add->name, "Reference name (one input; default: file name without extension)");
-  add_command->add_option("--catalog", add->catalogue, "CSV with path,title,season,episode,name per file")
+  add_command->add_option("--season", add->season, "Season number for all inputs")
+      ->check(CLI::NonNegativeNumber);
+  add_command->add_option("--episode", add->episode, "Episode number (one input)")
+      ->check(CLI::NonNegativeNumber);
+  add_command->add_option("--name", add->name,
+                          "Reference name (one input; default: file name without extension)");
+  add_command
+      ->add_option("--catalog", add->catalogue, "CSV with path,title,season,episode,name per file")
       ->check(CLI::ExistingFile);
-  add_command->add_option("--jobs", add->jobs, "Files fingerprinted in parallel")->capture_default_str()->check(CLI::Range(1, 256));
-  add_command->add_option("--fps", add->decode.sample_fps, "Frames sampled per second")->capture_default_str()->check(CLI::PositiveNumber);
-  add_command->add_option("--model", add->model, "Descriptor model for a new library (ID or .ctm file)");
-  add_command->add_option("--index-type", add->index_type,
-                          "FAISS factory string for the descriptor index (default: Flat, IVF..,SQ8 when large)");
+  add_command->add_option("--jobs", add->jobs, "Files fingerprinted in parallel")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  add_command->add_option("--fps", add->decode.sample_fps, "Frames sampled per second")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  add_command->add_option("--model", add->model,
+                          "Descriptor model for a new library (ID or .ctm file)");
+  add_command->add_option(
+      "--index-type", add->index_type,
+      "FAISS factory string for the descriptor index (default: Flat, IVF..,SQ8 when large)");
   add_limit_options(*add_command, add->decode.limits);
   add_command->callback([add, &action] { action = [add] { return run_add(*add); }; });
 
@@ -257,8 +284,11 @@ void register_index_command(CLI::App& app, Action& action) {
   CLI::App* remove = index->add_subcommand("remove", "Remove a reference by name (atomic)");
   remove->add_option("library", *directory, "Library directory")->required();
   remove->add_option("name", *name, "Reference name (see index list)")->required();
-  remove->callback([directory, name, &action] { action = [directory, name] { return run_remove(*directory, *name); }; });
-  CLI::App* info = index->add_subcommand("info", "Counts, hours, size on disk and in memory, index types, model");
+  remove->callback([directory, name, &action] {
+    action = [directory, name] { return run_remove(*directory, *name); };
+  });
+  CLI::App* info = index->add_subcommand(
+      "info", "Counts, hours, size on disk and in memory, index types, model");
   info->add_option("library", *directory, "Library directory")->required();
   info->callback([directory, &action] { action = [directory] { return run_info(*directory); }; });
 }

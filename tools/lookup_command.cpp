@@ -21,7 +21,9 @@ nlohmann::json optional_number(const std::optional<int>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
-double rounded(double value) { return std::round(value * 1000.0) / 1000.0; }
+double rounded(double value) {
+  return std::round(value * 1000.0) / 1000.0;
+}
 
 nlohmann::json to_json(const std::string& path, const index::LookupResult& result) {
   nlohmann::json matches = nlohmann::json::array();
@@ -62,18 +64,20 @@ nlohmann::json to_json(const std::string& path, const index::LookupResult& resul
 std::string clock(double seconds) {
   char text[32];
   const int whole = static_cast<int>(seconds);
-  std::snprintf(text, sizeof text, "%d:%02d:%04.1f", whole / 3600, whole / 60 % 60, seconds - whole + whole % 60);
+  std::snprintf(text, sizeof text, "%d:%02d:%04.1f", whole / 3600, whole / 60 % 60,
+                seconds - whole + whole % 60);
   return text;
 }
 
 void print_table(const std::string& path, const index::LookupResult& result) {
-  std::printf("%s (%s, %.1f s)\n", path.c_str(), engine::to_string(result.media.kind), result.media.duration_seconds);
+  std::printf("%s (%s, %.1f s)\n", path.c_str(), engine::to_string(result.media.kind),
+              result.media.duration_seconds);
   if (result.matches.empty()) {
     std::printf("  no match in the library\n");
     return;
   }
-  std::printf("  %-24s %-22s %-7s %-27s %-27s %5s  %s\n", "REFERENCE", "TITLE", "S/E", "QUERY", "REFERENCE TIME",
-              "SCORE", "VERDICT");
+  std::printf("  %-24s %-22s %-7s %-27s %-27s %5s  %s\n", "REFERENCE", "TITLE", "S/E", "QUERY",
+              "REFERENCE TIME", "SCORE", "VERDICT");
   for (const index::Match& m : result.matches) {
     char se[16] = "-";
     if (m.reference.season && m.reference.episode) {
@@ -87,9 +91,10 @@ void print_table(const std::string& path, const index::LookupResult& result) {
       const auto& s = m.segments[i];
       const std::string q = clock(s.query_start) + " - " + clock(s.query_end);
       const std::string r = clock(s.reference_start) + " - " + clock(s.reference_end);
-      std::printf("  %-24.24s %-22.22s %-7s %-27s %-27s %5.2f  %s%s\n", i ? "" : m.reference.name.c_str(),
-                  i ? "" : m.reference.title.c_str(), i ? "" : se, q.c_str(), r.c_str(), s.score,
-                  i ? "" : verdict.c_str(), s.mirrored ? " [mirrored]" : "");
+      std::printf("  %-24.24s %-22.22s %-7s %-27s %-27s %5.2f  %s%s\n",
+                  i ? "" : m.reference.name.c_str(), i ? "" : m.reference.title.c_str(),
+                  i ? "" : se, q.c_str(), r.c_str(), s.score, i ? "" : verdict.c_str(),
+                  s.mirrored ? " [mirrored]" : "");
     }
   }
 }
@@ -123,15 +128,25 @@ void register_lookup_command(CLI::App& app, Action& action) {
       "marked shared, and never confirmed. Exit code 0 whether or not anything matched.\n"
       "  celtrace lookup lib/ leaked_clip.mp4\n"
       "  celtrace lookup lib/ 'wip/sc012_%04d.png' --json");
-  command->add_option("library", s->library, "Library directory (see celtrace index add)")->required();
-  command->add_option("path", s->path, "Video, image, frame directory or printf pattern")->required();
+  command->add_option("library", s->library, "Library directory (see celtrace index add)")
+      ->required();
+  command->add_option("path", s->path, "Video, image, frame directory or printf pattern")
+      ->required();
   command->add_flag("--json", s->json, "Print one JSON object instead of a table");
-  command->add_option("--top", s->options.top, "Most matches listed")->capture_default_str()->check(CLI::Range(1, 1000));
-  command->add_option("--fps", s->options.sample_fps, "Query frames sampled per second (default: 6, or 2 beyond 60 s)")
+  command->add_option("--top", s->options.top, "Most matches listed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  command
+      ->add_option("--fps", s->options.sample_fps,
+                   "Query frames sampled per second (default: 6, or 2 beyond 60 s)")
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--sequence-fps", s->options.decode.sequence_fps, "Frame rate of image sequences")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  command->add_flag("!--no-verify", s->options.verify, "Skip visual verification (at most 'possible')");
+  command
+      ->add_option("--sequence-fps", s->options.decode.sequence_fps,
+                   "Frame rate of image sequences")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command->add_flag("!--no-verify", s->options.verify,
+                    "Skip visual verification (at most 'possible')");
   add_limit_options(*command, s->options.decode.limits);
   command->callback([s, &action] { action = [s] { return run_lookup(*s); }; });
 }

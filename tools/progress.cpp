@@ -7,10 +7,14 @@
 namespace celtrace::tools {
 
 Progress::Progress(double total, std::string label)
-    : total_(total), label_(std::move(label)), terminal_(::isatty(STDERR_FILENO) != 0),
+    : total_(total),
+      label_(std::move(label)),
+      terminal_(::isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()) {}
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  finish();
+}
 
 void Progress::advance_to(double done, const std::string& detail) {
   if (!terminal_ || total_ <= 0) return;
@@ -25,7 +29,8 @@ void Progress::advance_to(double done, const std::string& detail) {
     const int remaining = static_cast<int>(elapsed / fraction - elapsed);
     std::snprintf(eta, sizeof eta, "%dm%02ds", remaining / 60, remaining % 60);
   }
-  std::fprintf(stderr, "\r\033[K%s %3.0f%%  ETA %s  %.50s", label_.c_str(), 100 * fraction, eta, detail.c_str());
+  std::fprintf(stderr, "\r\033[K%s %3.0f%%  ETA %s  %.50s", label_.c_str(), 100 * fraction, eta,
+               detail.c_str());
   std::fflush(stderr);
 }
 

@@ -16,7 +16,9 @@ using Random = std::mt19937;
 double uniform(Random& random, double lo, double hi) {
   return std::uniform_real_distribution<double>(lo, hi)(random);
 }
-int integer(Random& random, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(random); }
+int integer(Random& random, int lo, int hi) {
+  return std::uniform_int_distribution<int>(lo, hi)(random);
+}
 
 cv::Scalar hsv_colour(double hue, double saturation, double value) {
   cv::Mat pixel(1, 1, CV_8UC3, cv::Scalar(hue / 2.0, saturation * 255, value * 255));
@@ -25,7 +27,9 @@ cv::Scalar hsv_colour(double hue, double saturation, double value) {
   return cv::Scalar(p[0], p[1], p[2]);
 }
 
-cv::Scalar darker(const cv::Scalar& colour, double amount) { return colour * (1.0 - amount); }
+cv::Scalar darker(const cv::Scalar& colour, double amount) {
+  return colour * (1.0 - amount);
+}
 
 // How a render draws: fill or not, shading, line colour, jitter.
 struct Style {
@@ -87,15 +91,22 @@ struct Painter {
     return cv::Point(static_cast<int>(std::lround((x - offset_x) * zoom)),
                      static_cast<int>(std::lround((y - offset_y) * zoom)));
   }
-  int thickness(double width) const { return std::max(1, static_cast<int>(std::lround(width * zoom))); }
+  int thickness(double width) const {
+    return std::max(1, static_cast<int>(std::lround(width * zoom)));
+  }
 
-  void ellipse(double cx, double cy, double rx, double ry, const cv::Scalar& fill_colour, double angle = 0) {
-    const cv::Size axes(std::max(1, static_cast<int>(rx * zoom)), std::max(1, static_cast<int>(ry * zoom)));
+  void ellipse(double cx, double cy, double rx, double ry, const cv::Scalar& fill_colour,
+               double angle = 0) {
+    const cv::Size axes(std::max(1, static_cast<int>(rx * zoom)),
+                        std::max(1, static_cast<int>(ry * zoom)));
     if (style.fill) {
       if (style.shade) {
-        cv::ellipse(frame, map(cx, cy), axes, angle, 0, 360, darker(fill_colour, style.shading), cv::FILLED, cv::LINE_AA);
-        const cv::Size lit(std::max(1, static_cast<int>(axes.width * 0.8)), std::max(1, static_cast<int>(axes.height * 0.85)));
-        cv::ellipse(frame, map(cx - rx * 0.18, cy - ry * 0.1), lit, angle, 0, 360, fill_colour, cv::FILLED, cv::LINE_AA);
+        cv::ellipse(frame, map(cx, cy), axes, angle, 0, 360, darker(fill_colour, style.shading),
+                    cv::FILLED, cv::LINE_AA);
+        const cv::Size lit(std::max(1, static_cast<int>(axes.width * 0.8)),
+                           std::max(1, static_cast<int>(axes.height * 0.85)));
+        cv::ellipse(frame, map(cx - rx * 0.18, cy - ry * 0.1), lit, angle, 0, 360, fill_colour,
+                    cv::FILLED, cv::LINE_AA);
       } else {
         cv::ellipse(frame, map(cx, cy), axes, angle, 0, 360, fill_colour, cv::FILLED, cv::LINE_AA);
       }
@@ -104,24 +115,29 @@ struct Painter {
   }
 
   void outline_ellipse(double cx, double cy, double rx, double ry, double angle) {
-    const cv::Size axes(std::max(1, static_cast<int>(rx * zoom)), std::max(1, static_cast<int>(ry * zoom)));
+    const cv::Size axes(std::max(1, static_cast<int>(rx * zoom)),
+                        std::max(1, static_cast<int>(ry * zoom)));
     if (!style.rough) {
-      cv::ellipse(frame, map(cx, cy), axes, angle, 0, 360, style.ink, thickness(style.line_width), cv::LINE_AA);
+      cv::ellipse(frame, map(cx, cy), axes, angle, 0, 360, style.ink, thickness(style.line_width),
+                  cv::LINE_AA);
       return;
     }
     for (int stroke = 0; stroke < 2; ++stroke) {
       const double j = 0.06;
-      cv::ellipse(frame, map(cx + uniform(jitter, -j, j) * rx, cy + uniform(jitter, -j, j) * ry),
-                  cv::Size(std::max(1, static_cast<int>(axes.width * uniform(jitter, 0.94, 1.06))),
-                           std::max(1, static_cast<int>(axes.height * uniform(jitter, 0.94, 1.06)))),
-                  angle + uniform(jitter, -4, 4), 0, 360, style.ink, 1, cv::LINE_AA);
+      cv::ellipse(
+          frame, map(cx + uniform(jitter, -j, j) * rx, cy + uniform(jitter, -j, j) * ry),
+          cv::Size(std::max(1, static_cast<int>(axes.width * uniform(jitter, 0.94, 1.06))),
+                   std::max(1, static_cast<int>(axes.height * uniform(jitter, 0.94, 1.06)))),
+          angle + uniform(jitter, -4, 4), 0, 360, style.ink, 1, cv::LINE_AA);
     }
   }
 
-  void polygon(const std::vector<cv::Point2d>& points, const cv::Scalar& fill_colour, bool closed = true) {
+  void polygon(const std::vector<cv::Point2d>& points, const cv::Scalar& fill_colour,
+               bool closed = true) {
     std::vector<cv::Point> mapped;
     for (const auto& p : points) mapped.push_back(map(p.x, p.y));
-    if (style.fill && closed) cv::fillPoly(frame, std::vector<std::vector<cv::Point>>{mapped}, fill_colour, cv::LINE_AA);
+    if (style.fill && closed)
+      cv::fillPoly(frame, std::vector<std::vector<cv::Point>>{mapped}, fill_colour, cv::LINE_AA);
     if (style.rough) {
       for (auto& p : mapped) p += cv::Point(integer(jitter, -2, 2), integer(jitter, -2, 2));
       cv::polylines(frame, mapped, closed, style.ink, 1, cv::LINE_AA);
@@ -131,11 +147,13 @@ struct Painter {
   }
 
   void line(double x0, double y0, double x1, double y1, double width) {
-    cv::line(frame, map(x0, y0), map(x1, y1), style.ink, thickness(style.rough ? 1 : width), cv::LINE_AA);
+    cv::line(frame, map(x0, y0), map(x1, y1), style.ink, thickness(style.rough ? 1 : width),
+             cv::LINE_AA);
   }
 };
 
-void paint_background(Painter& painter, const Background& background, int canvas_width, int height) {
+void paint_background(Painter& painter, const Background& background, int canvas_width,
+                      int height) {
   cv::Mat& frame = painter.frame;
   const Style& style = painter.style;
   Random random(background.seed);
@@ -148,8 +166,10 @@ void paint_background(Painter& painter, const Background& background, int canvas
   }
   // Hills: a sum of sines along the canvas.
   const double base = height * uniform(random, 0.55, 0.7);
-  const double a1 = uniform(random, 10, 35), f1 = uniform(random, 1, 3), p1 = uniform(random, 0, 6.28);
-  const double a2 = uniform(random, 5, 15), f2 = uniform(random, 4, 8), p2 = uniform(random, 0, 6.28);
+  const double a1 = uniform(random, 10, 35), f1 = uniform(random, 1, 3),
+               p1 = uniform(random, 0, 6.28);
+  const double a2 = uniform(random, 5, 15), f2 = uniform(random, 4, 8),
+               p2 = uniform(random, 0, 6.28);
   std::vector<cv::Point2d> hill;
   for (int i = 0; i <= 48; ++i) {
     const double x = canvas_width * i / 48.0;
@@ -163,63 +183,81 @@ void paint_background(Painter& painter, const Background& background, int canvas
   for (int i = 0; i < background.object_count; ++i) {
     const double x = uniform(random, 0.03, 0.97) * canvas_width;
     const int kind = integer(random, 0, 2);
-    const cv::Scalar colour = hsv_colour(uniform(random, 0, 360), uniform(random, 0.3, 0.8), uniform(random, 0.5, 0.95));
+    const cv::Scalar colour =
+        hsv_colour(uniform(random, 0, 360), uniform(random, 0.3, 0.8), uniform(random, 0.5, 0.95));
     if (kind == 0) {
-      const double w = uniform(random, 40, 90), h = uniform(random, 40, 80), y = base + uniform(random, -5, 15);
+      const double w = uniform(random, 40, 90), h = uniform(random, 40, 80),
+                   y = base + uniform(random, -5, 15);
       painter.polygon({{x, y}, {x + w, y}, {x + w, y - h}, {x, y - h}}, colour);
-      painter.polygon({{x - 8, y - h}, {x + w + 8, y - h}, {x + w / 2, y - h - uniform(random, 25, 50)}},
-                      darker(colour, 0.4));
+      painter.polygon(
+          {{x - 8, y - h}, {x + w + 8, y - h}, {x + w / 2, y - h - uniform(random, 25, 50)}},
+          darker(colour, 0.4));
       const double window = w * 0.22;
-      painter.polygon({{x + w * 0.2, y - h * 0.6}, {x + w * 0.2 + window, y - h * 0.6},
-                       {x + w * 0.2 + window, y - h * 0.6 - window}, {x + w * 0.2, y - h * 0.6 - window}},
+      painter.polygon({{x + w * 0.2, y - h * 0.6},
+                       {x + w * 0.2 + window, y - h * 0.6},
+                       {x + w * 0.2 + window, y - h * 0.6 - window},
+                       {x + w * 0.2, y - h * 0.6 - window}},
                       cv::Scalar(200, 230, 250));
     } else if (kind == 1) {
       const double y = base + uniform(random, 0, 20), h = uniform(random, 40, 70);
-      painter.polygon({{x - 5, y}, {x + 5, y}, {x + 5, y - h}, {x - 5, y - h}}, cv::Scalar(40, 70, 110));
-      painter.ellipse(x, y - h - 15, uniform(random, 20, 35), uniform(random, 20, 30), hsv_colour(uniform(random, 90, 150), 0.6, 0.6));
+      painter.polygon({{x - 5, y}, {x + 5, y}, {x + 5, y - h}, {x - 5, y - h}},
+                      cv::Scalar(40, 70, 110));
+      painter.ellipse(x, y - h - 15, uniform(random, 20, 35), uniform(random, 20, 30),
+                      hsv_colour(uniform(random, 90, 150), 0.6, 0.6));
     } else {
-      painter.ellipse(x, uniform(random, 0.08, 0.3) * height, uniform(random, 25, 50), uniform(random, 10, 18),
-                      cv::Scalar(250, 250, 250));
+      painter.ellipse(x, uniform(random, 0.08, 0.3) * height, uniform(random, 25, 50),
+                      uniform(random, 10, 18), cv::Scalar(250, 250, 250));
     }
   }
 }
 
 void paint_character(Painter& painter, const Character& c, double x, double baseline, double t,
                      double gesture_rate, int height) {
-  const double body_h = c.body_height * height, body_w = c.body_width * height, head_r = c.head_radius * height;
+  const double body_h = c.body_height * height, body_w = c.body_width * height,
+               head_r = c.head_radius * height;
   const double swing = std::sin(2 * M_PI * gesture_rate * t);
   const double step = std::sin(2 * M_PI * gesture_rate * 1.5 * t);
   const double hip_y = baseline - body_h * 0.15;
   // Legs and arms are lines; body and head are filled shapes.
-  painter.line(x - body_w * 0.25, hip_y, x - body_w * 0.3 + step * 10, baseline + body_h * 0.25, painter.style.line_width * 2);
-  painter.line(x + body_w * 0.25, hip_y, x + body_w * 0.3 - step * 10, baseline + body_h * 0.25, painter.style.line_width * 2);
+  painter.line(x - body_w * 0.25, hip_y, x - body_w * 0.3 + step * 10, baseline + body_h * 0.25,
+               painter.style.line_width * 2);
+  painter.line(x + body_w * 0.25, hip_y, x + body_w * 0.3 - step * 10, baseline + body_h * 0.25,
+               painter.style.line_width * 2);
   const double shoulder_y = baseline - body_h * 0.8;
-  painter.line(x - body_w * 0.45, shoulder_y, x - body_w * 1.1, shoulder_y + body_h * 0.3 * swing, painter.style.line_width * 2);
-  painter.line(x + body_w * 0.45, shoulder_y, x + body_w * 1.1, shoulder_y - body_h * 0.4 * swing, painter.style.line_width * 2);
+  painter.line(x - body_w * 0.45, shoulder_y, x - body_w * 1.1, shoulder_y + body_h * 0.3 * swing,
+               painter.style.line_width * 2);
+  painter.line(x + body_w * 0.45, shoulder_y, x + body_w * 1.1, shoulder_y - body_h * 0.4 * swing,
+               painter.style.line_width * 2);
   painter.ellipse(x, baseline - body_h * 0.5, body_w / 2, body_h / 2, c.body_colour);
   const double head_y = baseline - body_h - head_r * 0.8;
   const int shape = painter.style.changed_head ? (c.head_shape + 1) % 3 : c.head_shape;
   if (shape == 0) {
     painter.ellipse(x, head_y, head_r, head_r, c.head_colour);
   } else if (shape == 1) {
-    painter.polygon({{x - head_r, head_y - head_r}, {x + head_r, head_y - head_r}, {x + head_r, head_y + head_r},
+    painter.polygon({{x - head_r, head_y - head_r},
+                     {x + head_r, head_y - head_r},
+                     {x + head_r, head_y + head_r},
                      {x - head_r, head_y + head_r}},
                     c.head_colour);
   } else {
-    painter.polygon({{x - head_r * 1.1, head_y + head_r}, {x + head_r * 1.1, head_y + head_r}, {x, head_y - head_r * 1.3}},
+    painter.polygon({{x - head_r * 1.1, head_y + head_r},
+                     {x + head_r * 1.1, head_y + head_r},
+                     {x, head_y - head_r * 1.3}},
                     c.head_colour);
   }
   const double look = swing * head_r * 0.15;
   for (double side : {-0.4, 0.4}) {
     cv::circle(painter.frame, painter.map(x + side * head_r + look, head_y - head_r * 0.1),
-               std::max(1, static_cast<int>(head_r * 0.12 * painter.zoom)), painter.style.ink, cv::FILLED, cv::LINE_AA);
+               std::max(1, static_cast<int>(head_r * 0.12 * painter.zoom)), painter.style.ink,
+               cv::FILLED, cv::LINE_AA);
   }
 }
 
 void add_texture(cv::Mat& frame, std::uint32_t seed) {
   Random random(seed);
   cv::Mat coarse(9, 16, CV_32FC1);
-  for (int i = 0; i < coarse.rows * coarse.cols; ++i) coarse.at<float>(i) = static_cast<float>(uniform(random, -10, 10));
+  for (int i = 0; i < coarse.rows * coarse.cols; ++i)
+    coarse.at<float>(i) = static_cast<float>(uniform(random, -10, 10));
   cv::Mat noise;
   cv::resize(coarse, noise, frame.size(), 0, 0, cv::INTER_CUBIC);
   cv::Mat channels[3];
@@ -233,20 +271,22 @@ void add_texture(cv::Mat& frame, std::uint32_t seed) {
   cv::merge(channels, 3, frame);
 }
 
-void paint_title(cv::Mat& frame, const std::string& title, const cv::Scalar& background, const cv::Scalar& ink) {
+void paint_title(cv::Mat& frame, const std::string& title, const cv::Scalar& background,
+                 const cv::Scalar& ink) {
   frame.setTo(background);
   const double scale = frame.rows / 240.0;
   int baseline = 0;
   const cv::Size size = cv::getTextSize(title, cv::FONT_HERSHEY_DUPLEX, scale, 2, &baseline);
-  cv::putText(frame, title, cv::Point((frame.cols - size.width) / 2, (frame.rows + size.height) / 2),
-              cv::FONT_HERSHEY_DUPLEX, scale, ink, std::max(1, static_cast<int>(2 * scale)), cv::LINE_AA);
+  cv::putText(
+      frame, title, cv::Point((frame.cols - size.width) / 2, (frame.rows + size.height) / 2),
+      cv::FONT_HERSHEY_DUPLEX, scale, ink, std::max(1, static_cast<int>(2 * scale)), cv::LINE_AA);
 }
 
 std::string timecode(int frame) {
   char text[32];
   const int fps = static_cast<int>(kFps);
-  std::snprintf(text, sizeof text, "%02d:%02d:%02d:%02d", frame / (3600 * fps), frame / (60 * fps) % 60,
-                frame / fps % 60, frame % fps);
+  std::snprintf(text, sizeof text, "%02d:%02d:%02d:%02d", frame / (3600 * fps),
+                frame / (60 * fps) % 60, frame / fps % 60, frame % fps);
   return text;
 }
 
@@ -277,22 +317,32 @@ Shot make_scene(Random& random, const Series& series, double seconds) {
 
 const char* to_string(Render render) {
   switch (render) {
-    case Render::kFinal: return "final";
-    case Render::kLineArt: return "line-art";
-    case Render::kFlat: return "flat";
-    case Render::kNoBackground: return "no-background";
-    case Render::kRough: return "rough";
-    case Render::kChangedShape: return "changed-shape";
-    case Render::kAnimatic: return "animatic";
-    case Render::kRecolour: return "recolour";
-    case Render::kReviewCopy: return "review-copy";
+    case Render::kFinal:
+      return "final";
+    case Render::kLineArt:
+      return "line-art";
+    case Render::kFlat:
+      return "flat";
+    case Render::kNoBackground:
+      return "no-background";
+    case Render::kRough:
+      return "rough";
+    case Render::kChangedShape:
+      return "changed-shape";
+    case Render::kAnimatic:
+      return "animatic";
+    case Render::kRecolour:
+      return "recolour";
+    case Render::kReviewCopy:
+      return "review-copy";
   }
   return "unknown";
 }
 
 Render render_from_string(const std::string& name) {
-  for (Render r : {Render::kFinal, Render::kLineArt, Render::kFlat, Render::kNoBackground, Render::kRough,
-                   Render::kChangedShape, Render::kAnimatic, Render::kRecolour, Render::kReviewCopy}) {
+  for (Render r :
+       {Render::kFinal, Render::kLineArt, Render::kFlat, Render::kNoBackground, Render::kRough,
+        Render::kChangedShape, Render::kAnimatic, Render::kRecolour, Render::kReviewCopy}) {
     if (name == to_string(r)) return r;
   }
   throw UsageError("unknown render '" + name + "'");
@@ -322,8 +372,10 @@ Series make_series(std::uint32_t seed, const std::string& name) {
   const double hue = uniform(random, 0, 360);
   for (int i = 0, n = integer(random, 3, 5); i < n; ++i) {
     Character c;
-    c.body_colour = hsv_colour(std::fmod(hue + uniform(random, -60, 60) + 360, 360), uniform(random, 0.4, 0.9), uniform(random, 0.5, 0.95));
-    c.head_colour = hsv_colour(uniform(random, 15, 40), uniform(random, 0.2, 0.6), uniform(random, 0.7, 1.0));
+    c.body_colour = hsv_colour(std::fmod(hue + uniform(random, -60, 60) + 360, 360),
+                               uniform(random, 0.4, 0.9), uniform(random, 0.5, 0.95));
+    c.head_colour =
+        hsv_colour(uniform(random, 15, 40), uniform(random, 0.2, 0.6), uniform(random, 0.7, 1.0));
     c.body_width = uniform(random, 0.08, 0.16);
     c.body_height = uniform(random, 0.18, 0.3);
     c.head_radius = uniform(random, 0.05, 0.09);
@@ -333,9 +385,12 @@ Series make_series(std::uint32_t seed, const std::string& name) {
   for (int i = 0; i < 6; ++i) {
     Background b;
     b.seed = static_cast<std::uint32_t>(random());
-    b.sky_top = hsv_colour(std::fmod(hue + 180 + uniform(random, -30, 30), 360), uniform(random, 0.3, 0.7), uniform(random, 0.6, 0.95));
-    b.sky_bottom = hsv_colour(std::fmod(hue + 200 + uniform(random, -30, 30), 360), uniform(random, 0.1, 0.4), uniform(random, 0.8, 1.0));
-    b.ground = hsv_colour(std::fmod(hue + 90 + uniform(random, -40, 40), 360), uniform(random, 0.3, 0.7), uniform(random, 0.35, 0.7));
+    b.sky_top = hsv_colour(std::fmod(hue + 180 + uniform(random, -30, 30), 360),
+                           uniform(random, 0.3, 0.7), uniform(random, 0.6, 0.95));
+    b.sky_bottom = hsv_colour(std::fmod(hue + 200 + uniform(random, -30, 30), 360),
+                              uniform(random, 0.1, 0.4), uniform(random, 0.8, 1.0));
+    b.ground = hsv_colour(std::fmod(hue + 90 + uniform(random, -40, 40), 360),
+                          uniform(random, 0.3, 0.7), uniform(random, 0.35, 0.7));
     b.object_count = integer(random, 3, 9);
     series.backgrounds.push_back(b);
   }
@@ -385,22 +440,27 @@ Episode make_episode(const Series& series, int number, double story_seconds) {
   return episode;
 }
 
-cv::Mat render_frame(const Episode& episode, int frame_index, Render render, int width, int height) {
+cv::Mat render_frame(const Episode& episode, int frame_index, Render render, int width,
+                     int height) {
   const Series& series = *episode.series;
   const auto [shot_index, local] = episode.locate(frame_index);
   const Shot& shot = episode.shots[shot_index];
   const Style style = style_for(series, render);
-  const bool inked = render == Render::kLineArt || render == Render::kRough || render == Render::kAnimatic;
-  cv::Mat frame(height, width, CV_8UC3, inked || !style.background ? cv::Scalar(250, 250, 250) : cv::Scalar(0, 0, 0));
+  const bool inked =
+      render == Render::kLineArt || render == Render::kRough || render == Render::kAnimatic;
+  cv::Mat frame(height, width, CV_8UC3,
+                inked || !style.background ? cv::Scalar(250, 250, 250) : cv::Scalar(0, 0, 0));
 
   if (shot.kind == ShotKind::kBlack) {
     frame.setTo(cv::Scalar(0, 0, 0));
   } else if (shot.kind == ShotKind::kTitleCard) {
-    const cv::Scalar background = inked ? cv::Scalar(250, 250, 250) : series.backgrounds[0].ground * 0.5;
+    const cv::Scalar background =
+        inked ? cv::Scalar(250, 250, 250) : series.backgrounds[0].ground * 0.5;
     paint_title(frame, shot.title, background, inked ? style.ink : cv::Scalar(240, 240, 240));
   } else {
     const int pose_frame = local / style.pose_step * style.pose_step;
-    const double progress = shot.frames > 1 ? static_cast<double>(pose_frame) / (shot.frames - 1) : 0;
+    const double progress =
+        shot.frames > 1 ? static_cast<double>(pose_frame) / (shot.frames - 1) : 0;
     const double zoom_factor = shot.zoom_start + (shot.zoom_end - shot.zoom_start) * progress;
     // Scenes are drawn in canonical coordinates, 360 units high, so every output size shows the
     // same picture; the painter's zoom maps them to pixels.
@@ -408,16 +468,24 @@ cv::Mat render_frame(const Episode& episode, int frame_index, Render render, int
     const double resolution = height / kCanonicalHeight;
     const double frame_width = width / resolution;
     const int canvas_width = static_cast<int>(frame_width * 1.5);
-    const double view_width = frame_width / zoom_factor, view_height = kCanonicalHeight / zoom_factor;
+    const double view_width = frame_width / zoom_factor,
+                 view_height = kCanonicalHeight / zoom_factor;
     const double pan = shot.pan_start + (shot.pan_end - shot.pan_start) * progress;
-    Painter painter{frame, style, pan * (canvas_width - view_width), (kCanonicalHeight - view_height) / 2,
-                    zoom_factor * resolution, Random(static_cast<std::uint32_t>(frame_index / style.pose_step * 31 + 7))};
-    if (style.background) paint_background(painter, series.backgrounds[shot.background], canvas_width, static_cast<int>(kCanonicalHeight));
+    Painter painter{frame,
+                    style,
+                    pan * (canvas_width - view_width),
+                    (kCanonicalHeight - view_height) / 2,
+                    zoom_factor * resolution,
+                    Random(static_cast<std::uint32_t>(frame_index / style.pose_step * 31 + 7))};
+    if (style.background)
+      paint_background(painter, series.backgrounds[shot.background], canvas_width,
+                       static_cast<int>(kCanonicalHeight));
     const double t = pose_frame / kFps;
     for (const auto& placement : shot.characters) {
-      const double x = (placement.x_start + (placement.x_end - placement.x_start) * progress) * canvas_width;
-      paint_character(painter, series.cast[placement.cast_index], x, placement.y * kCanonicalHeight, t,
-                      placement.gesture_rate, static_cast<int>(kCanonicalHeight));
+      const double x =
+          (placement.x_start + (placement.x_end - placement.x_start) * progress) * canvas_width;
+      paint_character(painter, series.cast[placement.cast_index], x, placement.y * kCanonicalHeight,
+                      t, placement.gesture_rate, static_cast<int>(kCanonicalHeight));
     }
     if (style.texture) add_texture(frame, series.backgrounds[shot.background].seed);
   }
@@ -437,17 +505,23 @@ cv::Mat render_frame(const Episode& episode, int frame_index, Render render, int
   const int fade = static_cast<int>(kFps / 2);
   double brightness = 1.0;
   if (shot.fade_in && local < fade) brightness = static_cast<double>(local) / fade;
-  if (shot.fade_out && local >= shot.frames - fade) brightness = static_cast<double>(shot.frames - 1 - local) / fade;
+  if (shot.fade_out && local >= shot.frames - fade)
+    brightness = static_cast<double>(shot.frames - 1 - local) / fade;
   if (brightness < 1.0 && !inked) frame *= brightness;
   if (render == Render::kReviewCopy) {
     const double s = height / 360.0;
-    cv::rectangle(frame, cv::Rect(0, height - static_cast<int>(30 * s), static_cast<int>(190 * s), static_cast<int>(30 * s)),
+    cv::rectangle(frame,
+                  cv::Rect(0, height - static_cast<int>(30 * s), static_cast<int>(190 * s),
+                           static_cast<int>(30 * s)),
                   cv::Scalar(0, 0, 0), cv::FILLED);
-    cv::putText(frame, timecode(frame_index), cv::Point(static_cast<int>(6 * s), height - static_cast<int>(8 * s)),
-                cv::FONT_HERSHEY_SIMPLEX, 0.7 * s, cv::Scalar(255, 255, 255), std::max(1, static_cast<int>(2 * s)), cv::LINE_AA);
+    cv::putText(frame, timecode(frame_index),
+                cv::Point(static_cast<int>(6 * s), height - static_cast<int>(8 * s)),
+                cv::FONT_HERSHEY_SIMPLEX, 0.7 * s, cv::Scalar(255, 255, 255),
+                std::max(1, static_cast<int>(2 * s)), cv::LINE_AA);
     cv::Mat overlay = frame.clone();
-    cv::putText(overlay, "STUDIO REVIEW - NOT FOR BROADCAST", cv::Point(static_cast<int>(40 * s), height / 2),
-                cv::FONT_HERSHEY_SIMPLEX, 0.9 * s, cv::Scalar(255, 255, 255), std::max(1, static_cast<int>(2 * s)), cv::LINE_AA);
+    cv::putText(overlay, "STUDIO REVIEW - NOT FOR BROADCAST",
+                cv::Point(static_cast<int>(40 * s), height / 2), cv::FONT_HERSHEY_SIMPLEX, 0.9 * s,
+                cv::Scalar(255, 255, 255), std::max(1, static_cast<int>(2 * s)), cv::LINE_AA);
     cv::addWeighted(overlay, 0.5, frame, 0.5, 0, frame);
   }
   return frame;

@@ -87,6 +87,7 @@ Series make_series(std::uint32_t seed, const std::string& name);
 // An episode of about `story_seconds` of story between the series' opening and ending.
 Episode make_episode(const Series& series, int number, double story_seconds);
 // Renders frame `frame` (0-based, 24 fps) of the episode as BGR, width x height.
-cv::Mat render_frame(const Episode& episode, int frame, Render render, int width = 640, int height = 360);
+cv::Mat render_frame(const Episode& episode, int frame, Render render, int width = 640,
+                     int height = 360);
 
 }  // namespace celtrace::bench

@@ -15,25 +15,33 @@ int main(int argc, char** argv) {
   CLI::App app{
       "celtrace-gen: render generated cartoon episodes for tests, training and benchmarks.\n"
       "  celtrace-gen --series 3 --episode 2 --seconds 60 --out s3e2.mp4\n"
-      "  celtrace-gen --series 3 --episode 2 --start 30 --duration 4 --render line-art --out 'wip/f_%04d.png'"};
+      "  celtrace-gen --series 3 --episode 2 --start 30 --duration 4 --render line-art --out "
+      "'wip/f_%04d.png'"};
   std::uint32_t series_seed = 1;
   std::string series_name;
   int episode_number = 1, width = 640, height = 360, quality = 23;
   double story_seconds = 60, start = 0, duration = -1;
   std::string render_name = "final", output, codec = "libx264";
-  app.add_option("--series", series_seed, "Series seed (style, cast, backgrounds, opening)")->capture_default_str();
-  app.add_option("--series-name", series_name, "Title shown on the series' cards (default: Series <seed>)");
-  app.add_option("--episode", episode_number, "Episode number (seeds its story)")->capture_default_str();
-  app.add_option("--seconds", story_seconds, "Story length between opening and ending, seconds")->capture_default_str();
+  app.add_option("--series", series_seed, "Series seed (style, cast, backgrounds, opening)")
+      ->capture_default_str();
+  app.add_option("--series-name", series_name,
+                 "Title shown on the series' cards (default: Series <seed>)");
+  app.add_option("--episode", episode_number, "Episode number (seeds its story)")
+      ->capture_default_str();
+  app.add_option("--seconds", story_seconds, "Story length between opening and ending, seconds")
+      ->capture_default_str();
   app.add_option("--start", start, "Render from this time, seconds")->capture_default_str();
   app.add_option("--duration", duration, "Render this many seconds (default: to the end)");
   app.add_option("--render", render_name,
-                 "final, line-art, flat, no-background, rough, changed-shape, animatic, recolour, review-copy")
+                 "final, line-art, flat, no-background, rough, changed-shape, animatic, recolour, "
+                 "review-copy")
       ->capture_default_str();
   app.add_option("--size", width, "Frame width; height follows 16:9")->capture_default_str();
   app.add_option("--codec", codec, "libav encoder for video output")->capture_default_str();
-  app.add_option("--quality", quality, "CRF (x264, vp9) or qscale (mpeg4, mjpeg)")->capture_default_str();
-  app.add_option("--out", output, "Video file (container from extension) or PNG pattern with %d")->required();
+  app.add_option("--quality", quality, "CRF (x264, vp9) or qscale (mpeg4, mjpeg)")
+      ->capture_default_str();
+  app.add_option("--out", output, "Video file (container from extension) or PNG pattern with %d")
+      ->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -42,13 +50,16 @@ int main(int argc, char** argv) {
   try {
     height = width * 9 / 16 / 2 * 2;
     const bench::Render render = bench::render_from_string(render_name);
-    const bench::Series series =
-        bench::make_series(series_seed, series_name.empty() ? "Series " + std::to_string(series_seed) : series_name);
+    const bench::Series series = bench::make_series(
+        series_seed, series_name.empty() ? "Series " + std::to_string(series_seed) : series_name);
     const bench::Episode episode = bench::make_episode(series, episode_number, story_seconds);
     const int first = static_cast<int>(start * bench::kFps);
     const int total = episode.total_frames();
-    const int last = duration < 0 ? total : std::min(total, first + static_cast<int>(duration * bench::kFps));
-    if (first >= last) throw UsageError("nothing to render: start is past the end (" + std::to_string(total / bench::kFps) + " s)");
+    const int last =
+        duration < 0 ? total : std::min(total, first + static_cast<int>(duration * bench::kFps));
+    if (first >= last)
+      throw UsageError("nothing to render: start is past the end (" +
+                       std::to_string(total / bench::kFps) + " s)");
     const bool frames = output.find('%') != std::string::npos;
     std::unique_ptr<engine::VideoEncoder> encoder;
     if (!frames) {

@@ -19,11 +19,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::uint32_t be16(const std::uint8_t* p) { return (p[0] << 8) | p[1]; }
+std::uint32_t be16(const std::uint8_t* p) {
+  return (p[0] << 8) | p[1];
+}
 std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
 }
-std::uint32_t le16(const std::uint8_t* p) { return p[0] | (p[1] << 8); }
+std::uint32_t le16(const std::uint8_t* p) {
+  return p[0] | (p[1] << 8);
+}
 std::uint32_t le32(const std::uint8_t* p) {
   return p[0] | (p[1] << 8) | (p[2] << 16) | (std::uint32_t{p[3]} << 24);
 }
@@ -73,7 +77,8 @@ std::optional<ImageSize> tiff_size(std::ifstream& in, bool little_endian) {
 
 std::string lower_extension(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext;
 }
 
@@ -93,7 +98,8 @@ class StillSource final : public FrameSource {
   StillSource(const std::string& path, const DecodeOptions& options) {
     info_.path = path;
     info_.kind = MediaKind::kImage;
-    info_.format = lower_extension(path).substr(std::min<std::size_t>(1, lower_extension(path).size()));
+    info_.format =
+        lower_extension(path).substr(std::min<std::size_t>(1, lower_extension(path).size()));
     frame_.luma = read_luma(path, options.limits);
     info_.width = frame_.luma.width;
     info_.height = frame_.luma.height;
@@ -141,7 +147,8 @@ class SequenceSource final : public FrameSource {
   bool next(Frame& frame) override {
     while (position_ < files_.size()) {
       const NumberedFile& file = files_[position_++];
-      const double t = static_cast<double>(file.number - files_.front().number) / options_.sequence_fps;
+      const double t =
+          static_cast<double>(file.number - files_.front().number) / options_.sequence_fps;
       if (!sampler_.take(t)) continue;
       frame.pts_seconds = t;
       frame.luma = fit_within(read_luma(file.path, options_.limits), options_.analysis_size);
@@ -210,7 +217,8 @@ std::optional<ImageSize> read_image_size(const std::string& path) {
     return std::nullopt;
   }
   if (got >= 8 && h[0] == 'I' && h[1] == 'I' && h[2] == 42 && h[3] == 0) return tiff_size(in, true);
-  if (got >= 8 && h[0] == 'M' && h[1] == 'M' && h[2] == 0 && h[3] == 42) return tiff_size(in, false);
+  if (got >= 8 && h[0] == 'M' && h[1] == 'M' && h[2] == 0 && h[3] == 42)
+    return tiff_size(in, false);
   if (got >= 18 && lower_extension(path) == ".tga") {
     return ImageSize{static_cast<int>(le16(h + 12)), static_cast<int>(le16(h + 14))};
   }
@@ -265,7 +273,8 @@ std::unique_ptr<FrameSource> open_sequence(const std::string& path, const Decode
       static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
       return std::regex_replace(text, special, R"(\$&)");
     };
-    const std::regex file_regex(escape(field.prefix().str()) + digits + escape(field.suffix().str()));
+    const std::regex file_regex(escape(field.prefix().str()) + digits +
+                                escape(field.suffix().str()));
     fs::path dir = pattern_path.parent_path();
     if (dir.empty()) dir = ".";
     for (const auto& entry : fs::directory_iterator(dir, error)) {

@@ -56,9 +56,9 @@ GrayImage decode_still_luma(const std::string& path, std::int64_t max_pixels) {
   }
 
   const int width = frame->width, height = frame->height;
-  av::ScalerPtr scaler(
-      sws_getContext(width, height, static_cast<AVPixelFormat>(frame->format), width, height,
-                     AV_PIX_FMT_RGBA, SWS_POINT, nullptr, nullptr, nullptr));
+  av::ScalerPtr scaler(sws_getContext(width, height, static_cast<AVPixelFormat>(frame->format),
+                                      width, height, AV_PIX_FMT_RGBA, SWS_POINT, nullptr, nullptr,
+                                      nullptr));
   if (!scaler) throw fail("unsupported pixel format", -1);
   std::vector<std::uint8_t> rgba(static_cast<std::size_t>(width) * height * 4);
   std::uint8_t* planes[4] = {rgba.data(), nullptr, nullptr, nullptr};

@@ -88,7 +88,8 @@ class VideoSource final : public FrameSource {
     info_.width = params->width;
     info_.height = params->height;
     check_pixels(params->width, params->height);
-    AVRational rate = stream_->avg_frame_rate.num > 0 ? stream_->avg_frame_rate : stream_->r_frame_rate;
+    AVRational rate =
+        stream_->avg_frame_rate.num > 0 ? stream_->avg_frame_rate : stream_->r_frame_rate;
     info_.frame_rate = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0.0;
     if (stream_->duration > 0 && stream_->duration != AV_NOPTS_VALUE) {
       info_.duration_seconds = stream_->duration * time_base_;
@@ -126,7 +127,8 @@ class VideoSource final : public FrameSource {
     decoder_->lowres = lowres;
 
     status = avcodec_open2(decoder_.get(), codec_, nullptr);
-    if (status < 0) fail("cannot open the " + info_.codec + " decoder (" + error_text(status) + ")");
+    if (status < 0)
+      fail("cannot open the " + info_.codec + " decoder (" + error_text(status) + ")");
     frame_interval_ = info_.frame_rate > 0 ? 1.0 / info_.frame_rate : 1.0 / 25.0;
   }
 
@@ -210,15 +212,15 @@ class VideoSource final : public FrameSource {
     int out_width = decoded.width, out_height = decoded.height;
     const int long_side = std::max(out_width, out_height);
     if (long_side > options_.analysis_size) {
-      out_width = std::max(1, static_cast<int>(std::lround(
-                                  static_cast<double>(decoded.width) * options_.analysis_size / long_side)));
-      out_height = std::max(1, static_cast<int>(std::lround(
-                                   static_cast<double>(decoded.height) * options_.analysis_size / long_side)));
+      out_width = std::max(1, static_cast<int>(std::lround(static_cast<double>(decoded.width) *
+                                                           options_.analysis_size / long_side)));
+      out_height = std::max(1, static_cast<int>(std::lround(static_cast<double>(decoded.height) *
+                                                            options_.analysis_size / long_side)));
     }
     scaler_.reset(sws_getCachedContext(scaler_.release(), decoded.width, decoded.height,
                                        static_cast<AVPixelFormat>(decoded.format), out_width,
-                                       out_height, AV_PIX_FMT_GRAY8, SWS_FAST_BILINEAR, nullptr, nullptr,
-                                       nullptr));
+                                       out_height, AV_PIX_FMT_GRAY8, SWS_FAST_BILINEAR, nullptr,
+                                       nullptr, nullptr));
     if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
     Frame out;
     out.pts_seconds = t;
@@ -243,7 +245,8 @@ class VideoSource final : public FrameSource {
     if (!read_error_.empty()) info_.warnings.push_back("read stopped early: " + read_error_);
     if (last_time_ + 2 * frame_interval_ + 1.0 < info_.duration_seconds) {
       info_.warnings.push_back("decoded " + std::to_string(last_time_) + " s of a declared " +
-                               std::to_string(info_.duration_seconds) + " s (damaged or truncated?)");
+                               std::to_string(info_.duration_seconds) +
+                               " s (damaged or truncated?)");
     }
   }
 
@@ -278,7 +281,8 @@ std::unique_ptr<FrameSource> open_video(const std::string& path, const DecodeOpt
   return std::make_unique<VideoSource>(path, options);
 }
 
-std::unique_ptr<FrameSource> open_video_at(const std::string& path, double seconds, const DecodeOptions& options) {
+std::unique_ptr<FrameSource> open_video_at(const std::string& path, double seconds,
+                                           const DecodeOptions& options) {
   auto source = std::make_unique<VideoSource>(path, options);
   if (seconds > 1.0) source->seek(seconds - 0.5);
   return source;
@@ -288,7 +292,9 @@ namespace {
 std::atomic<bool> decoder_log_verbose{false};
 }  // namespace
 
-void set_decoder_log_verbose(bool verbose) { decoder_log_verbose = verbose; }
+void set_decoder_log_verbose(bool verbose) {
+  decoder_log_verbose = verbose;
+}
 
 namespace av {
 
@@ -298,7 +304,9 @@ std::string error_text(int code) {
   return text;
 }
 
-void apply_log_level() { av_log_set_level(decoder_log_verbose ? AV_LOG_WARNING : AV_LOG_QUIET); }
+void apply_log_level() {
+  av_log_set_level(decoder_log_verbose ? AV_LOG_WARNING : AV_LOG_QUIET);
+}
 
 }  // namespace av
 

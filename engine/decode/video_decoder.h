@@ -15,7 +15,8 @@ std::unique_ptr<FrameSource> open_video(const std::string& path, const DecodeOpt
 
 // Like open_video, positioned (by seeking to the preceding key frame) so that the first frame
 // returned is at or shortly before `seconds`.
-std::unique_ptr<FrameSource> open_video_at(const std::string& path, double seconds, const DecodeOptions& options);
+std::unique_ptr<FrameSource> open_video_at(const std::string& path, double seconds,
+                                           const DecodeOptions& options);
 
 // libav prints its own warnings to stderr by default; the library keeps it quiet unless a tool
 // asks for its messages (e.g. with --verbose).

@@ -73,7 +73,8 @@ VideoEncoder::VideoEncoder(const std::string& path, int width, int height, doubl
   e.pix_fmt = codec->id == AV_CODEC_ID_MJPEG ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_YUV420P;
   if (codec->pix_fmts != nullptr && codec->id != AV_CODEC_ID_MJPEG) {
     bool has_yuv420 = false;
-    for (const AVPixelFormat* f = codec->pix_fmts; *f != AV_PIX_FMT_NONE; ++f) has_yuv420 |= *f == AV_PIX_FMT_YUV420P;
+    for (const AVPixelFormat* f = codec->pix_fmts; *f != AV_PIX_FMT_NONE; ++f)
+      has_yuv420 |= *f == AV_PIX_FMT_YUV420P;
     if (!has_yuv420) e.pix_fmt = codec->pix_fmts[0];
   }
   if (options.codec == "libx264") {
@@ -131,7 +132,8 @@ void VideoEncoder::write_bgr(const std::uint8_t* bgr, int stride, double pts_sec
   if (status < 0) s.fail("frame not writable", status);
   const std::uint8_t* planes[1] = {bgr};
   const int strides[1] = {stride};
-  sws_scale(s.scaler.get(), planes, strides, 0, s.encoder->height, s.frame->data, s.frame->linesize);
+  sws_scale(s.scaler.get(), planes, strides, 0, s.encoder->height, s.frame->data,
+            s.frame->linesize);
   std::int64_t pts = std::llround(pts_seconds / av_q2d(s.encoder->time_base));
   if (pts <= s.last_pts) pts = s.last_pts + 1;
   s.last_pts = pts;
