@@ -64,22 +64,22 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   }
   const int k =
       std::min<std::int64_t>(kNeighbours, static_cast<std::int64_t>(library.frames().size()));
-  const auto direct = library.descriptors().search(vectors.data(), count, k);
-  const auto flipped = library.descriptors().search(mirrored.data(), count, k);
-
   std::vector<FrameMatch> matches;
-  for (int orientation = 0; orientation < 2; ++orientation) {
-    const auto& hits = orientation ? flipped : direct;
+  // Searches `queries` (count x dimension) and appends every neighbour as a match.
+  auto search = [&](const std::vector<float>& queries, bool is_mirrored) {
+    const auto hits = library.descriptors().search(queries.data(), count, k);
     for (std::int64_t q = 0; q < count; ++q) {
       for (int j = 0; j < k; ++j) {
         const Neighbour& n = hits[q * k + j];
         if (n.id < 0) break;
         const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(n.id)];
         matches.push_back({static_cast<int>(q), times[q], frame.reference, frame.pts_seconds,
-                           n.score, orientation == 1, frame.shared});
+                           n.score, is_mirrored, frame.shared});
       }
     }
-  }
+  };
+  search(vectors, false);
+  search(mirrored, true);
 
   const bool still = count == 1;
   std::vector<Segment> segments;
