@@ -21,14 +21,11 @@ constexpr double kMinSupportShare = 0.3;   // ... and at least this share of the
 constexpr double kMinSpan = 1.0;           // ... spread over at least this many query seconds
 constexpr double kTemporalScore = 0.45;    // segment score for temporal evidence
 constexpr double kListScore = 0.30;        // below this a segment is not listed at all
+constexpr int kMinSegmentSupport = 3;      // nor with fewer agreeing samples (video queries)
 constexpr double kStillSimilarity = 0.80;  // a still's best similarity to be listed
 constexpr double kVisualOnlyScore = 0.50;  // listing on visual evidence alone needs this score
 constexpr int kVerifiedPairs = 3;          // frame pairs tried for visual verification
 constexpr int kVerifySize = 480;           // pixels, longer side, for verification
-
-double default_sample_fps(const engine::MediaInfo& media) {
-  return media.duration_seconds > 60 ? engine::kReferenceSampleFps : engine::kQuerySampleFps;
-}
 
 engine::GrayImage frame_for_verification(const std::string& path, double seconds,
                                          const engine::DecodeOptions& base) {
@@ -38,6 +35,13 @@ engine::GrayImage frame_for_verification(const std::string& path, double seconds
 }
 
 }  // namespace
+
+double query_sample_fps(double duration_seconds) {
+  constexpr double kTargetSamples = 40;
+  if (duration_seconds <= 0) return engine::kQuerySampleFps;
+  return std::clamp(kTargetSamples / duration_seconds, engine::kReferenceSampleFps,
+                    engine::kQuerySampleFps);
+}
 
 const char* to_string(Verdict verdict) {
   return verdict == Verdict::kConfirmed ? "confirmed" : "possible";
@@ -112,7 +116,8 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   std::map<std::int64_t, Match> by_reference;
   std::map<std::int64_t, std::vector<const Segment*>> evidence_of;
   for (const Segment& s : segments) {
-    if (s.score < kListScore) continue;
+    // Stray one- or two-sample agreements are noise next to real segments, not evidence.
+    if (s.score < kListScore || (!still && s.support < kMinSegmentSupport)) continue;
     Match& m = by_reference[s.reference];
     m.reference = library.reference(s.reference);
     MatchSegment out;
@@ -232,7 +237,7 @@ LookupResult lookup(const Library& library, const std::string& path, const Looku
   if (fps <= 0) {
     // The declared duration decides; a probe open is cheap next to decoding.
     engine::DecodeOptions probe = options.decode;
-    fps = default_sample_fps(engine::open_media(path, probe)->info());
+    fps = query_sample_fps(engine::open_media(path, probe)->info().duration_seconds);
   }
   fingerprint_options.decode.sample_fps = fps;
   const engine::Fingerprinter fingerprinter(library.model());

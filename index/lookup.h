@@ -42,7 +42,7 @@ struct Match {
 
 struct LookupOptions {
   int top = 5;
-  double sample_fps = 0;  // 0: 6 fps for queries up to 60 s, 2 fps beyond
+  double sample_fps = 0;  // 0: query_sample_fps(duration)
   bool verify = true;     // visual verification (decodes the best frame pairs again)
   engine::DecodeOptions decode;
 };
@@ -52,6 +52,10 @@ struct LookupResult {
   int informative_samples = 0;
   std::vector<Match> matches;  // passing the decision threshold, best first
 };
+
+// Queries are sampled densely when short (a 2 s clip still gives 12 samples) and at about 40
+// samples in all when longer, which bounds the search cost: 6 fps up to 6.7 s, 2 fps from 20 s.
+double query_sample_fps(double duration_seconds);
 
 LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options);
 

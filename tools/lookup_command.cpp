@@ -138,7 +138,8 @@ void register_lookup_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 1000));
   command
       ->add_option("--fps", s->options.sample_fps,
-                   "Query frames sampled per second (default: 6, or 2 beyond 60 s)")
+                   "Query frames sampled per second (default: 6 for short clips, about 40 samples "
+                   "in all, at least 2)")
       ->check(CLI::NonNegativeNumber);
   command
       ->add_option("--sequence-fps", s->options.decode.sequence_fps,
