@@ -3,77 +3,14 @@
 #include <cstring>
 #include <fstream>
 
-#include <sqlite3.h>
+#include "index/sqlite.h"
 
 #include "engine/errors.h"
 
 namespace celtrace::index {
 namespace {
 
-// A prepared statement that finalises itself; bind() takes 1-based positions.
-class Statement {
- public:
-  Statement(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement_, nullptr) != SQLITE_OK) {
-      throw Error(std::string("catalog: ") + sqlite3_errmsg(db) + " in: " + sql);
-    }
-  }
-  ~Statement() { sqlite3_finalize(statement_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& bind(int position, std::int64_t value) {
-    sqlite3_bind_int64(statement_, position, value);
-    return *this;
-  }
-  Statement& bind(int position, double value) {
-    sqlite3_bind_double(statement_, position, value);
-    return *this;
-  }
-  Statement& bind(int position, const std::string& value) {
-    sqlite3_bind_text(statement_, position, value.c_str(), static_cast<int>(value.size()),
-                      SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& bind(int position, const std::optional<int>& value) {
-    if (value) {
-      sqlite3_bind_int(statement_, position, *value);
-    } else {
-      sqlite3_bind_null(statement_, position);
-    }
-    return *this;
-  }
-  Statement& bind_blob(int position, const void* data, std::size_t size) {
-    sqlite3_bind_blob(statement_, position, data, static_cast<int>(size), SQLITE_TRANSIENT);
-    return *this;
-  }
-  // Returns true while there is a row.
-  bool step() {
-    const int status = sqlite3_step(statement_);
-    if (status == SQLITE_ROW) return true;
-    if (status == SQLITE_DONE) return false;
-    throw Error(std::string("catalog: ") + sqlite3_errmsg(db_));
-  }
-  void reset() {
-    sqlite3_reset(statement_);
-    sqlite3_clear_bindings(statement_);
-  }
-  std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
-  double real(int column) const { return sqlite3_column_double(statement_, column); }
-  bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
-  std::string text(int column) const {
-    const auto* value = sqlite3_column_text(statement_, column);
-    return value ? reinterpret_cast<const char*>(value) : "";
-  }
-  const void* blob(int column, int& size) const {
-    size = sqlite3_column_bytes(statement_, column);
-    return sqlite3_column_blob(statement_, column);
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* statement_ = nullptr;
-};
+using sql::Statement;
 
 constexpr const char* kReferenceColumns =
     "id, name, title, season, episode, path, size_bytes, checksum, duration, sample_fps, "
@@ -97,73 +34,48 @@ ReferenceRecord read_reference(const Statement& row) {
 
 }  // namespace
 
-Catalog::Catalog(const std::string& path) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    throw Error(path + ": cannot open catalog (" + why + ")");
-  }
-  sqlite3_busy_timeout(db_, 10000);
-  try {
-    execute("PRAGMA foreign_keys = ON");
-    execute(
-        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-        "CREATE TABLE IF NOT EXISTS refs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, title "
-        "TEXT NOT NULL,"
-        " season INTEGER, episode INTEGER, path TEXT NOT NULL, size_bytes INTEGER NOT NULL,"
-        " checksum TEXT NOT NULL UNIQUE, duration REAL NOT NULL, sample_fps REAL NOT NULL,"
-        " added TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);"
-        "CREATE TABLE IF NOT EXISTS frames (rowid INTEGER PRIMARY KEY, id INTEGER,"
-        " reference_id INTEGER NOT NULL REFERENCES refs(id) ON DELETE CASCADE, pts REAL NOT NULL,"
-        " pdq BLOB NOT NULL, quality INTEGER NOT NULL, detail REAL NOT NULL, shared INTEGER NOT "
-        "NULL DEFAULT 0,"
-        " descriptor BLOB NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS frames_by_reference ON frames(reference_id, pts);"
-        "CREATE INDEX IF NOT EXISTS frames_by_id ON frames(id);");
-  } catch (...) {
-    sqlite3_close(db_);
-    throw;
-  }
+Catalog::Catalog(const std::string& path) : db_(std::make_unique<sql::Database>(path)) {
+  db_->execute("PRAGMA foreign_keys = ON");
+  db_->execute(
+      "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS refs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+      " title TEXT NOT NULL, season INTEGER, episode INTEGER, path TEXT NOT NULL,"
+      " size_bytes INTEGER NOT NULL, checksum TEXT NOT NULL UNIQUE, duration REAL NOT NULL,"
+      " sample_fps REAL NOT NULL, added TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);"
+      "CREATE TABLE IF NOT EXISTS frames (rowid INTEGER PRIMARY KEY, id INTEGER,"
+      " reference_id INTEGER NOT NULL REFERENCES refs(id) ON DELETE CASCADE, pts REAL NOT NULL,"
+      " pdq BLOB NOT NULL, quality INTEGER NOT NULL, detail REAL NOT NULL,"
+      " shared INTEGER NOT NULL DEFAULT 0, descriptor BLOB NOT NULL);"
+      "CREATE INDEX IF NOT EXISTS frames_by_reference ON frames(reference_id, pts);"
+      "CREATE INDEX IF NOT EXISTS frames_by_id ON frames(id);");
 }
 
-Catalog::~Catalog() {
-  sqlite3_close(db_);
-}
-
-void Catalog::execute(const std::string& sql) const {
-  char* message = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    const std::string why = message ? message : "unknown error";
-    sqlite3_free(message);
-    throw Error(path_ + ": " + why);
-  }
-}
+Catalog::~Catalog() = default;
 
 std::optional<std::string> Catalog::meta(const std::string& key) const {
-  Statement query(db_, "SELECT value FROM meta WHERE key = ?");
+  Statement query(*db_, "SELECT value FROM meta WHERE key = ?");
   query.bind(1, key);
   if (!query.step()) return std::nullopt;
   return query.text(0);
 }
 
 void Catalog::set_meta(const std::string& key, const std::string& value) {
-  Statement update(db_,
+  Statement update(*db_,
                    "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value "
                    "= excluded.value");
   update.bind(1, key).bind(2, value).step();
 }
 
 std::vector<ReferenceRecord> Catalog::references() const {
-  Statement query(db_, std::string("SELECT ") + kReferenceColumns +
-                           " FROM refs ORDER BY title, season, episode, name");
+  Statement query(*db_, std::string("SELECT ") + kReferenceColumns +
+                            " FROM refs ORDER BY title, season, episode, name");
   std::vector<ReferenceRecord> out;
   while (query.step()) out.push_back(read_reference(query));
   return out;
 }
 
 std::optional<ReferenceRecord> Catalog::reference_by_checksum(const std::string& checksum) const {
-  Statement query(db_,
+  Statement query(*db_,
                   std::string("SELECT ") + kReferenceColumns + " FROM refs WHERE checksum = ?");
   query.bind(1, checksum);
   if (!query.step()) return std::nullopt;
@@ -171,7 +83,7 @@ std::optional<ReferenceRecord> Catalog::reference_by_checksum(const std::string&
 }
 
 std::optional<ReferenceRecord> Catalog::reference_by_name(const std::string& name) const {
-  Statement query(db_, std::string("SELECT ") + kReferenceColumns + " FROM refs WHERE name = ?");
+  Statement query(*db_, std::string("SELECT ") + kReferenceColumns + " FROM refs WHERE name = ?");
   query.bind(1, name);
   if (!query.step()) return std::nullopt;
   return read_reference(query);
@@ -179,7 +91,7 @@ std::optional<ReferenceRecord> Catalog::reference_by_name(const std::string& nam
 
 std::int64_t Catalog::insert_reference(const ReferenceRecord& r,
                                        const std::vector<FrameRecord>& frames) {
-  Statement insert(db_,
+  Statement insert(*db_,
                    "INSERT INTO refs(name, title, season, episode, path, size_bytes, checksum, "
                    "duration, sample_fps)"
                    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -189,8 +101,8 @@ std::int64_t Catalog::insert_reference(const ReferenceRecord& r,
       .bind(8, r.duration_seconds)
       .bind(9, r.sample_fps);
   insert.step();
-  const std::int64_t id = sqlite3_last_insert_rowid(db_);
-  Statement frame(db_,
+  const std::int64_t id = db_->last_insert_id();
+  Statement frame(*db_,
                   "INSERT INTO frames(reference_id, pts, pdq, quality, detail, shared, descriptor) "
                   "VALUES(?, ?, ?, ?, ?, ?, ?)");
   for (const FrameRecord& f : frames) {
@@ -205,12 +117,12 @@ std::int64_t Catalog::insert_reference(const ReferenceRecord& r,
 }
 
 void Catalog::remove_reference(std::int64_t id) {
-  Statement remove(db_, "DELETE FROM refs WHERE id = ?");
+  Statement remove(*db_, "DELETE FROM refs WHERE id = ?");
   remove.bind(1, id).step();
 }
 
 void Catalog::renumber_frames() {
-  execute(
+  db_->execute(
       "UPDATE frames SET id = ordered.n FROM (SELECT rowid AS r, ROW_NUMBER() OVER (ORDER BY "
       "reference_id, pts, rowid) - 1"
       " AS n FROM frames) AS ordered WHERE frames.rowid = ordered.r");
@@ -218,8 +130,8 @@ void Catalog::renumber_frames() {
 
 void Catalog::for_each_frame(bool with_descriptors,
                              const std::function<void(const FrameRecord&)>& visit) const {
-  Statement query(db_, std::string("SELECT id, reference_id, pts, pdq, quality, detail, shared") +
-                           (with_descriptors ? ", descriptor" : "") + " FROM frames ORDER BY id");
+  Statement query(*db_, std::string("SELECT id, reference_id, pts, pdq, quality, detail, shared") +
+                            (with_descriptors ? ", descriptor" : "") + " FROM frames ORDER BY id");
   FrameRecord f;
   while (query.step()) {
     f.id = query.integer(0);
@@ -227,7 +139,7 @@ void Catalog::for_each_frame(bool with_descriptors,
     f.pts_seconds = query.real(2);
     int size = 0;
     const void* pdq = query.blob(3, size);
-    if (size != 32) throw FormatError(path_ + ": corrupt frame hash");
+    if (size != 32) throw FormatError(db_->path() + ": corrupt frame hash");
     std::memcpy(f.pdq.data(), pdq, 32);
     f.quality = static_cast<int>(query.integer(4));
     f.detail = static_cast<float>(query.real(5));
@@ -242,7 +154,7 @@ void Catalog::for_each_frame(bool with_descriptors,
 }
 
 void Catalog::mark_shared(const std::vector<std::int64_t>& frame_ids) {
-  Statement update(db_, "UPDATE frames SET shared = 1 WHERE id = ?");
+  Statement update(*db_, "UPDATE frames SET shared = 1 WHERE id = ?");
   for (std::int64_t id : frame_ids) {
     update.bind(1, id).step();
     update.reset();
@@ -250,19 +162,9 @@ void Catalog::mark_shared(const std::vector<std::int64_t>& frame_ids) {
 }
 
 std::int64_t Catalog::frame_count() const {
-  Statement query(db_, "SELECT COUNT(*) FROM frames");
+  Statement query(*db_, "SELECT COUNT(*) FROM frames");
   query.step();
   return query.integer(0);
-}
-
-void Catalog::begin() {
-  execute("BEGIN IMMEDIATE");
-}
-void Catalog::commit() {
-  execute("COMMIT");
-}
-void Catalog::rollback() {
-  execute("ROLLBACK");
 }
 
 std::string file_checksum(const std::string& path) {

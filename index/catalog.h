@@ -1,6 +1,6 @@
-// The SQLite seam: the library's catalog of references and of every indexed frame. Only
-// catalog.cpp includes sqlite3.h. The catalog is the library's source of truth; the FAISS
-// indexes are derived from its frames table and rebuilt from it.
+// The library's catalog of references and of every indexed frame, in SQLite (index/sqlite.h).
+// The catalog is the library's source of truth; the FAISS indexes are derived from its frames
+// table and rebuilt from it.
 #pragma once
 
 #include <array>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-struct sqlite3;
+#include "index/sqlite.h"
 
 namespace celtrace::index {
 
@@ -65,38 +65,16 @@ class Catalog {
   void mark_shared(const std::vector<std::int64_t>& frame_ids);
   std::int64_t frame_count() const;
 
-  // All changes between begin() and commit() land together or not at all.
-  void begin();
-  void commit();
-  void rollback();
+  sql::Database& database() { return *db_; }
 
  private:
-  void execute(const std::string& sql) const;
-  sqlite3* db_ = nullptr;
-  std::string path_;
+  std::unique_ptr<sql::Database> db_;
 };
 
-// RAII transaction: rolls back unless committed.
-class Transaction {
+// All catalog changes between construction and commit() land together or not at all.
+class Transaction : public sql::Transaction {
  public:
-  explicit Transaction(Catalog& catalog) : catalog_(catalog) { catalog_.begin(); }
-  ~Transaction() {
-    if (!done_) {
-      try {
-        catalog_.rollback();
-      } catch (...) {
-        // Nothing more can be done while unwinding; SQLite rolls back on close anyway.
-      }
-    }
-  }
-  void commit() {
-    catalog_.commit();
-    done_ = true;
-  }
-
- private:
-  Catalog& catalog_;
-  bool done_ = false;
+  explicit Transaction(Catalog& catalog) : sql::Transaction(catalog.database()) {}
 };
 
 // A content checksum of a file: FNV-1a 64 over its size and bytes, as 16 hex digits.

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "celtrace: find which production, episode and time a piece of animation media comes from.\n"
       "  celtrace index add lib/ episodes/        # index the published episodes you hold\n"
-      "  celtrace lookup lib/ leaked_clip.mp4     # which production, episode and time it is"};
+      "  celtrace lookup lib/ leaked_clip.mp4     # which production, episode and time it is\n"
+      "  celtrace match lib/ /mnt/leak --out case/ # every file of a tree, with a report"};
   app.set_version_flag("--version", "celtrace 0.1.0");
   app.require_subcommand(1);
   bool verbose = false;
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   tools::register_hash_command(app, action);
   tools::register_index_command(app, action);
   tools::register_lookup_command(app, action);
+  tools::register_match_command(app, action);
   tools::register_model_command(app, action);
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 #include "engine/errors.h"
 #include "index/lookup.h"
 #include "tools/commands.h"
+#include "tools/lookup_json.h"
 
 namespace celtrace::tools {
 namespace {
@@ -16,50 +17,6 @@ struct LookupSettings {
   bool json = false;
   index::LookupOptions options;
 };
-
-nlohmann::json optional_number(const std::optional<int>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
-double rounded(double value) {
-  return std::round(value * 1000.0) / 1000.0;
-}
-
-nlohmann::json to_json(const std::string& path, const index::LookupResult& result) {
-  nlohmann::json matches = nlohmann::json::array();
-  for (const index::Match& m : result.matches) {
-    nlohmann::json segments = nlohmann::json::array();
-    for (const auto& s : m.segments) {
-      segments.push_back({{"query_start", rounded(s.query_start)},
-                          {"query_end", rounded(s.query_end)},
-                          {"reference_start", rounded(s.reference_start)},
-                          {"reference_end", rounded(s.reference_end)},
-                          {"score", rounded(s.score)},
-                          {"speed", rounded(s.speed)},
-                          {"mirrored", s.mirrored},
-                          {"support", s.support},
-                          {"specificity", rounded(s.specificity)}});
-    }
-    matches.push_back({{"reference", m.reference.name},
-                       {"title", m.reference.title},
-                       {"season", optional_number(m.reference.season)},
-                       {"episode", optional_number(m.reference.episode)},
-                       {"score", rounded(m.score)},
-                       {"verdict", index::to_string(m.verdict)},
-                       {"shared", m.shared},
-                       {"evidence",
-                        {{"temporal", m.temporal},
-                         {"visual", m.visual.passed},
-                         {"visual_inliers", m.visual.inliers},
-                         {"query_time", rounded(m.evidence_query_time)},
-                         {"reference_time", rounded(m.evidence_reference_time)}}},
-                       {"segments", std::move(segments)}});
-  }
-  return {{"query", path},
-          {"kind", engine::to_string(result.media.kind)},
-          {"duration", rounded(result.media.duration_seconds)},
-          {"matches", std::move(matches)}};
-}
 
 std::string clock(double seconds) {
   char text[32];
@@ -104,13 +61,19 @@ int run_lookup(const LookupSettings& s) {
     const index::Library library = index::Library::open(s.library);
     const index::LookupResult result = index::lookup(library, s.path, s.options);
     if (s.json) {
-      std::cout << to_json(s.path, result).dump() << "\n";
+      std::cout << lookup_to_json(s.path, result)
+                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
     } else {
       print_table(s.path, result);
     }
     return 0;
   } catch (const MediaError& e) {
-    if (s.json) std::cout << nlohmann::json{{"query", s.path}, {"error", e.what()}}.dump() << "\n";
+    if (s.json) {
+      std::cout << nlohmann::json{{"query", s.path}, {"error", e.what()}}.dump(
+                       -1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
+    }
     throw;
   }
 }

@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "engine/errors.h"
+#include "engine/image.h"
+#include "engine/binary_io.h"
 
 #include "engine/decode/av_common.h"
 
@@ -151,6 +153,31 @@ void VideoEncoder::finish() {
   s.write_packets();
   const int status = av_write_trailer(s.output.get());
   if (status < 0) s.fail("cannot write trailer", status);
+}
+
+void write_png(const std::string& path, const GrayImage& image) {
+  av::apply_log_level();
+  const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
+  if (codec == nullptr) throw MediaError(path + ": no PNG encoder in this libav");
+  av::CodecContextPtr encoder(avcodec_alloc_context3(codec));
+  av::FramePtr frame(av_frame_alloc());
+  av::PacketPtr packet(av_packet_alloc());
+  if (!encoder || !frame || !packet) throw Error("out of memory encoding a PNG");
+  encoder->width = image.width;
+  encoder->height = image.height;
+  encoder->pix_fmt = AV_PIX_FMT_GRAY8;
+  encoder->time_base = {1, 1};
+  int status = avcodec_open2(encoder.get(), codec, nullptr);
+  if (status < 0) throw MediaError(path + ": cannot open PNG encoder (" + av::error_text(status) + ")");
+  frame->format = AV_PIX_FMT_GRAY8;
+  frame->width = image.width;
+  frame->height = image.height;
+  frame->data[0] = const_cast<std::uint8_t*>(image.pixels.data());
+  frame->linesize[0] = image.width;
+  status = avcodec_send_frame(encoder.get(), frame.get());
+  if (status >= 0) status = avcodec_receive_packet(encoder.get(), packet.get());
+  if (status < 0) throw MediaError(path + ": PNG encoding failed (" + av::error_text(status) + ")");
+  write_file_atomically(path, std::vector<std::uint8_t>(packet->data, packet->data + packet->size));
 }
 
 }  // namespace celtrace::engine

@@ -35,3 +35,12 @@ class VideoEncoder {
 };
 
 }  // namespace celtrace::engine
+
+namespace celtrace::engine {
+
+struct GrayImage;
+
+// Writes luma as an 8-bit grayscale PNG (thumbnails for reports). Throws MediaError.
+void write_png(const std::string& path, const GrayImage& image);
+
+}  // namespace celtrace::engine

@@ -1,0 +1,54 @@
+#include "tools/lookup_json.h"
+
+#include <cmath>
+
+namespace celtrace::tools {
+namespace {
+
+nlohmann::json optional_number(const std::optional<int>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+double rounded(double value) {
+  return std::round(value * 1000.0) / 1000.0;
+}
+
+}  // namespace
+
+nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult& result) {
+  nlohmann::json matches = nlohmann::json::array();
+  for (const index::Match& m : result.matches) {
+    nlohmann::json segments = nlohmann::json::array();
+    for (const auto& s : m.segments) {
+      segments.push_back({{"query_start", rounded(s.query_start)},
+                          {"query_end", rounded(s.query_end)},
+                          {"reference_start", rounded(s.reference_start)},
+                          {"reference_end", rounded(s.reference_end)},
+                          {"score", rounded(s.score)},
+                          {"speed", rounded(s.speed)},
+                          {"mirrored", s.mirrored},
+                          {"support", s.support},
+                          {"specificity", rounded(s.specificity)}});
+    }
+    matches.push_back({{"reference", m.reference.name},
+                       {"title", m.reference.title},
+                       {"season", optional_number(m.reference.season)},
+                       {"episode", optional_number(m.reference.episode)},
+                       {"score", rounded(m.score)},
+                       {"verdict", index::to_string(m.verdict)},
+                       {"shared", m.shared},
+                       {"evidence",
+                        {{"temporal", m.temporal},
+                         {"visual", m.visual.passed},
+                         {"visual_inliers", m.visual.inliers},
+                         {"query_time", rounded(m.evidence_query_time)},
+                         {"reference_time", rounded(m.evidence_reference_time)}}},
+                       {"segments", std::move(segments)}});
+  }
+  return {{"query", path},
+          {"kind", engine::to_string(result.media.kind)},
+          {"duration", rounded(result.media.duration_seconds)},
+          {"matches", std::move(matches)}};
+}
+
+}  // namespace celtrace::tools

@@ -1,0 +1,15 @@
+// The lookup result as JSON: the object `celtrace lookup --json` prints and every line of a
+// batch's results.jsonl starts from.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "index/lookup.h"
+
+namespace celtrace::tools {
+
+nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult& result);
+
+}  // namespace celtrace::tools

@@ -1,0 +1,330 @@
+#include "tools/match/batch.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/decode/video_encoder.h"
+#include "engine/errors.h"
+#include "engine/preprocess.h"
+#include "index/sqlite.h"
+#include "tools/lookup_json.h"
+#include "tools/match/report.h"
+#include "tools/match/scan.h"
+
+namespace celtrace::tools {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int kFormatVersion = 1;
+constexpr int kThumbnailSize = 240;  // pixels, longer side
+
+std::string dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+class JobDatabase {
+ public:
+  explicit JobDatabase(const std::string& path) : db_(path) {
+    db_.execute(
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, path TEXT NOT NULL, kind TEXT "
+        "NOT NULL,"
+        " files TEXT NOT NULL, status TEXT NOT NULL, result TEXT);");
+  }
+  std::string meta(const std::string& key) {
+    index::sql::Statement query(db_, "SELECT value FROM meta WHERE key = ?");
+    query.bind(1, key);
+    return query.step() ? query.text(0) : "";
+  }
+  void create(const BatchOptions& options, const std::vector<ScanItem>& items) {
+    index::sql::Transaction transaction(db_);
+    index::sql::Statement meta(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+    meta.bind(1, std::string("format_version")).bind(2, std::to_string(kFormatVersion)).step();
+    meta.reset();
+    meta.bind(1, std::string("library")).bind(2, fs::absolute(options.library).string()).step();
+    index::sql::Statement insert(
+        db_, "INSERT INTO items(path, kind, files, status, result) VALUES(?, ?, ?, ?, ?)");
+    for (const ScanItem& item : items) {
+      const bool skipped = item.kind == ItemKind::kSkipped;
+      json result;
+      if (skipped) result = {{"query", item.path}, {"status", "skipped"}, {"reason", item.reason}};
+      insert.bind(1, item.path)
+          .bind(2, std::string(to_string(item.kind)))
+          .bind(3, dump(item.files));
+      insert.bind(4, std::string(skipped ? "skipped" : "pending"));
+      if (skipped) insert.bind(5, dump(result));
+      insert.step();
+      insert.reset();
+    }
+    transaction.commit();
+  }
+  struct Row {
+    std::int64_t id;
+    std::string path, kind, status, result;
+    std::vector<std::string> files;
+  };
+  std::vector<Row> rows() {
+    index::sql::Statement query(
+        db_, "SELECT id, path, kind, files, status, result FROM items ORDER BY id");
+    std::vector<Row> out;
+    while (query.step()) {
+      out.push_back({query.integer(0), query.text(1), query.text(2), query.text(4), query.text(5),
+                     json::parse(query.text(3)).get<std::vector<std::string>>()});
+    }
+    return out;
+  }
+  void record(std::int64_t id, const std::string& status, const std::string& result) {
+    index::sql::Statement update(db_, "UPDATE items SET status = ?, result = ? WHERE id = ?");
+    update.bind(1, status).bind(2, result).bind(3, id).step();
+  }
+
+ private:
+  index::sql::Database db_;
+};
+
+// Writes everything to a file descriptor, retrying on interruption.
+void write_all(int fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+// In the worker: look the item up and make thumbnails of each match's evidence pair.
+json work(const index::Library& library, const JobDatabase::Row& row, const BatchOptions& options) {
+  json out;
+  try {
+    const index::LookupResult result = index::lookup(library, row.path, options.lookup);
+    out = lookup_to_json(row.path, result);
+    out["status"] = result.matches.empty() ? "no_match" : "matched";
+    engine::DecodeOptions thumbnail = options.lookup.decode;
+    thumbnail.analysis_size = kThumbnailSize;
+    for (std::size_t i = 0; i < result.matches.size(); ++i) {
+      const index::Match& m = result.matches[i];
+      const std::string stem = "thumbs/" + std::to_string(row.id) + "-" + std::to_string(i);
+      try {
+        engine::write_png(options.out + "/" + stem + "-query.png",
+                          engine::frame_at(row.path, m.evidence_query_time, thumbnail));
+        out["matches"][i]["thumbnails"]["query"] = stem + "-query.png";
+        engine::write_png(options.out + "/" + stem + "-reference.png",
+                          engine::frame_at(m.reference.path, m.evidence_reference_time, thumbnail));
+        out["matches"][i]["thumbnails"]["reference"] = stem + "-reference.png";
+      } catch (const Error&) {
+        // A missing thumbnail (reference moved) does not change the result.
+      }
+      out["matches"][i]["reference_duration"] = m.reference.duration_seconds;
+    }
+  } catch (const std::bad_alloc&) {
+    out = {{"query", row.path},
+           {"status", "error"},
+           {"error", "out of memory (limit " + std::to_string(options.memory_limit_mb) + " MB)"}};
+  } catch (const std::exception& e) {
+    out = {{"query", row.path}, {"status", "error"}, {"error", e.what()}};
+  }
+  if (row.kind == "sequence") out["files"] = row.files;
+  return out;
+}
+
+struct Worker {
+  pid_t pid = -1;
+  int fd = -1;
+  std::size_t row = 0;
+  std::string output;
+  std::chrono::steady_clock::time_point started;
+};
+
+Worker start_worker(const index::Library& library, const JobDatabase::Row& row,
+                    std::size_t position, const BatchOptions& options) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0)
+    throw Error(std::string("cannot create a pipe: ") + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Error(std::string("cannot start a worker: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    const rlim_t bytes = static_cast<rlim_t>(options.memory_limit_mb) << 20;
+    const rlimit memory{bytes, bytes};
+    ::setrlimit(RLIMIT_AS, &memory);
+    std::string text;
+    try {
+      text = dump(work(library, row, options));
+    } catch (...) {
+      text = dump(json{{"query", row.path}, {"status", "error"}, {"error", "worker failed"}});
+    }
+    write_all(pipe_fds[1], text);
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  return {pid, pipe_fds[0], position, "", std::chrono::steady_clock::now()};
+}
+
+// The worker's verdict on an item, or an error saying how the worker ended.
+json finish_worker(Worker& worker, const JobDatabase::Row& row, bool timed_out,
+                   const BatchOptions& options) {
+  if (timed_out) ::kill(worker.pid, SIGKILL);
+  int status = 0;
+  ::waitpid(worker.pid, &status, 0);
+  ::close(worker.fd);
+  json error = {{"query", row.path}, {"status", "error"}};
+  if (timed_out) {
+    error["error"] =
+        "timed out after " + std::to_string(static_cast<int>(options.timeout_seconds)) + " s";
+  } else if (WIFSIGNALED(status)) {
+    error["error"] = std::string("worker crashed (") + strsignal(WTERMSIG(status)) + ")";
+  } else {
+    try {
+      return json::parse(worker.output);
+    } catch (const json::exception&) {
+      error["error"] = "worker gave no result";
+    }
+  }
+  if (row.kind == "sequence") error["files"] = row.files;
+  return error;
+}
+
+void rewrite_results(const std::string& path, const std::vector<JobDatabase::Row>& rows) {
+  const std::string temporary = path + ".partial";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    for (const auto& row : rows) {
+      if (row.status != "pending") out << row.result << "\n";
+    }
+    if (!out) throw Error(temporary + ": cannot write");
+  }
+  fs::rename(temporary, path);
+}
+
+}  // namespace
+
+std::string valid_utf8(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const int length = c < 0x80         ? 1
+                       : (c >> 5) == 6  ? 2
+                       : (c >> 4) == 14 ? 3
+                       : (c >> 3) == 30 ? 4
+                                        : 0;
+    bool ok = length > 0 && i + length <= text.size();
+    for (int k = 1; ok && k < length; ++k) ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 2;
+    if (ok) {
+      out.append(text, i, length);
+      i += length;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+BatchCounts run_batch(const BatchOptions& options, const BatchProgress& progress) {
+  const std::string database_path = options.out + "/jobs.sqlite";
+  const bool exists = fs::exists(database_path);
+  if (exists && !options.resume) {
+    throw UsageError(options.out +
+                     " already holds a batch (jobs.sqlite); pass --resume to continue it, or "
+                     "choose another --out");
+  }
+  if (!exists && options.resume)
+    throw UsageError(options.out + ": no batch to resume (no jobs.sqlite)");
+  fs::create_directories(fs::path(options.out) / "thumbs");
+  const index::Library library = index::Library::open(options.library);
+  JobDatabase jobs(database_path);
+  if (!exists) {
+    jobs.create(options, scan_inputs(options.inputs));
+  } else if (jobs.meta("library") != fs::absolute(options.library).string()) {
+    throw UsageError(options.out + ": this batch was started with library " + jobs.meta("library"));
+  }
+  auto rows = jobs.rows();
+  const std::string results_path = options.out + "/results.jsonl";
+  rewrite_results(results_path, rows);
+  std::ofstream results(results_path, std::ios::app);
+
+  BatchCounts counts;
+  counts.total = static_cast<int>(rows.size());
+  auto count = [&](const std::string& status) {
+    ++counts.done;
+    counts.matched += status == "matched";
+    counts.no_match += status == "no_match";
+    counts.skipped += status == "skipped";
+    counts.errors += status == "error";
+  };
+  std::vector<std::size_t> pending;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].status == "pending") {
+      pending.push_back(i);
+    } else {
+      count(rows[i].status);
+    }
+  }
+  if (progress) progress(counts);
+
+  std::vector<Worker> running;
+  std::size_t next = 0;
+  const int slots = std::max(1, options.jobs);
+  while (next < pending.size() || !running.empty()) {
+    while (next < pending.size() && static_cast<int>(running.size()) < slots) {
+      running.push_back(start_worker(library, rows[pending[next]], pending[next], options));
+      ++next;
+    }
+    std::vector<pollfd> fds;
+    for (const Worker& w : running) fds.push_back({w.fd, POLLIN, 0});
+    ::poll(fds.data(), fds.size(), 200);
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t k = 0; k < running.size();) {
+      Worker& w = running[k];
+      bool ended = false;
+      if (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+        char buffer[65536];
+        const ssize_t n = ::read(w.fd, buffer, sizeof buffer);
+        if (n > 0) {
+          w.output.append(buffer, static_cast<std::size_t>(n));
+        } else if (n == 0 || errno != EINTR) {
+          ended = true;
+        }
+      }
+      const bool timed_out = !ended && std::chrono::duration<double>(now - w.started).count() >
+                                           options.timeout_seconds;
+      if (!ended && !timed_out) {
+        ++k;
+        continue;
+      }
+      JobDatabase::Row& row = rows[w.row];
+      json result = finish_worker(w, row, timed_out, options);
+      row.status = result.value("status", "error");
+      row.result = dump(result);
+      jobs.record(row.id, row.status, row.result);  // committed before the line is written
+      results << row.result << "\n";
+      results.flush();
+      count(row.status);
+      if (progress) progress(counts);
+      running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
+      fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+  }
+  std::vector<ReportItem> items;
+  for (const auto& row : rows)
+    items.push_back({row.path, row.kind, row.status, json::parse(row.result)});
+  write_outputs(options.out, items);
+  return counts;
+}
+
+}  // namespace celtrace::tools

@@ -1,0 +1,46 @@
+// Batch matching of discovered media (`celtrace match`): scan -> job database -> isolated
+// worker processes (one fork per file, sharing the already loaded library copy-on-write, with
+// a time and memory limit) -> results.jsonl as results arrive -> results.csv and report.html.
+//
+// Output directory:
+//   jobs.sqlite     every item, its status and result; the source of truth
+//   results.jsonl   one JSON object per item: the lookup object plus status and reason/error
+//   results.csv     one row per matched segment
+//   report.html     the page for people; thumbnails under thumbs/
+// A result is committed to jobs.sqlite before its line is appended; on --resume results.jsonl
+// is rewritten from the database, so a kill at any moment loses and duplicates nothing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "index/lookup.h"
+
+namespace celtrace::tools {
+
+struct BatchOptions {
+  std::string library;
+  std::vector<std::string> inputs;
+  std::string out;
+  int jobs = 1;
+  bool resume = false;
+  double timeout_seconds = 600;         // per file, wall clock
+  std::int64_t memory_limit_mb = 4096;  // per worker, address space
+  index::LookupOptions lookup;
+};
+
+struct BatchCounts {
+  int total = 0, done = 0, matched = 0, no_match = 0, skipped = 0, errors = 0;
+};
+
+// Called after each finished item.
+using BatchProgress = std::function<void(const BatchCounts&)>;
+
+BatchCounts run_batch(const BatchOptions& options, const BatchProgress& progress = nullptr);
+
+// A string made valid UTF-8 (invalid bytes become U+FFFD), for JSON, CSV and HTML.
+std::string valid_utf8(const std::string& text);
+
+}  // namespace celtrace::tools

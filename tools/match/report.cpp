@@ -1,0 +1,236 @@
+#include "tools/match/report.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "engine/errors.h"
+#include "tools/match/batch.h"
+
+namespace celtrace::tools {
+namespace {
+
+using nlohmann::json;
+
+std::string csv_field(const std::string& text) {
+  const std::string clean = valid_utf8(text);
+  if (clean.find_first_of(",\"\n\r") == std::string::npos) return clean;
+  std::string out = "\"";
+  for (char c : clean) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string number(const json& value, const char* format = "%.2f") {
+  if (!value.is_number()) return "";
+  char text[32];
+  std::snprintf(text, sizeof text, format, value.get<double>());
+  return text;
+}
+
+std::string clock(double seconds) {
+  char text[32];
+  const int whole = static_cast<int>(seconds);
+  std::snprintf(text, sizeof text, "%d:%02d:%04.1f", whole / 3600, whole / 60 % 60,
+                seconds - whole + whole % 60);
+  return text;
+}
+
+std::string episode_label(const json& match) {
+  std::string label = match.value("title", "");
+  char se[32] = "";
+  if (match["season"].is_number() && match["episode"].is_number()) {
+    std::snprintf(se, sizeof se, " S%02dE%02d", match["season"].get<int>(),
+                  match["episode"].get<int>());
+  } else if (match["episode"].is_number()) {
+    std::snprintf(se, sizeof se, " E%02d", match["episode"].get<int>());
+  }
+  return label + se + " (" + match.value("reference", "") + ")";
+}
+
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".partial";
+  {
+    std::ofstream out(temporary, std::ios::trunc | std::ios::binary);
+    out << text;
+    if (!out) throw Error(temporary + ": cannot write");
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+constexpr const char* kStyle = R"(
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d1d1f;background:#fafafa}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+table{border-collapse:collapse;background:#fff}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}
+.file{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px;margin:10px 0}
+.path{font-family:monospace;word-break:break-all}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;color:#fff;margin-left:6px}
+.confirmed{background:#1a7f37}.possible{background:#bf8700}.no_match{background:#6e7781}.skipped{background:#8c959f}.error{background:#cf222e}
+.pair{display:flex;gap:10px;align-items:flex-start;margin:8px 0}.pair figure{margin:0}
+.pair img{width:240px;border:1px solid #ccc}.pair figcaption{font-size:12px;color:#555}
+.bar{position:relative;height:10px;width:480px;background:#e5e5e5;border-radius:5px;margin:4px 0 10px}
+.bar span{position:absolute;top:0;height:10px;background:#0969da;border-radius:5px;min-width:3px}
+.muted{color:#6e7781}
+)";
+
+}  // namespace
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  for (char c : valid_utf8(text)) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+void write_outputs(const std::string& directory, const std::vector<ReportItem>& items) {
+  // results.csv: one row per matched segment.
+  std::ostringstream csv;
+  csv << "path,status,reference,title,season,episode,verdict,score,shared,query_start,query_end,"
+         "reference_start,reference_end\n";
+  struct Episode {
+    int files = 0;
+    double seconds = 0;
+  };
+  std::map<std::string, Episode> episodes;
+  int counts[5] = {0, 0, 0, 0, 0};  // matched, no_match, skipped, error, pending
+  for (const ReportItem& item : items) {
+    counts[item.status == "matched"    ? 0
+           : item.status == "no_match" ? 1
+           : item.status == "skipped"  ? 2
+           : item.status == "error"    ? 3
+                                       : 4]++;
+    if (!item.result.contains("matches")) continue;
+    for (const json& m : item.result["matches"]) {
+      Episode& e = episodes[episode_label(m)];
+      ++e.files;
+      for (const json& s : m["segments"]) {
+        e.seconds += s.value("query_end", 0.0) - s.value("query_start", 0.0);
+        csv << csv_field(item.path) << "," << item.status << ","
+            << csv_field(m.value("reference", "")) << "," << csv_field(m.value("title", "")) << ","
+            << (m["season"].is_number() ? std::to_string(m["season"].get<int>()) : "") << ","
+            << (m["episode"].is_number() ? std::to_string(m["episode"].get<int>()) : "") << ","
+            << m.value("verdict", "") << "," << number(s["score"]) << ","
+            << (m.value("shared", false) ? "yes" : "no") << "," << number(s["query_start"]) << ","
+            << number(s["query_end"]) << "," << number(s["reference_start"]) << ","
+            << number(s["reference_end"]) << "\n";
+      }
+    }
+  }
+  write_atomically(directory + "/results.csv", csv.str());
+
+  std::ostringstream html;
+  html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>celtrace "
+          "report</title><style>"
+       << kStyle << "</style></head><body>\n<h1>celtrace batch report</h1>\n<p>" << items.size()
+       << " items: " << counts[0] << " matched, " << counts[1] << " without match, " << counts[2]
+       << " skipped, " << counts[3] << " errors"
+       << (counts[4] ? ", " + std::to_string(counts[4]) + " not yet processed" : std::string())
+       << ".</p>\n";
+  html << "<h2>By production and episode</h2>\n";
+  if (episodes.empty()) {
+    html << "<p class=\"muted\">No file matched the library.</p>\n";
+  } else {
+    html << "<table><tr><th>Episode</th><th>Files</th><th>Matched minutes</th></tr>\n";
+    for (const auto& [label, e] : episodes) {
+      char minutes[32];
+      std::snprintf(minutes, sizeof minutes, "%.2f", e.seconds / 60);
+      html << "<tr><td>" << html_escape(label) << "</td><td>" << e.files << "</td><td>" << minutes
+           << "</td></tr>\n";
+    }
+    html << "</table>\n";
+  }
+  html << "<h2>Files</h2>\n";
+  for (const ReportItem& item : items) {
+    const json& r = item.result;
+    html << "<div class=\"file\"><div><span class=\"path\">" << html_escape(item.path) << "</span>";
+    if (item.status == "matched") {
+      for (const json& m : r["matches"]) {
+        html << "<span class=\"badge " << html_escape(m.value("verdict", "")) << "\">"
+             << html_escape(m.value("verdict", "")) << "</span>";
+        break;
+      }
+    } else {
+      html << "<span class=\"badge " << html_escape(item.status) << "\">"
+           << html_escape(item.status == "no_match" ? "no match" : item.status) << "</span>";
+    }
+    html << "</div>\n";
+    if (r.contains("reason"))
+      html << "<div class=\"muted\">" << html_escape(r.value("reason", "")) << "</div>\n";
+    if (r.contains("error"))
+      html << "<div class=\"muted\">" << html_escape(r.value("error", "")) << "</div>\n";
+    if (r.contains("files"))
+      html << "<div class=\"muted\">" << r["files"].size() << " frames</div>\n";
+    if (!r.contains("matches")) {
+      html << "</div>\n";
+      continue;
+    }
+    for (const json& m : r["matches"]) {
+      html << "<div><b>" << html_escape(episode_label(m)) << "</b> &middot; score "
+           << number(m["score"]) << " &middot; " << html_escape(m.value("verdict", ""))
+           << (m.value("shared", false) ? " (shared content: series level)" : "") << "</div>\n";
+      const double duration = m.value("reference_duration", 0.0);
+      if (duration > 0) {
+        html << "<div class=\"bar\" title=\"position in the episode\">";
+        for (const json& s : m["segments"]) {
+          const double left = 100 * s.value("reference_start", 0.0) / duration;
+          const double width =
+              100 * (s.value("reference_end", 0.0) - s.value("reference_start", 0.0)) / duration;
+          char style[96];
+          std::snprintf(style, sizeof style, "left:%.2f%%;width:%.2f%%", std::max(0.0, left),
+                        std::max(0.0, width));
+          html << "<span style=\"" << style << "\"></span>";
+        }
+        html << "</div>\n";
+      }
+      for (const json& s : m["segments"]) {
+        html << "<div>query " << clock(s.value("query_start", 0.0)) << " &ndash; "
+             << clock(s.value("query_end", 0.0)) << " &rarr; episode "
+             << clock(s.value("reference_start", 0.0)) << " &ndash; "
+             << clock(s.value("reference_end", 0.0))
+             << (s.value("mirrored", false) ? " (mirrored)" : "") << "</div>\n";
+      }
+      if (m.contains("thumbnails")) {
+        const json& t = m["thumbnails"];
+        const json& e = m["evidence"];
+        html << "<div class=\"pair\">";
+        if (t.contains("query")) {
+          html << "<figure><img alt=\"query frame\" src=\"" << html_escape(t.value("query", ""))
+               << "\"><figcaption>this file at " << clock(e.value("query_time", 0.0))
+               << "</figcaption></figure>";
+        }
+        if (t.contains("reference")) {
+          html << "<figure><img alt=\"episode frame\" src=\""
+               << html_escape(t.value("reference", "")) << "\"><figcaption>episode at "
+               << clock(e.value("reference_time", 0.0)) << " (" << e.value("visual_inliers", 0)
+               << " matching features)</figcaption></figure>";
+        }
+        html << "</div>\n";
+      }
+    }
+    html << "</div>\n";
+  }
+  html << "</body></html>\n";
+  write_atomically(directory + "/report.html", html.str());
+}
+
+}  // namespace celtrace::tools

@@ -1,0 +1,31 @@
+// Walks the discovered material and decides what each file is: a video, a still, a frame of a
+// numbered sequence (grouped into one clip), or skipped with a reason. Every regular file and
+// link found appears in exactly one item.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace celtrace::tools {
+
+enum class ItemKind { kVideo, kImage, kSequence, kSkipped };
+const char* to_string(ItemKind kind);
+
+struct ScanItem {
+  ItemKind kind = ItemKind::kSkipped;
+  std::string path;                // the file; for a sequence its printf pattern
+  std::vector<std::string> files;  // the files this item stands for (one, or a sequence's frames)
+  std::string reason;              // why it was skipped
+  std::int64_t bytes = 0;
+};
+
+// Sequences need at least this many numbered frames in one folder; fewer are stills.
+inline constexpr int kMinSequenceFrames = 3;
+
+// Scans files and directories (recursively, never following symbolic links). Content
+// duplicates of an earlier video or still are skipped with "duplicate of PATH". Items are in
+// path order.
+std::vector<ScanItem> scan_inputs(const std::vector<std::string>& roots);
+
+}  // namespace celtrace::tools
