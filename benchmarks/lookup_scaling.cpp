@@ -90,8 +90,8 @@ int main(int argc, char** argv) {
     const engine::Fingerprint query = fingerprinter.fingerprint(query_path, query_options);
 
     std::printf(
-        "| reference hours | frames | index | build s | disk MB | MB/hour on disk | RSS growth on "
-        "open MB | MB/hour in memory | lookup p50 ms | p95 ms | found |\n");
+        "| reference hours | frames | index | build s | disk MB | MB/hour on disk | in memory MB "
+        "| MB/hour in memory | lookup p50 ms | p95 ms | found |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
     std::mt19937 random(7);
     std::normal_distribution<float> noise(0.f, 0.35f);
