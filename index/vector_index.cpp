@@ -10,6 +10,7 @@
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <omp.h>
 
 #include "engine/errors.h"
 
@@ -109,6 +110,8 @@ class FaissHashIndex final : public HashIndex {
 };
 
 }  // namespace
+
+void search_on_one_thread() { omp_set_num_threads(1); }
 
 std::string auto_descriptor_factory(std::int64_t count) {
   if (count <= kExactLimit) return "Flat";

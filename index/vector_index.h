@@ -17,6 +17,11 @@ struct Neighbour {
   float score = 0.f;
 };
 
+// Makes this process search on one thread. Forked batch workers call it first: OpenMP's thread
+// pool does not survive fork(), and a child that starts a parallel region over a pool its parent
+// had created waits forever.
+void search_on_one_thread();
+
 // Chooses a descriptor index type for a library of `count` vectors: exact ("Flat") while that is
 // fast enough, an inverted file with 8-bit scalar quantisation beyond.
 std::string auto_descriptor_factory(std::int64_t count);

@@ -31,10 +31,14 @@ TEST(Scan, ClassifiesEveryFileOnce) {
       "ftypisom",
       12);
   testing::write_bytes((root / "no_extension").string(), mp4_header + std::string(100, '\0'));
-  for (int i = 1; i <= 5; ++i)
+  for (int i = 1; i <= 7; ++i)
     testing::write_bytes((root / "shots" / ("sc012_000" + std::to_string(i) + ".png")).string(),
                          "png" + std::to_string(i));
   testing::write_bytes((root / "shots" / "cover_01.png").string(), "a lone numbered still");
+  for (int i : {1, 5, 9}) {  // numbered panels far apart: stills, not a clip
+    testing::write_bytes((root / ("panel_" + std::to_string(i) + ".jpg")).string(),
+                         "panel " + std::to_string(i));
+  }
   fs::create_directory_symlink(root, root / "nested" / "loop");
 
   const auto items = scan_inputs({root.string()});
@@ -44,7 +48,7 @@ TEST(Scan, ClassifiesEveryFileOnce) {
     by_name[fs::path(item.path).filename().string()] = &item;
     files += item.files.size();
   }
-  EXPECT_EQ(files, 12u);  // every file and link once
+  EXPECT_EQ(files, 17u);  // every file and link once
   EXPECT_EQ(by_name.at("a.mp4")->kind, ItemKind::kVideo);
   EXPECT_EQ(by_name.at("copy.mkv")->kind, ItemKind::kSkipped);
   EXPECT_NE(by_name.at("copy.mkv")->reason.find("duplicate of"), std::string::npos);
@@ -54,8 +58,9 @@ TEST(Scan, ClassifiesEveryFileOnce) {
   EXPECT_EQ(by_name.at("loop")->reason, "symbolic link (not followed)");
   const ScanItem* sequence = by_name.at("sc012_%04d.png");
   EXPECT_EQ(sequence->kind, ItemKind::kSequence);
-  EXPECT_EQ(sequence->files.size(), 5u);
+  EXPECT_EQ(sequence->files.size(), 7u);
   EXPECT_EQ(by_name.at("cover_01.png")->kind, ItemKind::kImage);
+  EXPECT_EQ(by_name.at("panel_5.jpg")->kind, ItemKind::kImage);
 }
 
 }  // namespace

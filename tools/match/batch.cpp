@@ -19,6 +19,7 @@
 #include "engine/errors.h"
 #include "engine/preprocess.h"
 #include "index/sqlite.h"
+#include "index/vector_index.h"
 #include "tools/lookup_json.h"
 #include "tools/match/report.h"
 #include "tools/match/scan.h"
@@ -72,18 +73,15 @@ class JobDatabase {
     }
     transaction.commit();
   }
-  struct Row {
-    std::int64_t id;
-    std::string path, kind, status, result;
-    std::vector<std::string> files;
-  };
+  using Row = BatchItem;
   std::vector<Row> rows() {
     index::sql::Statement query(
         db_, "SELECT id, path, kind, files, status, result FROM items ORDER BY id");
     std::vector<Row> out;
     while (query.step()) {
-      out.push_back({query.integer(0), query.text(1), query.text(2), query.text(4), query.text(5),
-                     json::parse(query.text(3)).get<std::vector<std::string>>()});
+      out.push_back({query.integer(0), query.text(1), query.text(2),
+                     json::parse(query.text(3)).get<std::vector<std::string>>(), query.text(4),
+                     query.text(5)});
     }
     return out;
   }
@@ -107,41 +105,6 @@ void write_all(int fd, const std::string& data) {
   }
 }
 
-// In the worker: look the item up and make thumbnails of each match's evidence pair.
-json work(const index::Library& library, const JobDatabase::Row& row, const BatchOptions& options) {
-  json out;
-  try {
-    const index::LookupResult result = index::lookup(library, row.path, options.lookup);
-    out = lookup_to_json(row.path, result);
-    out["status"] = result.matches.empty() ? "no_match" : "matched";
-    engine::DecodeOptions thumbnail = options.lookup.decode;
-    thumbnail.analysis_size = kThumbnailSize;
-    for (std::size_t i = 0; i < result.matches.size(); ++i) {
-      const index::Match& m = result.matches[i];
-      const std::string stem = "thumbs/" + std::to_string(row.id) + "-" + std::to_string(i);
-      try {
-        engine::write_png(options.out + "/" + stem + "-query.png",
-                          engine::frame_at(row.path, m.evidence_query_time, thumbnail));
-        out["matches"][i]["thumbnails"]["query"] = stem + "-query.png";
-        engine::write_png(options.out + "/" + stem + "-reference.png",
-                          engine::frame_at(m.reference.path, m.evidence_reference_time, thumbnail));
-        out["matches"][i]["thumbnails"]["reference"] = stem + "-reference.png";
-      } catch (const Error&) {
-        // A missing thumbnail (reference moved) does not change the result.
-      }
-      out["matches"][i]["reference_duration"] = m.reference.duration_seconds;
-    }
-  } catch (const std::bad_alloc&) {
-    out = {{"query", row.path},
-           {"status", "error"},
-           {"error", "out of memory (limit " + std::to_string(options.memory_limit_mb) + " MB)"}};
-  } catch (const std::exception& e) {
-    out = {{"query", row.path}, {"status", "error"}, {"error", e.what()}};
-  }
-  if (row.kind == "sequence") out["files"] = row.files;
-  return out;
-}
-
 struct Worker {
   pid_t pid = -1;
   int fd = -1;
@@ -159,12 +122,13 @@ Worker start_worker(const index::Library& library, const JobDatabase::Row& row,
   if (pid < 0) throw Error(std::string("cannot start a worker: ") + std::strerror(errno));
   if (pid == 0) {
     ::close(pipe_fds[0]);
+    index::search_on_one_thread();
     const rlim_t bytes = static_cast<rlim_t>(options.memory_limit_mb) << 20;
     const rlimit memory{bytes, bytes};
     ::setrlimit(RLIMIT_AS, &memory);
     std::string text;
     try {
-      text = dump(work(library, row, options));
+      text = dump(trace_item(library, row, options));
     } catch (...) {
       text = dump(json{{"query", row.path}, {"status", "error"}, {"error", "worker failed"}});
     }
@@ -212,6 +176,40 @@ void rewrite_results(const std::string& path, const std::vector<JobDatabase::Row
 }
 
 }  // namespace
+
+json trace_item(const index::Library& library, const BatchItem& row, const BatchOptions& options) {
+  json out;
+  try {
+    const index::LookupResult result = index::lookup(library, row.path, options.lookup);
+    out = lookup_to_json(row.path, result);
+    out["status"] = result.matches.empty() ? "no_match" : "matched";
+    engine::DecodeOptions thumbnail = options.lookup.decode;
+    thumbnail.analysis_size = kThumbnailSize;
+    for (std::size_t i = 0; i < result.matches.size(); ++i) {
+      const index::Match& m = result.matches[i];
+      const std::string stem = "thumbs/" + std::to_string(row.id) + "-" + std::to_string(i);
+      try {
+        engine::write_png(options.out + "/" + stem + "-query.png",
+                          engine::frame_at(row.path, m.evidence_query_time, thumbnail));
+        out["matches"][i]["thumbnails"]["query"] = stem + "-query.png";
+        engine::write_png(options.out + "/" + stem + "-reference.png",
+                          engine::frame_at(m.reference.path, m.evidence_reference_time, thumbnail));
+        out["matches"][i]["thumbnails"]["reference"] = stem + "-reference.png";
+      } catch (const Error&) {
+        // A missing thumbnail (reference moved) does not change the result.
+      }
+      out["matches"][i]["reference_duration"] = m.reference.duration_seconds;
+    }
+  } catch (const std::bad_alloc&) {
+    out = {{"query", row.path},
+           {"status", "error"},
+           {"error", "out of memory (limit " + std::to_string(options.memory_limit_mb) + " MB)"}};
+  } catch (const std::exception& e) {
+    out = {{"query", row.path}, {"status", "error"}, {"error", e.what()}};
+  }
+  if (row.kind == "sequence") out["files"] = row.files;
+  return out;
+}
 
 std::string valid_utf8(const std::string& text) {
   std::string out;

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "index/lookup.h"
 
 namespace celtrace::tools {
@@ -34,6 +36,19 @@ struct BatchOptions {
 struct BatchCounts {
   int total = 0, done = 0, matched = 0, no_match = 0, skipped = 0, errors = 0;
 };
+
+// One scanned item as the job database keeps it.
+struct BatchItem {
+  std::int64_t id = 0;
+  std::string path, kind;  // kind: video, image, sequence, skipped
+  std::vector<std::string> files;
+  std::string status, result;  // status: pending, matched, no_match, skipped, error
+};
+
+// Traces one item in this process: the lookup object plus "status", thumbnails of each match's
+// evidence pair under options.out/thumbs/, or {"status": "error", "error": ...}. Workers run it.
+nlohmann::json trace_item(const index::Library& library, const BatchItem& item,
+                          const BatchOptions& options);
 
 // Called after each finished item.
 using BatchProgress = std::function<void(const BatchCounts&)>;

@@ -1,5 +1,6 @@
 #include "tools/match/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -160,7 +161,19 @@ void write_outputs(const std::string& directory, const std::vector<ReportItem>& 
     html << "</table>\n";
   }
   html << "<h2>Files</h2>\n";
-  for (const ReportItem& item : items) {
+  // Matches first (confirmed before possible), then files without match, errors, skipped.
+  std::vector<const ReportItem*> ordered;
+  for (const ReportItem& item : items) ordered.push_back(&item);
+  auto rank = [](const ReportItem* item) {
+    if (item->status == "matched") {
+      return item->result["matches"][0].value("verdict", "") == "confirmed" ? 0 : 1;
+    }
+    return item->status == "no_match" ? 2 : item->status == "error" ? 3 : 4;
+  };
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [&](const ReportItem* a, const ReportItem* b) { return rank(a) < rank(b); });
+  for (const ReportItem* entry : ordered) {
+    const ReportItem& item = *entry;
     const json& r = item.result;
     html << "<div class=\"file\"><div><span class=\"path\">" << html_escape(item.path) << "</span>";
     if (item.status == "matched") {

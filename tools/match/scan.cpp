@@ -83,13 +83,15 @@ void classify_directory(const fs::path& directory, std::vector<fs::path> files,
     }
   }
   for (auto& [key, frames] : groups) {
-    if (static_cast<int>(frames.size()) < kMinSequenceFrames) {
-      for (const auto& f : frames) rest.emplace_back(f.path);
-      continue;
-    }
     std::sort(frames.begin(), frames.end(), [](const NumberedImage& a, const NumberedImage& b) {
       return std::stoll(a.digits) < std::stoll(b.digits);
     });
+    const long long span = std::stoll(frames.back().digits) - std::stoll(frames.front().digits) + 1;
+    if (static_cast<int>(frames.size()) < kMinSequenceFrames ||
+        span > 2 * static_cast<long long>(frames.size())) {
+      for (const auto& f : frames) rest.emplace_back(f.path);
+      continue;
+    }
     ScanItem item;
     item.kind = ItemKind::kSequence;
     item.path = printf_pattern(directory, frames);

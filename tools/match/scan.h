@@ -20,8 +20,10 @@ struct ScanItem {
   std::int64_t bytes = 0;
 };
 
-// Sequences need at least this many numbered frames in one folder; fewer are stills.
-inline constexpr int kMinSequenceFrames = 3;
+// Numbered images of one folder form a sequence when there are at least this many and their
+// numbers run almost without gaps (span at most twice the count); otherwise they are stills
+// (numbered storyboard panels, keys from different scenes).
+inline constexpr int kMinSequenceFrames = 6;
 
 // Scans files and directories (recursively, never following symbolic links). Content
 // duplicates of an earlier video or still are skipped with "duplicate of PATH". Items are in
