@@ -111,7 +111,9 @@ class FaissHashIndex final : public HashIndex {
 
 }  // namespace
 
-void search_on_one_thread() { omp_set_num_threads(1); }
+void search_on_one_thread() {
+  omp_set_num_threads(1);
+}
 
 std::string auto_descriptor_factory(std::int64_t count) {
   if (count <= kExactLimit) return "Flat";

@@ -18,14 +18,6 @@ struct LookupSettings {
   index::LookupOptions options;
 };
 
-std::string clock(double seconds) {
-  char text[32];
-  const int whole = static_cast<int>(seconds);
-  std::snprintf(text, sizeof text, "%d:%02d:%04.1f", whole / 3600, whole / 60 % 60,
-                seconds - whole + whole % 60);
-  return text;
-}
-
 void print_table(const std::string& path, const index::LookupResult& result) {
   std::printf("%s (%s, %.1f s)\n", path.c_str(), engine::to_string(result.media.kind),
               result.media.duration_seconds);
@@ -46,8 +38,8 @@ void print_table(const std::string& path, const index::LookupResult& result) {
     if (m.shared) verdict += " (shared: series-level)";
     for (std::size_t i = 0; i < m.segments.size(); ++i) {
       const auto& s = m.segments[i];
-      const std::string q = clock(s.query_start) + " - " + clock(s.query_end);
-      const std::string r = clock(s.reference_start) + " - " + clock(s.reference_end);
+      const std::string q = clock_text(s.query_start) + " - " + clock_text(s.query_end);
+      const std::string r = clock_text(s.reference_start) + " - " + clock_text(s.reference_end);
       std::printf("  %-24.24s %-22.22s %-7s %-27s %-27s %5.2f  %s%s\n",
                   i ? "" : m.reference.name.c_str(), i ? "" : m.reference.title.c_str(),
                   i ? "" : se, q.c_str(), r.c_str(), s.score, i ? "" : verdict.c_str(),

@@ -1,6 +1,7 @@
 #include "tools/lookup_json.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace celtrace::tools {
 namespace {
@@ -49,6 +50,14 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
           {"kind", engine::to_string(result.media.kind)},
           {"duration", rounded(result.media.duration_seconds)},
           {"matches", std::move(matches)}};
+}
+
+std::string clock_text(double seconds) {
+  char text[32];
+  const int whole = static_cast<int>(seconds);
+  std::snprintf(text, sizeof text, "%d:%02d:%04.1f", whole / 3600, whole / 60 % 60,
+                seconds - whole + whole % 60);
+  return text;
 }
 
 }  // namespace celtrace::tools

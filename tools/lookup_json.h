@@ -12,4 +12,7 @@ namespace celtrace::tools {
 
 nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult& result);
 
+// Media time as H:MM:SS.s, as tables and reports show it.
+std::string clock_text(double seconds);
+
 }  // namespace celtrace::tools

@@ -2,9 +2,9 @@
 
 #include <cmath>
 
+#include "engine/binary_io.h"
 #include "engine/errors.h"
 #include "engine/image.h"
-#include "engine/binary_io.h"
 
 #include "engine/decode/av_common.h"
 
@@ -168,7 +168,8 @@ void write_png(const std::string& path, const GrayImage& image) {
   encoder->pix_fmt = AV_PIX_FMT_GRAY8;
   encoder->time_base = {1, 1};
   int status = avcodec_open2(encoder.get(), codec, nullptr);
-  if (status < 0) throw MediaError(path + ": cannot open PNG encoder (" + av::error_text(status) + ")");
+  if (status < 0)
+    throw MediaError(path + ": cannot open PNG encoder (" + av::error_text(status) + ")");
   frame->format = AV_PIX_FMT_GRAY8;
   frame->width = image.width;
   frame->height = image.height;

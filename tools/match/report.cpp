@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "engine/errors.h"
+#include "tools/lookup_json.h"
 #include "tools/match/batch.h"
 
 namespace celtrace::tools {
@@ -27,14 +28,6 @@ std::string number(const json& value, const char* format = "%.2f") {
   if (!value.is_number()) return "";
   char text[32];
   std::snprintf(text, sizeof text, format, value.get<double>());
-  return text;
-}
-
-std::string clock(double seconds) {
-  char text[32];
-  const int whole = static_cast<int>(seconds);
-  std::snprintf(text, sizeof text, "%d:%02d:%04.1f", whole / 3600, whole / 60 % 60,
-                seconds - whole + whole % 60);
   return text;
 }
 
@@ -216,10 +209,10 @@ void write_outputs(const std::string& directory, const std::vector<ReportItem>& 
         html << "</div>\n";
       }
       for (const json& s : m["segments"]) {
-        html << "<div>query " << clock(s.value("query_start", 0.0)) << " &ndash; "
-             << clock(s.value("query_end", 0.0)) << " &rarr; episode "
-             << clock(s.value("reference_start", 0.0)) << " &ndash; "
-             << clock(s.value("reference_end", 0.0))
+        html << "<div>query " << clock_text(s.value("query_start", 0.0)) << " &ndash; "
+             << clock_text(s.value("query_end", 0.0)) << " &rarr; episode "
+             << clock_text(s.value("reference_start", 0.0)) << " &ndash; "
+             << clock_text(s.value("reference_end", 0.0))
              << (s.value("mirrored", false) ? " (mirrored)" : "") << "</div>\n";
       }
       if (m.contains("thumbnails")) {
@@ -228,13 +221,13 @@ void write_outputs(const std::string& directory, const std::vector<ReportItem>& 
         html << "<div class=\"pair\">";
         if (t.contains("query")) {
           html << "<figure><img alt=\"query frame\" src=\"" << html_escape(t.value("query", ""))
-               << "\"><figcaption>this file at " << clock(e.value("query_time", 0.0))
+               << "\"><figcaption>this file at " << clock_text(e.value("query_time", 0.0))
                << "</figcaption></figure>";
         }
         if (t.contains("reference")) {
           html << "<figure><img alt=\"episode frame\" src=\""
                << html_escape(t.value("reference", "")) << "\"><figcaption>episode at "
-               << clock(e.value("reference_time", 0.0)) << " (" << e.value("visual_inliers", 0)
+               << clock_text(e.value("reference_time", 0.0)) << " (" << e.value("visual_inliers", 0)
                << " matching features)</figcaption></figure>";
         }
         html << "</div>\n";
