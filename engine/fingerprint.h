@@ -16,9 +16,11 @@ struct Sample {
   int quality = 0;                // PDQ quality 0..100
   float detail = 0.0f;            // RawDescriptor::detail; flat frames are below about 1.5
   std::vector<float> descriptor;  // model.output_size floats, L2-normalised
-  // Filled only when mirrored variants were asked for (queries); never serialised.
+  // Filled only when asked for (queries); never serialised.
   PdqHash mirrored_pdq;
   std::vector<float> mirrored_descriptor;
+  // The descriptor of a picture-in-picture inset (engine/preprocess.h), empty when none.
+  std::vector<float> inset_descriptor;
 };
 
 struct Fingerprint {

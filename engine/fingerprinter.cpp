@@ -8,8 +8,10 @@
 
 namespace celtrace::engine {
 
-Sample Fingerprinter::sample_of(const Frame& frame, bool mirrored, int hash_size) const {
-  const GrayImage content = fit_within(remove_bars(frame.luma), hash_size);
+Sample Fingerprinter::sample_of(const Frame& frame, const FingerprintOptions& options,
+                                int hash_size) const {
+  const GrayImage picture = remove_bars(frame.luma);
+  const GrayImage content = fit_within(picture, hash_size);
   Sample sample;
   sample.pts_seconds = frame.pts_seconds;
   const PdqResult pdq = pdq_from_image(content);
@@ -18,7 +20,13 @@ Sample Fingerprinter::sample_of(const Frame& frame, bool mirrored, int hash_size
   const RawDescriptor raw = raw_descriptor(content);
   sample.detail = raw.detail;
   sample.descriptor = model_.project(raw.values);
-  if (mirrored) {
+  if (options.insets) {
+    // Found at analysis resolution, where the inset's borders are still sharp.
+    if (const auto inset = detect_inset(picture)) {
+      sample.inset_descriptor = model_.project(raw_descriptor(crop(picture, *inset)).values);
+    }
+  }
+  if (options.mirrored) {
     sample.mirrored_pdq = pdq_mirrored(pdq.dct);
     sample.mirrored_descriptor = model_.project(mirror_raw_descriptor(raw.values));
   }
@@ -36,7 +44,7 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
   const int hash_size = still ? options.decode.still_analysis_size : options.hash_size;
   Frame frame;
   while (source->next(frame)) {
-    result.samples.push_back(sample_of(frame, options.mirrored, hash_size));
+    result.samples.push_back(sample_of(frame, options, hash_size));
     if (progress) progress(frame.pts_seconds, source->info().duration_seconds);
   }
   result.media = source->info();

@@ -14,6 +14,7 @@ namespace celtrace::engine {
 struct FingerprintOptions {
   DecodeOptions decode;
   bool mirrored = false;  // also compute mirrored PDQ and descriptor (for queries)
+  bool insets = false;    // also describe picture-in-picture insets (for queries)
   // Video and sequence frames are hashed at most this large (longer side, pixels): the 64x64
   // PDQ block and the 96x96 descriptor need no more, and it bounds the per-frame cost. Stills
   // are hashed at DecodeOptions::still_analysis_size to agree with other PDQ tools.
@@ -31,7 +32,7 @@ class Fingerprinter {
                           const ProgressCallback& progress = nullptr) const;
 
   // The per-frame stages, for one frame already decoded to luma.
-  Sample sample_of(const Frame& frame, bool mirrored, int hash_size) const;
+  Sample sample_of(const Frame& frame, const FingerprintOptions& options, int hash_size) const;
 
   const ProjectionModel& model() const { return model_; }
 

@@ -57,3 +57,92 @@ GrayImage remove_bars(const GrayImage& image) {
 }
 
 }  // namespace celtrace::engine
+
+namespace celtrace::engine {
+namespace {
+
+// Edge strength across a border line between two pixel rows (or columns), luma levels.
+constexpr int kBorderContrast = 12;
+// A border must be an edge along at least this share of the inset's side.
+constexpr double kBorderCoverage = 0.7;
+
+// Share of positions in [from, to) along a horizontal line between rows y-1 and y+1 where the
+// luma steps by at least kBorderContrast.
+double horizontal_edge(const GrayImage& image, int y, int from, int to) {
+  if (y < 1 || y + 1 >= image.height || to <= from) return 0;
+  int strong = 0;
+  for (int x = from; x < to; ++x)
+    strong += std::abs(image.at(x, y - 1) - image.at(x, y + 1)) >= kBorderContrast;
+  return static_cast<double>(strong) / (to - from);
+}
+
+double vertical_edge(const GrayImage& image, int x, int from, int to) {
+  if (x < 1 || x + 1 >= image.width || to <= from) return 0;
+  int strong = 0;
+  for (int y = from; y < to; ++y)
+    strong += std::abs(image.at(x - 1, y) - image.at(x + 1, y)) >= kBorderContrast;
+  return static_cast<double>(strong) / (to - from);
+}
+
+}  // namespace
+
+std::optional<CropBox> detect_inset(const GrayImage& image) {
+  const int w = image.width, h = image.height;
+  if (w < 32 || h < 32) return std::nullopt;
+  // Candidate borders: columns (rows) where many pixels step strongly across them, kept when
+  // they are local maxima of that count.
+  auto candidates = [](const std::vector<int>& counts, int minimum) {
+    std::vector<int> out;
+    for (int i = 2; i + 2 < static_cast<int>(counts.size()); ++i) {
+      if (counts[i] >= minimum && counts[i] >= counts[i - 1] && counts[i] >= counts[i + 1])
+        out.push_back(i);
+    }
+    // The strongest 16 are enough: an inset's borders are among the strongest lines.
+    constexpr std::size_t kKept = 16;
+    if (out.size() > kKept) {
+      std::partial_sort(out.begin(), out.begin() + kKept, out.end(),
+                        [&](int a, int b) { return counts[a] > counts[b]; });
+      out.resize(kKept);
+      std::sort(out.begin(), out.end());
+    }
+    return out;
+  };
+  std::vector<int> column_counts(w, 0), row_counts(h, 0);
+  for (int y = 1; y + 1 < h; ++y) {
+    for (int x = 1; x + 1 < w; ++x) {
+      column_counts[x] += std::abs(image.at(x - 1, y) - image.at(x + 1, y)) >= kBorderContrast;
+      row_counts[y] += std::abs(image.at(x, y - 1) - image.at(x, y + 1)) >= kBorderContrast;
+    }
+  }
+  const auto columns = candidates(column_counts, h / 5);
+  const auto rows = candidates(row_counts, w / 5);
+  std::optional<CropBox> best;
+  double best_score = 0;
+  for (std::size_t a = 0; a < columns.size(); ++a) {
+    for (std::size_t b = a + 1; b < columns.size(); ++b) {
+      const int left = columns[a], right = columns[b];
+      if (right - left < w / 4 || right - left > w * 9 / 10) continue;
+      for (std::size_t c = 0; c < rows.size(); ++c) {
+        for (std::size_t d = c + 1; d < rows.size(); ++d) {
+          const int top = rows[c], bottom = rows[d];
+          if (bottom - top < h / 4) continue;
+          const double area =
+              static_cast<double>(right - left) * (bottom - top) / (static_cast<double>(w) * h);
+          if (area < 0.1 || area > 0.8) continue;
+          const double sides[4] = {
+              horizontal_edge(image, top, left, right), horizontal_edge(image, bottom, left, right),
+              vertical_edge(image, left, top, bottom), vertical_edge(image, right, top, bottom)};
+          if (*std::min_element(sides, sides + 4) < kBorderCoverage) continue;
+          const double score = sides[0] + sides[1] + sides[2] + sides[3];
+          if (score > best_score) {
+            best_score = score;
+            best = CropBox{left + 2, top + 2, right - left - 3, bottom - top - 3};
+          }
+        }
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace celtrace::engine

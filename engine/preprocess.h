@@ -1,6 +1,8 @@
 // Frame preparation before hashing: letterbox / pillarbox removal.
 #pragma once
 
+#include <optional>
+
 #include "engine/image.h"
 
 namespace celtrace::engine {
@@ -24,5 +26,13 @@ GrayImage crop(const GrayImage& image, const CropBox& box);
 
 // detect_bars followed by crop.
 GrayImage remove_bars(const GrayImage& image);
+
+}  // namespace celtrace::engine
+
+namespace celtrace::engine {
+
+// Finds a picture-in-picture inset: a rectangle of 10-80% of the frame's area whose four
+// borders are long straight edges (each at least 70% of its side). nullopt when there is none.
+std::optional<CropBox> detect_inset(const GrayImage& image);
 
 }  // namespace celtrace::engine

@@ -84,6 +84,18 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   };
   search(vectors, false);
   search(mirrored, true);
+  // Samples whose picture holds an inset (picture-in-picture), searched when whole frames fail.
+  std::vector<float> insets;
+  std::vector<int> inset_samples;
+  for (std::size_t i = 0, q = 0; i < query.samples.size(); ++i) {
+    const engine::Sample& s = query.samples[i];
+    if (!is_informative(s)) continue;
+    if (!s.inset_descriptor.empty()) {
+      insets.insert(insets.end(), s.inset_descriptor.begin(), s.inset_descriptor.end());
+      inset_samples.push_back(static_cast<int>(q));
+    }
+    ++q;
+  }
 
   const bool still = count == 1;
   std::vector<Segment> segments;
@@ -109,6 +121,24 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     }
   } else {
     segments = align(matches, times);
+    const bool aligned = std::any_of(segments.begin(), segments.end(), [](const Segment& s) {
+      return s.support >= kMinSupport && s.score >= kTemporalScore;
+    });
+    if (!aligned && inset_samples.size() >= static_cast<std::size_t>(kMinSupport)) {
+      const auto n = static_cast<std::int64_t>(inset_samples.size());
+      const auto hits = library.descriptors().search(insets.data(), n, k);
+      for (std::int64_t i = 0; i < n; ++i) {
+        const int q = inset_samples[static_cast<std::size_t>(i)];
+        for (int j = 0; j < k; ++j) {
+          const Neighbour& hit = hits[i * k + j];
+          if (hit.id < 0) break;
+          const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(hit.id)];
+          matches.push_back(
+              {q, times[q], frame.reference, frame.pts_seconds, hit.score, false, frame.shared});
+        }
+      }
+      segments = align(matches, times);
+    }
   }
 
   // One match per reference; its segments are the listed ones.
@@ -233,6 +263,11 @@ LookupResult lookup(const Library& library, const std::string& path, const Looku
   engine::FingerprintOptions fingerprint_options;
   fingerprint_options.decode = options.decode;
   fingerprint_options.mirrored = true;
+  fingerprint_options.insets = true;
+  // Insets are found and described at 256 px, where a half-size inset has the resolution that
+  // whole reference frames are described at.
+  fingerprint_options.decode.analysis_size =
+      std::max(fingerprint_options.decode.analysis_size, 256);
   double fps = options.sample_fps;
   if (fps <= 0) {
     // The declared duration decides; a probe open is cheap next to decoding.

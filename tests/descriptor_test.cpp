@@ -77,7 +77,9 @@ const Fingerprinter& fingerprinter() {
 Sample sample_of(const cv::Mat& bgr) {
   Frame frame;
   frame.luma = fit_within(to_luma(bgr), DecodeOptions{}.analysis_size);
-  return fingerprinter().sample_of(frame, true, FingerprintOptions{}.hash_size);
+  FingerprintOptions options;
+  options.mirrored = true;
+  return fingerprinter().sample_of(frame, options, options.hash_size);
 }
 
 const Pool& pool() {

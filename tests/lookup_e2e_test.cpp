@@ -145,6 +145,18 @@ TEST_F(LookupEndToEnd, TransformedClipsFindTheirEpisodeAndOffset) {
          return small;
        },
        bench::Render::kFinal, true},
+      {"picture-in-picture, half size", 28.0, 4.0,
+       [](const cv::Mat& f) {
+         cv::Mat canvas(f.rows, f.cols, CV_8UC3,
+                        cv::Scalar(225, 225, 225));  // a light review-tool page
+         cv::rectangle(canvas, cv::Rect(0, 0, f.cols / 3, f.rows / 6), cv::Scalar(30, 30, 200),
+                       cv::FILLED);
+         cv::Mat small;
+         cv::resize(f, small, cv::Size(f.cols / 2, f.rows / 2), 0, 0, cv::INTER_AREA);
+         small.copyTo(canvas(cv::Rect(f.cols * 3 / 10, f.rows * 2 / 5, small.cols, small.rows)));
+         return canvas;
+       },
+       bench::Render::kFinal, false},
       {"line art", 24.0, 5.0, identity, bench::Render::kLineArt, false},
       {"flat colours", 32.0, 4.0, identity, bench::Render::kFlat, false},
   };

@@ -60,5 +60,33 @@ TEST(DetectBars, KeepsWhiteMarginsOfLineArt) {
   EXPECT_EQ(detect_bars(page).height, 60);
 }
 
+TEST(DetectInset, FindsPictureInPicture) {
+  GrayImage frame(256, 144, 100);
+  // An inset at (70, 40), 128 x 72: a vertical gradient (sky to ground) with two dark shapes.
+  for (int y = 40; y < 112; ++y) {
+    for (int x = 70; x < 198; ++x) {
+      const bool shape =
+          (x - 100) * (x - 100) + (y - 80) * (y - 80) < 150 || (x > 150 && x < 170 && y > 60);
+      frame.at(x, y) = static_cast<std::uint8_t>(shape ? 15 : 20 + (y - 40) * 180 / 72);
+    }
+  }
+  const auto inset = detect_inset(frame);
+  ASSERT_TRUE(inset.has_value());
+  EXPECT_NEAR(inset->x, 70, 3);
+  EXPECT_NEAR(inset->y, 40, 3);
+  EXPECT_NEAR(inset->width, 128, 4);
+  EXPECT_NEAR(inset->height, 72, 4);
+}
+
+TEST(DetectInset, NoneInAPlainPicture) {
+  GrayImage stripes(256, 144);
+  for (int y = 0; y < 144; ++y) {
+    for (int x = 0; x < 256; ++x)
+      stripes.at(x, y) = static_cast<std::uint8_t>(((x / 16) % 2) * 120 + 60);
+  }
+  EXPECT_FALSE(detect_inset(stripes).has_value());  // no horizontal borders
+  EXPECT_FALSE(detect_inset(GrayImage(256, 144, 30)).has_value());
+}
+
 }  // namespace
 }  // namespace celtrace::engine
