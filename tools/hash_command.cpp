@@ -55,7 +55,9 @@ int run_hash(const HashSettings& settings) {
   const engine::Fingerprint fingerprint = fingerprinter.fingerprint(settings.path, options);
   if (!settings.save.empty()) engine::save_fingerprint(fingerprint, settings.save);
   if (settings.format == "json") {
-    std::cout << to_json(fingerprint, settings.mirrored).dump(1) << "\n";
+    std::cout << to_json(fingerprint, settings.mirrored)
+                     .dump(1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
     return 0;
   }
   // vPDQ's line format: frame_number,quality,pdq_hex,timestamp_seconds
