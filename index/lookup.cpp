@@ -24,7 +24,8 @@ constexpr double kListScore = 0.30;        // below this a segment is not listed
 constexpr int kMinSegmentSupport = 3;      // nor with fewer agreeing samples (video queries)
 constexpr double kStillSimilarity = 0.80;  // a still's best similarity to be listed
 constexpr double kVisualOnlyScore = 0.50;  // listing on visual evidence alone needs this score
-constexpr int kVerifiedPairs = 3;          // frame pairs tried for visual verification
+constexpr int kVerifiedPairs = 5;          // frame pairs tried for visual verification
+constexpr double kPairSpacing = 0.5;       // seconds between the query times of tried pairs
 constexpr int kVerifySize = 480;           // pixels, longer side, for verification
 
 engine::GrayImage frame_for_verification(const std::string& path, double seconds,
@@ -223,8 +224,18 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
               [](const FrameMatch& a, const FrameMatch& b) { return a.similarity > b.similarity; });
     if (!std::filesystem::exists(m.reference.path))
       continue;  // reference moved: one kind of evidence only
-    for (int i = 0; i < std::min<int>(kVerifiedPairs, static_cast<int>(pairs.size())); ++i) {
-      const FrameMatch& pair = pairs[i];
+    // The most similar pairs, spread over the query: neighbouring frames fail alike.
+    std::vector<const FrameMatch*> tried;
+    for (const FrameMatch& pair : pairs) {
+      if (static_cast<int>(tried.size()) == kVerifiedPairs) break;
+      if (std::none_of(tried.begin(), tried.end(), [&](const FrameMatch* t) {
+            return std::abs(t->query_time - pair.query_time) < kPairSpacing;
+          })) {
+        tried.push_back(&pair);
+      }
+    }
+    for (std::size_t i = 0; i < tried.size(); ++i) {
+      const FrameMatch& pair = *tried[i];
       try {
         const Verification v = verify_pair(
             frame_for_verification(query_path, pair.query_time, options.decode),
