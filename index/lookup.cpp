@@ -270,7 +270,8 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   return result;
 }
 
-LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options) {
+engine::Fingerprint fingerprint_query(const Library& library, const std::string& path,
+                                      const LookupOptions& options) {
   engine::FingerprintOptions fingerprint_options;
   fingerprint_options.decode = options.decode;
   fingerprint_options.mirrored = true;
@@ -282,13 +283,15 @@ LookupResult lookup(const Library& library, const std::string& path, const Looku
   double fps = options.sample_fps;
   if (fps <= 0) {
     // The declared duration decides; a probe open is cheap next to decoding.
-    engine::DecodeOptions probe = options.decode;
-    fps = query_sample_fps(engine::open_media(path, probe)->info().duration_seconds);
+    fps = query_sample_fps(engine::open_media(path, options.decode)->info().duration_seconds);
   }
   fingerprint_options.decode.sample_fps = fps;
   const engine::Fingerprinter fingerprinter(library.model());
-  const engine::Fingerprint query = fingerprinter.fingerprint(path, fingerprint_options);
-  return match(library, query, path, options);
+  return fingerprinter.fingerprint(path, fingerprint_options);
+}
+
+LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options) {
+  return match(library, fingerprint_query(library, path, options), path, options);
 }
 
 }  // namespace celtrace::index

@@ -57,7 +57,13 @@ struct LookupResult {
 // samples in all when longer, which bounds the search cost: 6 fps up to 6.7 s, 2 fps from 20 s.
 double query_sample_fps(double duration_seconds);
 
+// fingerprint_query then match.
 LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options);
+
+// The query's fingerprint as lookups make it: the library's model, query sampling, mirrored
+// descriptors and inset descriptors.
+engine::Fingerprint fingerprint_query(const Library& library, const std::string& path,
+                                      const LookupOptions& options);
 
 // The matching part alone, on a query fingerprint that has mirrored descriptors; visual
 // verification needs `query_path` (empty: skipped). Exposed for benchmarks of search time.
