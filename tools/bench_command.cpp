@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/errors.h"
@@ -20,6 +21,7 @@ using nlohmann::json;
 struct BenchSettings {
   std::string library, queries, truth;
   bool json_output = false;
+  std::string save_json;
   index::LookupOptions options;
 };
 
@@ -72,6 +74,7 @@ int run_bench(const BenchSettings& s) {
   const auto truth = read_truth(s.truth);
   const index::Library library = index::Library::open(s.library);
   std::vector<QueryOutcome> outcomes(truth.size());
+  const bool terminal = ::isatty(STDERR_FILENO) != 0;
   for (std::size_t i = 0; i < truth.size(); ++i) {
     QueryOutcome& outcome = outcomes[i];
     outcome.query = &truth[i];
@@ -92,9 +95,9 @@ int run_bench(const BenchSettings& s) {
     } catch (const MediaError& e) {
       std::cerr << "celtrace: " << e.what() << " (counted as no prediction)\n";
     }
-    std::fprintf(stderr, "\r%zu/%zu queries", i + 1, truth.size());
+    if (terminal) std::fprintf(stderr, "\r%zu/%zu queries", i + 1, truth.size());
   }
-  std::fprintf(stderr, "\n");
+  if (terminal) std::fprintf(stderr, "\n");
   std::map<std::string, std::vector<const QueryOutcome*>> by_class;
   std::vector<const QueryOutcome*> all;
   for (const auto& o : outcomes) {
@@ -102,10 +105,16 @@ int run_bench(const BenchSettings& s) {
     all.push_back(&o);
   }
   const Metrics overall = evaluate(all);
+  json classes;
+  for (const auto& [name, list] : by_class) classes[name] = metrics_json(evaluate(list));
+  const json report = {{"overall", metrics_json(overall)}, {"classes", classes}};
+  if (!s.save_json.empty()) {
+    std::ofstream out(s.save_json);
+    out << report.dump(1) << "\n";
+    if (!out) throw Error(s.save_json + ": cannot write");
+  }
   if (s.json_output) {
-    json classes;
-    for (const auto& [name, list] : by_class) classes[name] = metrics_json(evaluate(list));
-    std::cout << json{{"overall", metrics_json(overall)}, {"classes", classes}}.dump(1) << "\n";
+    std::cout << report.dump(1) << "\n";
     return 0;
   }
   std::printf(
@@ -143,7 +152,9 @@ void register_bench_command(CLI::App& app, Action& action) {
   command->add_option("--truth", s->truth, "Truth file (JSON, see above)")
       ->required()
       ->check(CLI::ExistingFile);
-  command->add_flag("--json", s->json_output, "Print the metrics as JSON");
+  command->add_flag("--json", s->json_output,
+                    "Print the metrics as JSON instead of a Markdown table");
+  command->add_option("--save-json", s->save_json, "Also write the metrics as JSON to this file");
   command->add_flag("!--no-verify", s->options.verify, "Skip visual verification");
   command->callback([s, &action] { action = [s] { return run_bench(*s); }; });
 }
