@@ -153,6 +153,23 @@ TEST_F(BatchMatch, HostileTreeGivesOneResultPerFile) {
             2);
 }
 
+TEST_F(BatchMatch, WorkersPastTheirLimitsAreErrorsNotTheEndOfTheBatch) {
+  const fs::path tree = dir.root() / "found";
+  fs::create_directories(tree);
+  testing::write_cartoon_video((tree / "a.mp4").string(), 31, 1, 20.0, 3.0);
+  testing::write_cartoon_video((tree / "b.mp4").string(), 31, 1, 30.0, 3.0);
+  // A limit no lookup can meet: every worker is stopped, each file gets its error, the batch ends.
+  ASSERT_EQ(run({CELTRACE_CLI, "match", dir.path("lib"), tree.string(), "--out", dir.path("out"),
+                 "--timeout-per-file", "0.001"}),
+            0);
+  const auto results = read_results(dir.path("out/results.jsonl"));
+  ASSERT_EQ(results.size(), 2u);
+  for (const json& r : results) {
+    EXPECT_EQ(r["status"], "error");
+    EXPECT_NE(r["error"].get<std::string>().find("timed out"), std::string::npos) << r.dump();
+  }
+}
+
 TEST_F(BatchMatch, KilledBatchResumesWithoutLossOrDuplicates) {
   const fs::path tree = dir.root() / "found";
   fs::create_directories(tree);

@@ -148,8 +148,9 @@ json finish_worker(Worker& worker, const JobDatabase::Row& row, bool timed_out,
   ::close(worker.fd);
   json error = {{"query", row.path}, {"status", "error"}};
   if (timed_out) {
-    error["error"] =
-        "timed out after " + std::to_string(static_cast<int>(options.timeout_seconds)) + " s";
+    char text[64];
+    std::snprintf(text, sizeof text, "timed out after %g s", options.timeout_seconds);
+    error["error"] = text;
   } else if (WIFSIGNALED(status)) {
     error["error"] = std::string("worker crashed (") + strsignal(WTERMSIG(status)) + ")";
   } else {
