@@ -161,12 +161,6 @@ void Catalog::mark_shared(const std::vector<std::int64_t>& frame_ids) {
   }
 }
 
-std::int64_t Catalog::frame_count() const {
-  Statement query(*db_, "SELECT COUNT(*) FROM frames");
-  query.step();
-  return query.integer(0);
-}
-
 std::string file_checksum(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw MediaError(path + ": cannot read");

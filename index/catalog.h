@@ -63,7 +63,6 @@ class Catalog {
   void for_each_frame(bool with_descriptors,
                       const std::function<void(const FrameRecord&)>& visit) const;
   void mark_shared(const std::vector<std::int64_t>& frame_ids);
-  std::int64_t frame_count() const;
 
   sql::Database& database() { return *db_; }
 

@@ -71,7 +71,6 @@ class FaissDescriptorIndex final : public DescriptorIndex {
     return out;
   }
   std::string factory() const override { return factory_; }
-  int dimension() const override { return index_->d; }
   std::int64_t size() const override { return index_->ntotal; }
 
  private:

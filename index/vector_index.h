@@ -39,7 +39,6 @@ class DescriptorIndex {
   // queries: count x dimension floats; returns count * k neighbours, best first per query.
   virtual std::vector<Neighbour> search(const float* queries, std::int64_t count, int k) const = 0;
   virtual std::string factory() const = 0;
-  virtual int dimension() const = 0;
   virtual std::int64_t size() const = 0;
 };
 

@@ -12,6 +12,7 @@
 #include "index/library.h"
 #include "index/naming.h"
 #include "tools/commands.h"
+#include "tools/lookup_json.h"
 #include "tools/progress.h"
 
 namespace celtrace::tools {
@@ -174,23 +175,13 @@ int run_add(const AddSettings& s) {
   return failed > 0 ? 1 : 0;
 }
 
-std::string season_episode(const index::ReferenceRecord& r) {
-  char text[32] = "";
-  if (r.season && r.episode) {
-    std::snprintf(text, sizeof text, "S%02dE%02d", *r.season, *r.episode);
-  } else if (r.episode) {
-    std::snprintf(text, sizeof text, "E%02d", *r.episode);
-  }
-  return text;
-}
-
 int run_list(const std::string& directory) {
   const index::Library library = index::Library::open(directory);
   std::printf("%-32s %-24s %-8s %9s %7s  %s\n", "NAME", "TITLE", "S/E", "DURATION", "FRAMES",
               "PATH");
   for (const auto& r : library.references()) {
     std::printf("%-32s %-24s %-8s %8.1fs %7lld  %s\n", r.name.c_str(), r.title.c_str(),
-                season_episode(r).c_str(), r.duration_seconds,
+                season_episode_text(r.season, r.episode).c_str(), r.duration_seconds,
                 static_cast<long long>(r.frame_count), r.path.c_str());
   }
   return 0;

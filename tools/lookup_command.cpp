@@ -28,12 +28,8 @@ void print_table(const std::string& path, const index::LookupResult& result) {
   std::printf("  %-24s %-22s %-7s %-27s %-27s %5s  %s\n", "REFERENCE", "TITLE", "S/E", "QUERY",
               "REFERENCE TIME", "SCORE", "VERDICT");
   for (const index::Match& m : result.matches) {
-    char se[16] = "-";
-    if (m.reference.season && m.reference.episode) {
-      std::snprintf(se, sizeof se, "S%02dE%02d", *m.reference.season, *m.reference.episode);
-    } else if (m.reference.episode) {
-      std::snprintf(se, sizeof se, "E%02d", *m.reference.episode);
-    }
+    std::string se = season_episode_text(m.reference.season, m.reference.episode);
+    if (se.empty()) se = "-";
     std::string verdict = index::to_string(m.verdict);
     if (m.shared) verdict += " (shared: series-level)";
     for (std::size_t i = 0; i < m.segments.size(); ++i) {
@@ -42,7 +38,7 @@ void print_table(const std::string& path, const index::LookupResult& result) {
       const std::string r = clock_text(s.reference_start) + " - " + clock_text(s.reference_end);
       std::printf("  %-24.24s %-22.22s %-7s %-27s %-27s %5.2f  %s%s\n",
                   i ? "" : m.reference.name.c_str(), i ? "" : m.reference.title.c_str(),
-                  i ? "" : se, q.c_str(), r.c_str(), s.score, i ? "" : verdict.c_str(),
+                  i ? "" : se.c_str(), q.c_str(), r.c_str(), s.score, i ? "" : verdict.c_str(),
                   s.mirrored ? " [mirrored]" : "");
     }
   }

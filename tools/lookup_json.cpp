@@ -52,6 +52,16 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
           {"matches", std::move(matches)}};
 }
 
+std::string season_episode_text(std::optional<int> season, std::optional<int> episode) {
+  char text[32] = "";
+  if (season && episode) {
+    std::snprintf(text, sizeof text, "S%02dE%02d", *season, *episode);
+  } else if (episode) {
+    std::snprintf(text, sizeof text, "E%02d", *episode);
+  }
+  return text;
+}
+
 std::string clock_text(double seconds) {
   char text[32];
   const int whole = static_cast<int>(seconds);

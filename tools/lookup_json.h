@@ -2,6 +2,7 @@
 // batch's results.jsonl starts from.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -14,5 +15,8 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
 
 // Media time as H:MM:SS.s, as tables and reports show it.
 std::string clock_text(double seconds);
+
+// "S02E03", "E03" or "" as tables and reports show season and episode.
+std::string season_episode_text(std::optional<int> season, std::optional<int> episode);
 
 }  // namespace celtrace::tools

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "engine/image.h"
+
 namespace celtrace::engine {
 
 struct EncoderOptions {
@@ -33,12 +35,6 @@ class VideoEncoder {
   struct State;
   std::unique_ptr<State> state_;
 };
-
-}  // namespace celtrace::engine
-
-namespace celtrace::engine {
-
-struct GrayImage;
 
 // Writes luma as an 8-bit grayscale PNG (thumbnails for reports). Throws MediaError.
 void write_png(const std::string& path, const GrayImage& image);

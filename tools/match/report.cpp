@@ -32,15 +32,12 @@ std::string number(const json& value, const char* format = "%.2f") {
 }
 
 std::string episode_label(const json& match) {
-  std::string label = match.value("title", "");
-  char se[32] = "";
-  if (match["season"].is_number() && match["episode"].is_number()) {
-    std::snprintf(se, sizeof se, " S%02dE%02d", match["season"].get<int>(),
-                  match["episode"].get<int>());
-  } else if (match["episode"].is_number()) {
-    std::snprintf(se, sizeof se, " E%02d", match["episode"].get<int>());
-  }
-  return label + se + " (" + match.value("reference", "") + ")";
+  auto number = [&](const char* key) {
+    return match[key].is_number() ? std::optional<int>(match[key].get<int>()) : std::nullopt;
+  };
+  const std::string se = season_episode_text(number("season"), number("episode"));
+  return match.value("title", "") + (se.empty() ? "" : " " + se) + " (" +
+         match.value("reference", "") + ")";
 }
 
 void write_atomically(const std::string& path, const std::string& text) {
