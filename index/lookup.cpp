@@ -25,6 +25,7 @@ constexpr int kMinSegmentSupport = 3;      // nor with fewer agreeing samples (v
 constexpr double kStillSimilarity = 0.80;  // a still's best similarity to be listed
 constexpr double kVisualOnlyScore = 0.50;  // listing on visual evidence alone needs this score
 constexpr int kVerifiedPairs = 5;          // frame pairs tried for visual verification
+constexpr int kAgreeingPairs = 2;          // ... stopping after this many agree
 constexpr double kPairSpacing = 0.5;       // seconds between the query times of tried pairs
 constexpr int kVerifySize = 480;           // pixels, longer side, for verification
 
@@ -114,6 +115,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       s.mirrored = m->mirrored;
       s.query_start = s.query_end = m->query_time;
       s.reference_start = s.reference_end = m->reference_time;
+      s.offset = m->reference_time - m->query_time;
       s.support = s.span_samples = 1;
       s.score = m->similarity;
       s.shared_fraction = m->shared ? 1 : 0;
@@ -213,44 +215,61 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     }
   }
 
-  // Visual verification of the best pairs of each non-shared candidate.
+  // Visual verification of the best pairs of each non-shared candidate, each reference frame
+  // taken where the segment's mapping puts the query time (indexed frames are up to half a
+  // sampling period off). Every registered pair must also agree picture-wide: one pair showing
+  // structure that the other picture lacks (a different character on a reused background)
+  // fails the candidate.
   for (auto& [reference, m] : by_reference) {
     if (!options.verify || query_path.empty() || m.shared || !evidence_of.count(reference))
       continue;
-    std::vector<FrameMatch> pairs;
-    for (const Segment* s : evidence_of[reference])
-      pairs.insert(pairs.end(), s->evidence.begin(), s->evidence.end());
-    std::sort(pairs.begin(), pairs.end(),
-              [](const FrameMatch& a, const FrameMatch& b) { return a.similarity > b.similarity; });
     if (!std::filesystem::exists(m.reference.path))
       continue;  // reference moved: one kind of evidence only
+    struct Pair {
+      double query_time, reference_time, similarity;
+      bool mirrored;
+    };
+    std::vector<Pair> pairs;
+    for (const Segment* s : evidence_of[reference]) {
+      for (const FrameMatch& e : s->evidence)
+        pairs.push_back(
+            {e.query_time, s->speed * e.query_time + s->offset, e.similarity, e.mirrored});
+    }
+    std::sort(pairs.begin(), pairs.end(),
+              [](const Pair& a, const Pair& b) { return a.similarity > b.similarity; });
     // The most similar pairs, spread over the query: neighbouring frames fail alike.
-    std::vector<const FrameMatch*> tried;
-    for (const FrameMatch& pair : pairs) {
+    std::vector<const Pair*> tried;
+    for (const Pair& pair : pairs) {
       if (static_cast<int>(tried.size()) == kVerifiedPairs) break;
-      if (std::none_of(tried.begin(), tried.end(), [&](const FrameMatch* t) {
+      if (std::none_of(tried.begin(), tried.end(), [&](const Pair* t) {
             return std::abs(t->query_time - pair.query_time) < kPairSpacing;
           })) {
         tried.push_back(&pair);
       }
     }
-    for (std::size_t i = 0; i < tried.size(); ++i) {
-      const FrameMatch& pair = *tried[i];
+    int agreeing = 0;
+    bool disagreeing = false;
+    for (std::size_t i = 0; i < tried.size() && !disagreeing && agreeing < kAgreeingPairs; ++i) {
+      const Pair& pair = *tried[i];
+      Verification v;
       try {
-        const Verification v = verify_pair(
-            frame_for_verification(query_path, pair.query_time, options.decode),
-            frame_for_verification(m.reference.path, pair.reference_time, options.decode),
-            pair.mirrored);
-        if (v.inliers > m.visual.inliers || !i) {
-          m.visual = v;
-          m.evidence_query_time = pair.query_time;
-          m.evidence_reference_time = pair.reference_time;
-        }
-        if (v.passed) break;
+        v = verify_pair(frame_for_verification(query_path, pair.query_time, options.decode),
+                        frame_for_verification(m.reference.path, std::max(0.0, pair.reference_time),
+                                               options.decode),
+                        pair.mirrored);
       } catch (const Error&) {
         break;  // the reference cannot be decoded any more: no visual evidence
       }
+      disagreeing = v.registered && !v.passed;
+      agreeing += v.passed ? 1 : 0;
+      // Shown as evidence: the disagreeing pair, else the one with most inliers.
+      if (disagreeing || v.inliers > m.visual.inliers || !i) {
+        m.visual = v;
+        m.evidence_query_time = pair.query_time;
+        m.evidence_reference_time = pair.reference_time;
+      }
     }
+    m.visual.passed = agreeing > 0 && !disagreeing;
   }
 
   for (auto& [reference, m] : by_reference) {

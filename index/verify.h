@@ -9,10 +9,17 @@
 namespace celtrace::index {
 
 struct Verification {
-  int matches = 0;   // feature matches passing the ratio test
-  int inliers = 0;   // matches consistent with one similarity transform
-  double scale = 0;  // reference-to-query scale of that transform
-  bool passed = false;
+  int matches = 0;          // feature matches passing the ratio test
+  int inliers = 0;          // matches consistent with one similarity transform
+  double scale = 0;         // reference-to-query scale of that transform
+  bool registered = false;  // enough inliers at a sane scale: the pictures share a drawing
+  // With the reference registered onto the query (affine fit to the inliers), the share of each
+  // picture's strong structure (edge pixels, inside the common area) with nothing near it in the
+  // other picture. A reused background under different characters registers well but leaves the
+  // characters unexplained; a transform or a work-in-progress render of the same drawing leaves
+  // little (line art lacks only shading, which is weak structure).
+  double unexplained_query = 1, unexplained_reference = 1;
+  bool passed = false;  // registered and both unexplained shares small
 };
 
 // `mirrored`: the query is a mirror image of the reference.

@@ -57,6 +57,7 @@ json metrics_json(const Metrics& m) {
           {"positives", m.positives},
           {"negatives", m.negatives},
           {"top1", m.top1},
+          {"confirmed", m.confirmed},
           {"micro_ap", m.micro_ap},
           {"recall_at_zero_fp", m.recall_at_zero_fp},
           {"confirmed_negatives", m.confirmed_negatives},
@@ -118,12 +119,13 @@ int run_bench(const BenchSettings& s) {
     return 0;
   }
   std::printf(
-      "| class | queries | top-1 | µAP | recall @ 0 FP | confirmed negatives | start error p50 / "
+      "| class | queries | top-1 | confirmed | µAP | recall @ 0 FP | confirmed negatives | start "
+      "error p50 / "
       "p95 s | lookup p50 / p95 ms | match + verification p50 ms |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   auto row = [](const std::string& name, const Metrics& m) {
-    std::printf("| %s | %d | %.3f | %.3f | %.3f | %d | %.2f / %.2f | %.0f / %.0f | %.1f |\n",
-                name.c_str(), m.queries, m.top1, m.micro_ap, m.recall_at_zero_fp,
+    std::printf("| %s | %d | %.3f | %.3f | %.3f | %.3f | %d | %.2f / %.2f | %.0f / %.0f | %.1f |\n",
+                name.c_str(), m.queries, m.top1, m.confirmed, m.micro_ap, m.recall_at_zero_fp,
                 m.confirmed_negatives, m.median_start_error, m.p95_start_error, m.lookup_p50_ms,
                 m.lookup_p95_ms, m.match_p50_ms);
   };

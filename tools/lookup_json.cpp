@@ -42,6 +42,8 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
                         {{"temporal", m.temporal},
                          {"visual", m.visual.passed},
                          {"visual_inliers", m.visual.inliers},
+                         {"unexplained_query", rounded(m.visual.unexplained_query)},
+                         {"unexplained_reference", rounded(m.visual.unexplained_reference)},
                          {"query_time", rounded(m.evidence_query_time)},
                          {"reference_time", rounded(m.evidence_reference_time)}}},
                        {"segments", std::move(segments)}});

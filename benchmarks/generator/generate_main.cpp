@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   std::uint32_t series_seed = 1;
   std::string series_name;
   int episode_number = 1, width = 640, height = 360, quality = 23;
-  double story_seconds = 60, start = 0, duration = -1;
+  double story_seconds = 60, start = 0, duration = -1, find_action = 0;
   std::string render_name = "final", output, codec = "libx264";
   app.add_option("--series", series_seed, "Series seed (style, cast, backgrounds, opening)")
       ->capture_default_str();
@@ -40,8 +40,10 @@ int main(int argc, char** argv) {
   app.add_option("--codec", codec, "libav encoder for video output")->capture_default_str();
   app.add_option("--quality", quality, "CRF (x264, vp9) or qscale (mpeg4, mjpeg)")
       ->capture_default_str();
-  app.add_option("--out", output, "Video file (container from extension) or PNG pattern with %d")
-      ->required();
+  app.add_option("--out", output, "Video file (container from extension) or PNG pattern with %d");
+  app.add_option("--find-action", find_action,
+                 "Print the first time from --start (seconds) where this many seconds lie wholly "
+                 "in shots with characters, instead of rendering (exit 1 if there is none)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -54,6 +56,26 @@ int main(int argc, char** argv) {
         series_seed, series_name.empty() ? "Series " + std::to_string(series_seed) : series_name);
     const bench::Episode episode = bench::make_episode(series, episode_number, story_seconds);
     const int first = static_cast<int>(start * bench::kFps);
+    if (find_action > 0) {
+      // Shots without characters show only a series background, which other episodes may show
+      // identically: clips of another episode must hold action to be true negatives.
+      const int length = static_cast<int>(find_action * bench::kFps);
+      int run_start = 0, shot_start = 0;
+      for (const bench::Shot& shot : episode.shots) {
+        const bool action = shot.kind == bench::ShotKind::kScene && !shot.characters.empty();
+        shot_start += shot.frames;
+        if (!action) {
+          run_start = shot_start;
+          continue;
+        }
+        if (std::max(run_start, first) + length <= shot_start) {
+          std::cout << std::max(run_start, first) / bench::kFps << "\n";
+          return 0;
+        }
+      }
+      return 1;
+    }
+    if (output.empty()) throw UsageError("--out is required");
     const int total = episode.total_frames();
     const int last =
         duration < 0 ? total : std::min(total, first + static_cast<int>(duration * bench::kFps));

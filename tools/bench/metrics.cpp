@@ -38,8 +38,8 @@ Metrics evaluate(const std::vector<const QueryOutcome*>& outcomes) {
   std::vector<Scored> pooled;
   std::vector<double> start_errors, lookup_ms, match_ms;
   double highest_negative = -1;
-  int truth_pairs = 0, right_top = 0, segments_predicted = 0, segments_right = 0,
-      segments_truth = 0;
+  int truth_pairs = 0, right_top = 0, right_confirmed = 0, segments_predicted = 0,
+      segments_right = 0, segments_truth = 0;
   for (const QueryOutcome* outcome : outcomes) {
     const TruthQuery& query = *outcome->query;
     ++m.queries;
@@ -73,6 +73,7 @@ Metrics evaluate(const std::vector<const QueryOutcome*>& outcomes) {
       const Prediction& best = outcome->predictions.front();
       if (const TruthQuery::Segment* truth = truth_for(query, best.reference)) {
         ++right_top;
+        right_confirmed += best.confirmed;
         start_errors.push_back(std::abs(best.reference_start - truth->reference_start));
       }
     }
@@ -95,6 +96,7 @@ Metrics evaluate(const std::vector<const QueryOutcome*>& outcomes) {
   }
   m.micro_ap = truth_pairs > 0 ? ap / truth_pairs : 0;
   m.top1 = m.positives > 0 ? static_cast<double>(right_top) / m.positives : 0;
+  m.confirmed = m.positives > 0 ? static_cast<double>(right_confirmed) / m.positives : 0;
   m.recall_at_zero_fp = m.positives > 0 ? static_cast<double>(found_above) / m.positives : 0;
   m.median_start_error = percentile(start_errors, 0.5);
   m.p95_start_error = percentile(start_errors, 0.95);

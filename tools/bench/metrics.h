@@ -38,6 +38,7 @@ struct QueryOutcome {
 struct Metrics {
   int queries = 0, positives = 0, negatives = 0;
   double top1 = 0;                // share of positives whose best prediction is right
+  double confirmed = 0;           // ... and is `confirmed`
   double micro_ap = 0;            // micro-average precision over all (query, reference) predictions
   double recall_at_zero_fp = 0;   // positives found above every score given to a negative
   int confirmed_negatives = 0;    // negatives with any confirmed prediction

@@ -1,0 +1,82 @@
+// Visual verification on generated frames: registration under transforms and work-in-progress
+// renders, and the picture-wide agreement that tells a reused background from the same shot.
+#include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
+
+#include "index/verify.h"
+#include "tests/test_media.h"
+
+namespace celtrace::index {
+namespace {
+
+using testing::cartoon_frame;
+using testing::to_luma;
+
+// The middle of the first story shot of episode 1 of series 5 that has characters.
+double action_time() {
+  const bench::Series series = bench::make_series(5, "Series 5");
+  const bench::Episode episode = bench::make_episode(series, 1, 60);
+  int start = 0;
+  for (const bench::Shot& shot : episode.shots) {
+    if (shot.kind == bench::ShotKind::kScene && !shot.characters.empty() && start > 0)
+      return (start + shot.frames / 2) / bench::kFps;
+    start += shot.frames;
+  }
+  throw std::runtime_error("no shot with characters");
+}
+
+// A figure the reference lacks: outlined body and head, as the generator draws characters.
+cv::Mat with_stranger(cv::Mat frame) {
+  const cv::Point centre(frame.cols * 2 / 3, frame.rows * 3 / 5);
+  const cv::Size body(frame.cols / 18, frame.rows / 7);
+  cv::ellipse(frame, centre, body, 0, 0, 360, cv::Scalar(60, 40, 200), cv::FILLED, cv::LINE_AA);
+  cv::ellipse(frame, centre, body, 0, 0, 360, cv::Scalar(20, 20, 20), 3, cv::LINE_AA);
+  const cv::Point head(centre.x, centre.y - body.height - frame.rows / 14);
+  cv::circle(frame, head, frame.rows / 14, cv::Scalar(170, 200, 230), cv::FILLED, cv::LINE_AA);
+  cv::circle(frame, head, frame.rows / 14, cv::Scalar(20, 20, 20), 3, cv::LINE_AA);
+  return frame;
+}
+
+TEST(Verify, SameDrawingAgreesUnderTransformsAndLineArt) {
+  const double t = action_time();
+  const cv::Mat reference = cartoon_frame(5, 1, t);
+
+  cv::Mat smaller, mirrored;
+  cv::resize(reference, smaller, cv::Size(), 0.75, 0.75, cv::INTER_AREA);
+  cv::flip(smaller, mirrored, 1);
+  const Verification rescaled = verify_pair(to_luma(mirrored), to_luma(reference), true);
+  EXPECT_TRUE(rescaled.passed);
+  EXPECT_NEAR(rescaled.scale, 0.75, 0.05);
+  EXPECT_LT(rescaled.unexplained_query, 0.05);
+  EXPECT_LT(rescaled.unexplained_reference, 0.05);
+
+  const Verification line_art = verify_pair(
+      to_luma(cartoon_frame(5, 1, t, bench::Render::kLineArt)), to_luma(reference), false);
+  EXPECT_TRUE(line_art.passed) << line_art.unexplained_query << " "
+                               << line_art.unexplained_reference;
+}
+
+TEST(Verify, AFigureOnTheSameBackgroundRegistersButDoesNotAgree) {
+  const cv::Mat reference = cartoon_frame(5, 1, action_time());
+  const Verification stranger =
+      verify_pair(to_luma(with_stranger(reference.clone())), to_luma(reference), false);
+  EXPECT_TRUE(stranger.registered);
+  EXPECT_FALSE(stranger.passed);
+  EXPECT_GT(stranger.unexplained_query, 0.10);
+  // The other way round the figure is the reference's structure missing from the query.
+  const Verification missing =
+      verify_pair(to_luma(reference), to_luma(with_stranger(reference.clone())), false);
+  EXPECT_TRUE(missing.registered);
+  EXPECT_FALSE(missing.passed);
+  EXPECT_GT(missing.unexplained_reference, 0.10);
+}
+
+TEST(Verify, UnrelatedPicturesDoNotRegister) {
+  const Verification v = verify_pair(to_luma(cartoon_frame(5, 1, action_time())),
+                                     to_luma(cartoon_frame(9, 2, 20)), false);
+  EXPECT_FALSE(v.registered);
+  EXPECT_FALSE(v.passed);
+}
+
+}  // namespace
+}  // namespace celtrace::index
