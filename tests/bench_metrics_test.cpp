@@ -36,5 +36,24 @@ TEST(BenchMetrics, TopOneApRecallAndLocalisation) {
   EXPECT_NEAR(m.match_p95_ms, 40, 1e-9);
 }
 
+TEST(BenchMetrics, PrecisionRecallCurve) {
+  const TruthQuery a{"a.mp4", "crop", false, {{"ep1", 10.0, 15.0}}};
+  const TruthQuery b{"b.mp4", "crop", false, {{"ep2", 50.0, 55.0}}};
+  const TruthQuery n{"n.mp4", "negative", true, {}};
+  QueryOutcome oa{&a, {{"ep1", 0.9, true, 10, 15}}, 0, 0};
+  QueryOutcome ob{&b, {{"ep2", 0.5, false, 50, 55}}, 0, 0};
+  QueryOutcome on{&n, {{"ep4", 0.7, false, 3, 4}}, 0, 0};
+  // Ranked: 0.9 right (1/1), 0.7 wrong, 0.5 right (2/3).
+  const auto curve = precision_recall({&oa, &ob, &on});
+  ASSERT_EQ(curve.size(), 2u);
+  EXPECT_NEAR(curve[0].recall, 0.5, 1e-9);
+  EXPECT_NEAR(curve[0].precision, 1.0, 1e-9);
+  EXPECT_NEAR(curve[1].recall, 1.0, 1e-9);
+  EXPECT_NEAR(curve[1].precision, 2.0 / 3, 1e-9);
+  const std::string svg = precision_recall_svg({{"crop", {curve}}}, {"celtrace"});
+  EXPECT_NE(svg.find("<polyline"), std::string::npos);
+  EXPECT_NE(svg.find(">crop<"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace celtrace::tools

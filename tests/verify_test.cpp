@@ -12,17 +12,14 @@ namespace {
 using testing::cartoon_frame;
 using testing::to_luma;
 
-// The middle of the first story shot of episode 1 of series 5 that has characters.
+// A time in episode 1 of series 5, after the opening, with characters in view.
 double action_time() {
   const bench::Series series = bench::make_series(5, "Series 5");
   const bench::Episode episode = bench::make_episode(series, 1, 60);
-  int start = 0;
-  for (const bench::Shot& shot : episode.shots) {
-    if (shot.kind == bench::ShotKind::kScene && !shot.characters.empty() && start > 0)
-      return (start + shot.frames / 2) / bench::kFps;
-    start += shot.frames;
+  for (int frame = static_cast<int>(20 * bench::kFps); frame < episode.total_frames(); ++frame) {
+    if (bench::shows_characters(episode, frame)) return frame / bench::kFps;
   }
-  throw std::runtime_error("no shot with characters");
+  throw std::runtime_error("no frame with characters");
 }
 
 // A figure the reference lacks: outlined body and head, as the generator draws characters.

@@ -31,6 +31,16 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
                           {"support", s.support},
                           {"specificity", rounded(s.specificity)}});
     }
+    nlohmann::json evidence = {{"temporal", m.temporal},
+                               {"visual", m.visual.passed},
+                               {"visual_inliers", m.visual.inliers},
+                               {"query_time", rounded(m.evidence_query_time)},
+                               {"reference_time", rounded(m.evidence_reference_time)}};
+    if (m.visual.registered) {
+      // Shares of each picture's strong structure that the other lacks (index/verify.h).
+      evidence["unexplained_query"] = rounded(m.visual.unexplained_query);
+      evidence["unexplained_reference"] = rounded(m.visual.unexplained_reference);
+    }
     matches.push_back({{"reference", m.reference.name},
                        {"title", m.reference.title},
                        {"season", optional_number(m.reference.season)},
@@ -38,14 +48,7 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
                        {"score", rounded(m.score)},
                        {"verdict", index::to_string(m.verdict)},
                        {"shared", m.shared},
-                       {"evidence",
-                        {{"temporal", m.temporal},
-                         {"visual", m.visual.passed},
-                         {"visual_inliers", m.visual.inliers},
-                         {"unexplained_query", rounded(m.visual.unexplained_query)},
-                         {"unexplained_reference", rounded(m.visual.unexplained_reference)},
-                         {"query_time", rounded(m.evidence_query_time)},
-                         {"reference_time", rounded(m.evidence_reference_time)}}},
+                       {"evidence", std::move(evidence)},
                        {"segments", std::move(segments)}});
   }
   return {{"query", path},

@@ -290,6 +290,32 @@ std::string timecode(int frame) {
   return text;
 }
 
+// Scenes are drawn in canonical coordinates, 360 units high, so every output size shows the
+// same picture; the painter's zoom maps them to pixels.
+constexpr double kCanonicalHeight = 360.0;
+
+// Where the camera looks at `progress` (0..1) through a shot, in canonical units.
+struct Camera {
+  int canvas_width = 0;  // the painted background, 1.5 frames wide
+  double view_left = 0, view_top = 0, view_width = 0, zoom = 1;
+};
+
+Camera camera_at(const Shot& shot, double progress, double frame_width) {
+  Camera c;
+  c.zoom = shot.zoom_start + (shot.zoom_end - shot.zoom_start) * progress;
+  c.canvas_width = static_cast<int>(frame_width * 1.5);
+  c.view_width = frame_width / c.zoom;
+  const double pan = shot.pan_start + (shot.pan_end - shot.pan_start) * progress;
+  c.view_left = pan * (c.canvas_width - c.view_width);
+  c.view_top = (kCanonicalHeight - kCanonicalHeight / c.zoom) / 2;
+  return c;
+}
+
+double character_x(const CharacterPlacement& placement, double progress, const Camera& camera) {
+  return (placement.x_start + (placement.x_end - placement.x_start) * progress) *
+         camera.canvas_width;
+}
+
 Shot make_scene(Random& random, const Series& series, double seconds) {
   Shot shot;
   shot.frames = static_cast<int>(seconds * kFps);
@@ -461,29 +487,20 @@ cv::Mat render_frame(const Episode& episode, int frame_index, Render render, int
     const int pose_frame = local / style.pose_step * style.pose_step;
     const double progress =
         shot.frames > 1 ? static_cast<double>(pose_frame) / (shot.frames - 1) : 0;
-    const double zoom_factor = shot.zoom_start + (shot.zoom_end - shot.zoom_start) * progress;
-    // Scenes are drawn in canonical coordinates, 360 units high, so every output size shows the
-    // same picture; the painter's zoom maps them to pixels.
-    constexpr double kCanonicalHeight = 360.0;
     const double resolution = height / kCanonicalHeight;
-    const double frame_width = width / resolution;
-    const int canvas_width = static_cast<int>(frame_width * 1.5);
-    const double view_width = frame_width / zoom_factor,
-                 view_height = kCanonicalHeight / zoom_factor;
-    const double pan = shot.pan_start + (shot.pan_end - shot.pan_start) * progress;
+    const Camera camera = camera_at(shot, progress, width / resolution);
     Painter painter{frame,
                     style,
-                    pan * (canvas_width - view_width),
-                    (kCanonicalHeight - view_height) / 2,
-                    zoom_factor * resolution,
+                    camera.view_left,
+                    camera.view_top,
+                    camera.zoom * resolution,
                     Random(static_cast<std::uint32_t>(frame_index / style.pose_step * 31 + 7))};
     if (style.background)
-      paint_background(painter, series.backgrounds[shot.background], canvas_width,
+      paint_background(painter, series.backgrounds[shot.background], camera.canvas_width,
                        static_cast<int>(kCanonicalHeight));
     const double t = pose_frame / kFps;
     for (const auto& placement : shot.characters) {
-      const double x =
-          (placement.x_start + (placement.x_end - placement.x_start) * progress) * canvas_width;
+      const double x = character_x(placement, progress, camera);
       paint_character(painter, series.cast[placement.cast_index], x, placement.y * kCanonicalHeight,
                       t, placement.gesture_rate, static_cast<int>(kCanonicalHeight));
     }
@@ -525,6 +542,21 @@ cv::Mat render_frame(const Episode& episode, int frame_index, Render render, int
     cv::addWeighted(overlay, 0.5, frame, 0.5, 0, frame);
   }
   return frame;
+}
+
+bool shows_characters(const Episode& episode, int frame_index) {
+  const auto [shot_index, local] = episode.locate(frame_index);
+  const Shot& shot = episode.shots[shot_index];
+  if (shot.kind != ShotKind::kScene) return false;
+  const double progress = shot.frames > 1 ? static_cast<double>(local) / (shot.frames - 1) : 0;
+  const Camera camera = camera_at(shot, progress, kCanonicalHeight * 16 / 9);
+  // Wholly in view: a body is about 40 units wide.
+  constexpr double kHalfWidth = 25;
+  return std::any_of(shot.characters.begin(), shot.characters.end(), [&](const auto& placement) {
+    const double x = character_x(placement, progress, camera);
+    return x - kHalfWidth >= camera.view_left &&
+           x + kHalfWidth <= camera.view_left + camera.view_width;
+  });
 }
 
 }  // namespace celtrace::bench

@@ -86,6 +86,8 @@ inline constexpr double kFps = 24.0;
 Series make_series(std::uint32_t seed, const std::string& name);
 // An episode of about `story_seconds` of story between the series' opening and ending.
 Episode make_episode(const Series& series, int number, double story_seconds);
+// Whether a character stands wholly in view in frame `frame` (16:9 framing).
+bool shows_characters(const Episode& episode, int frame);
 // Renders frame `frame` (0-based, 24 fps) of the episode as BGR, width x height.
 cv::Mat render_frame(const Episode& episode, int frame, Render render, int width = 640,
                      int height = 360);

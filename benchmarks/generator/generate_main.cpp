@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--out", output, "Video file (container from extension) or PNG pattern with %d");
   app.add_option("--find-action", find_action,
-                 "Print the first time from --start (seconds) where this many seconds lie wholly "
-                 "in shots with characters, instead of rendering (exit 1 if there is none)");
+                 "Print the first whole second from --start from which this many seconds all show "
+                 "characters, instead of rendering (exit 1 if there is none)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -56,27 +56,28 @@ int main(int argc, char** argv) {
         series_seed, series_name.empty() ? "Series " + std::to_string(series_seed) : series_name);
     const bench::Episode episode = bench::make_episode(series, episode_number, story_seconds);
     const int first = static_cast<int>(start * bench::kFps);
+    const int total = episode.total_frames();
     if (find_action > 0) {
-      // Shots without characters show only a series background, which other episodes may show
-      // identically: clips of another episode must hold action to be true negatives.
+      // A frame without characters in view shows only a series background, which another
+      // episode may show identically: clips of another episode must hold action to be true
+      // negatives. Whole seconds, so that scripts can do integer arithmetic on the answer.
       const int length = static_cast<int>(find_action * bench::kFps);
-      int run_start = 0, shot_start = 0;
-      for (const bench::Shot& shot : episode.shots) {
-        const bool action = shot.kind == bench::ShotKind::kScene && !shot.characters.empty();
-        shot_start += shot.frames;
-        if (!action) {
-          run_start = shot_start;
-          continue;
-        }
-        if (std::max(run_start, first) + length <= shot_start) {
-          std::cout << std::max(run_start, first) / bench::kFps << "\n";
+      constexpr int kFrames = static_cast<int>(bench::kFps);  // per second
+      // The series' ending is in every episode; the opening is skipped by --start.
+      int story_end = total;
+      for (const bench::Shot& shot : series.ending) story_end -= shot.frames;
+      int run = 0;  // frames with characters in view, ending at f
+      for (int f = 0; f < story_end; ++f) {
+        run = bench::shows_characters(episode, f) ? run + 1 : 0;
+        const int begin = f + 1 - length;
+        if (run >= length && begin >= first && begin % kFrames == 0) {
+          std::cout << begin / kFrames << "\n";
           return 0;
         }
       }
       return 1;
     }
     if (output.empty()) throw UsageError("--out is required");
-    const int total = episode.total_frames();
     const int last =
         duration < 0 ? total : std::min(total, first + static_cast<int>(duration * bench::kFps));
     if (first >= last)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <sstream>
 
 namespace celtrace::tools {
 namespace {
@@ -108,6 +109,82 @@ Metrics evaluate(const std::vector<const QueryOutcome*>& outcomes) {
   m.match_p50_ms = percentile(match_ms, 0.5);
   m.match_p95_ms = percentile(match_ms, 0.95);
   return m;
+}
+
+std::vector<PrecisionRecall> precision_recall(const std::vector<const QueryOutcome*>& outcomes) {
+  struct Scored {
+    double score;
+    bool correct;
+  };
+  std::vector<Scored> pooled;
+  int truth_pairs = 0;
+  for (const QueryOutcome* outcome : outcomes) {
+    truth_pairs += static_cast<int>(outcome->query->truth.size());
+    std::set<std::string> seen;
+    for (const Prediction& p : outcome->predictions) {
+      if (seen.insert(p.reference).second)
+        pooled.push_back({p.score, truth_for(*outcome->query, p.reference) != nullptr});
+    }
+  }
+  std::stable_sort(pooled.begin(), pooled.end(),
+                   [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  std::vector<PrecisionRecall> curve;
+  int correct = 0;
+  for (std::size_t k = 0; k < pooled.size(); ++k) {
+    if (!pooled[k].correct) continue;
+    ++correct;
+    curve.push_back({static_cast<double>(correct) / truth_pairs,
+                     static_cast<double>(correct) / static_cast<double>(k + 1)});
+  }
+  return curve;
+}
+
+std::string precision_recall_svg(
+    const std::vector<std::pair<std::string, std::vector<std::vector<PrecisionRecall>>>>& panels,
+    const std::vector<std::string>& systems) {
+  constexpr int kColumns = 5, kPanel = 170, kPlot = 120, kMargin = 35;
+  const int rows = (static_cast<int>(panels.size()) + kColumns - 1) / kColumns;
+  const int width = kColumns * kPanel, height = rows * kPanel + 30;
+  std::ostringstream svg;
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+      << "\" font-family=\"sans-serif\" font-size=\"10\">\n"
+      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  for (std::size_t i = 0; i < systems.size(); ++i) {
+    svg << "<text x=\"" << 10 + 200 * i << "\" y=\"16\" font-size=\"12\">"
+        << (i == 0 ? "solid: " : "dashed: ") << systems[i] << "</text>\n";
+  }
+  for (std::size_t p = 0; p < panels.size(); ++p) {
+    const int x0 = static_cast<int>(p % kColumns) * kPanel + kMargin;
+    const int y0 = static_cast<int>(p / kColumns) * kPanel + 30 + 15;
+    svg << "<text x=\"" << x0 << "\" y=\"" << y0 - 4 << "\">" << panels[p].first << "</text>\n"
+        << "<rect x=\"" << x0 << "\" y=\"" << y0 << "\" width=\"" << kPlot << "\" height=\""
+        << kPlot << "\" fill=\"none\" stroke=\"#999\"/>\n"
+        << "<text x=\"" << x0 << "\" y=\"" << y0 + kPlot + 12 << "\">recall 0..1</text>\n"
+        << "<text x=\"" << x0 - 4 << "\" y=\"" << y0 + 8
+        << "\" text-anchor=\"end\">1</text><text x=\"" << x0 - 4 << "\" y=\"" << y0 + kPlot
+        << "\" text-anchor=\"end\">0</text>\n";
+    for (std::size_t c = 0; c < panels[p].second.size(); ++c) {
+      // A step curve from (0, first precision) to the last recall reached.
+      std::ostringstream points;
+      double last_precision = panels[p].second[c].empty() ? 0 : panels[p].second[c][0].precision;
+      double last_recall = 0;
+      auto point = [&](double r, double q) {
+        points << x0 + r * kPlot << "," << y0 + (1 - q) * kPlot << " ";
+      };
+      point(0, last_precision);
+      for (const PrecisionRecall& pr : panels[p].second[c]) {
+        point(last_recall, pr.precision);
+        point(pr.recall, pr.precision);
+        last_recall = pr.recall;
+        last_precision = pr.precision;
+      }
+      svg << "<polyline fill=\"none\" stroke=\"" << (c == 0 ? "#1f5fbf" : "#d0602a")
+          << "\" stroke-width=\"1.6\"" << (c == 0 ? "" : " stroke-dasharray=\"4,3\"")
+          << " points=\"" << points.str() << "\"/>\n";
+    }
+  }
+  svg << "</svg>\n";
+  return svg.str();
 }
 
 }  // namespace celtrace::tools

@@ -51,4 +51,19 @@ struct Metrics {
 // Metrics over the given outcomes (one class or all).
 Metrics evaluate(const std::vector<const QueryOutcome*>& outcomes);
 
+struct PrecisionRecall {
+  double recall = 0, precision = 0;
+};
+
+// The precision-recall curve of all (query, reference) predictions of `outcomes`, ranked by
+// score: one point per right prediction. Include the negatives' outcomes to count their
+// predictions as false positives.
+std::vector<PrecisionRecall> precision_recall(const std::vector<const QueryOutcome*>& outcomes);
+
+// An SVG page of small precision-recall charts, one per named curve set; each set holds one
+// curve per system (drawn in order: solid, then dashed).
+std::string precision_recall_svg(
+    const std::vector<std::pair<std::string, std::vector<std::vector<PrecisionRecall>>>>& panels,
+    const std::vector<std::string>& systems);
+
 }  // namespace celtrace::tools
