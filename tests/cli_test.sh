@@ -44,5 +44,31 @@ grep -q "vPDQ" "$work/out" || { echo "FAIL help does not explain the output"; fa
 check "unknown model" 2 "$celtrace" hash --model nope "$work/clip.mp4"
 check "model info" 0 "$celtrace" model info
 
+# bench: a one-episode library, a clip of it and an unrelated clip, a peer's predictions.
+mkdir -p "$work/refs" "$work/queries"
+"$generator" --series 4 --episode 1 --seconds 10 --out "$work/refs/Four.S01E01.mp4" || exit 1
+"$celtrace" index add "$work/lib" "$work/refs" >/dev/null 2>&1 || { echo "FAIL index add"; failures=$((failures + 1)); }
+cp "$work/clip.mp4" "$work/queries/clip.mp4"
+"$generator" --series 11 --episode 1 --seconds 10 --start 12 --duration 3 --out "$work/queries/other.mp4" || exit 1
+cat >"$work/truth.json" <<'JSON'
+{"queries": [{"file": "clip.mp4", "class": "cut", "negative": false,
+              "truth": [{"reference": "Four.S01E01", "reference_start": 12, "reference_end": 15}]},
+             {"file": "other.mp4", "class": "negative", "negative": true}]}
+JSON
+cat >"$work/peer.json" <<'JSON'
+{"system": "Peer", "queries": [{"file": "clip.mp4", "seconds": 2.0, "predictions": []},
+  {"file": "other.mp4", "seconds": 2.0, "predictions": [{"reference": "Four.S01E01", "score": 0.4}]}]}
+JSON
+check "bench" 0 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/truth.json" \
+  --peer "$work/peer.json" --plot "$work/pr.svg" --gate cut
+grep -q '^| cut | 1 | 1.000 |' "$work/out" || { echo "FAIL bench: clip not found: $(cat "$work/out")"; failures=$((failures + 1)); }
+# Peer columns: top-1 celtrace / peer, negatives matched celtrace / peer.
+grep -q '^| \*\*all\*\* .*| 1.000 / 0.000 |.*| 0 / 1 |' "$work/out" || { echo "FAIL bench peer columns: $(cat "$work/out")"; failures=$((failures + 1)); }
+grep -q '<polyline' "$work/pr.svg" || { echo "FAIL bench plot"; failures=$((failures + 1)); }
+check "bench gate fails" 1 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/truth.json" \
+  --gate cut --gate-top1 1.01
+check "bench unknown gate class" 2 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/truth.json" --gate nope
+check "bench bad truth" 2 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/peer.json"
+
 echo "$failures failures"
 [ "$failures" = 0 ]
