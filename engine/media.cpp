@@ -51,25 +51,41 @@ std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOpt
   return open_video(path, options);
 }
 
-GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions& options) {
+std::vector<GrayImage> frames_near(const std::string& path, double seconds, double radius,
+                                   const DecodeOptions& options) {
   DecodeOptions every_frame = options;
   every_frame.sample_fps = 0;
+  const double from = std::max(0.0, seconds - radius);
   std::unique_ptr<FrameSource> source;
   if (!std::filesystem::is_directory(path) && path.find('%') == std::string::npos &&
       !has_image_extension(path)) {
-    source = open_video_at(path, seconds, every_frame);
+    source = open_video_at(path, from, every_frame);
   } else {
     source = open_media(path, every_frame);
   }
+  std::vector<GrayImage> near;
   Frame frame, previous;
   bool any = false;
   while (source->next(frame)) {
-    if (frame.pts_seconds + 1e-3 >= seconds) return fit_within(frame.luma, options.analysis_size);
+    if (frame.pts_seconds + 1e-3 >= from) {
+      // The first picture at or after `from` counts even when it is beyond the radius.
+      if (!near.empty() && frame.pts_seconds > seconds + radius + 1e-3) break;
+      near.push_back(fit_within(frame.luma, options.analysis_size));
+      if (frame.pts_seconds > seconds + radius + 1e-3) break;
+      continue;
+    }
     previous = std::move(frame);
     any = true;
   }
-  if (!any) throw MediaError(path + ": no picture at " + std::to_string(seconds) + " s");
-  return fit_within(previous.luma, options.analysis_size);  // past the end: the last picture
+  if (near.empty()) {
+    if (!any) throw MediaError(path + ": no picture at " + std::to_string(seconds) + " s");
+    near.push_back(fit_within(previous.luma, options.analysis_size));  // past the end
+  }
+  return near;
+}
+
+GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions& options) {
+  return frames_near(path, seconds, 0, options).front();
 }
 
 GrayImage fit_within(const GrayImage& image, int max_side) {

@@ -28,12 +28,17 @@ constexpr int kVerifiedPairs = 5;          // frame pairs tried for visual verif
 constexpr int kAgreeingPairs = 2;          // ... stopping after this many agree
 constexpr double kPairSpacing = 0.5;       // seconds between the query times of tried pairs
 constexpr int kVerifySize = 480;           // pixels, longer side, for verification
+constexpr double kMappingSlack = 0.15;     // seconds: reference frames tried around a mapped time
 
-engine::GrayImage frame_for_verification(const std::string& path, double seconds,
-                                         const engine::DecodeOptions& base) {
+// The pictures within `radius` seconds of `seconds`, at the verification size, bars removed.
+std::vector<engine::GrayImage> frames_for_verification(const std::string& path, double seconds,
+                                                       double radius,
+                                                       const engine::DecodeOptions& base) {
   engine::DecodeOptions options = base;
   options.analysis_size = kVerifySize;
-  return engine::remove_bars(engine::frame_at(path, seconds, options));
+  std::vector<engine::GrayImage> frames = engine::frames_near(path, seconds, radius, options);
+  for (engine::GrayImage& frame : frames) frame = engine::remove_bars(frame);
+  return frames;
 }
 
 }  // namespace
@@ -253,10 +258,11 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       const Pair& pair = *tried[i];
       Verification v;
       try {
-        v = verify_pair(frame_for_verification(query_path, pair.query_time, options.decode),
-                        frame_for_verification(m.reference.path, std::max(0.0, pair.reference_time),
-                                               options.decode),
-                        pair.mirrored);
+        v = verify_pair(
+            frames_for_verification(query_path, pair.query_time, 0, options.decode).front(),
+            frames_for_verification(m.reference.path, std::max(0.0, pair.reference_time),
+                                    kMappingSlack, options.decode),
+            pair.mirrored);
       } catch (const Error&) {
         break;  // the reference cannot be decoded any more: no visual evidence
       }

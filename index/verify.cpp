@@ -28,8 +28,7 @@ constexpr double kMaxUnexplained = 0.10;
 
 // Edge presence scaled to 0..255 (the descriptor's weighting), then lightly blurred: lines and
 // colour boundaries look alike.
-cv::Mat structure_image(const engine::GrayImage& luma, bool mirrored) {
-  cv::Mat image(luma.height, luma.width, CV_8UC1, const_cast<std::uint8_t*>(luma.pixels.data()));
+cv::Mat structure_image(const cv::Mat& image) {
   cv::Mat blurred, gx, gy, magnitude;
   cv::GaussianBlur(image, blurred, cv::Size(0, 0), 1.0);
   cv::Sobel(blurred, gx, CV_32F, 1, 0);
@@ -40,7 +39,6 @@ cv::Mat structure_image(const engine::GrayImage& luma, bool mirrored) {
   cv::Mat presence = squared / (squared + softness * softness);
   cv::Mat out;
   presence.convertTo(out, CV_8U, 255.0);
-  if (mirrored) cv::flip(out, out, 1);
   return out;
 }
 
@@ -55,27 +53,34 @@ double unexplained_share(const cv::Mat& edges, const cv::Mat& other) {
   return static_cast<double>(cv::countNonZero(edges & ~near)) / total;
 }
 
-}  // namespace
+// A picture (mirrored when asked) with the ORB features of its structure image.
+struct Features {
+  cv::Mat luma, structure;
+  std::vector<cv::KeyPoint> points;
+  cv::Mat descriptors;
+};
 
-Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& reference,
-                         bool mirrored) {
-  Verification result;
-  if (query.empty() || reference.empty()) return result;
-  const cv::Mat q = structure_image(query, mirrored), r = structure_image(reference, false);
+Features features_of(const engine::GrayImage& luma, bool mirrored) {
+  Features f;
+  f.luma = cv::Mat(luma.height, luma.width, CV_8UC1, const_cast<std::uint8_t*>(luma.pixels.data()));
+  if (mirrored) cv::flip(f.luma, f.luma, 1);  // a flipped copy; otherwise a view of `luma`
+  f.structure = structure_image(f.luma);
   auto orb = cv::ORB::create(kFeatures, 1.2f, 6, 15, 0, 2, cv::ORB::HARRIS_SCORE, 21);
-  std::vector<cv::KeyPoint> query_points, reference_points;
-  cv::Mat query_descriptors, reference_descriptors;
-  orb->detectAndCompute(q, cv::noArray(), query_points, query_descriptors);
-  orb->detectAndCompute(r, cv::noArray(), reference_points, reference_descriptors);
-  if (query_points.size() < 8 || reference_points.size() < 8) return result;
+  orb->detectAndCompute(f.structure, cv::noArray(), f.points, f.descriptors);
+  return f;
+}
+
+Verification verify_features(const Features& query, const Features& reference) {
+  Verification result;
+  if (query.points.size() < 8 || reference.points.size() < 8) return result;
   cv::BFMatcher matcher(cv::NORM_HAMMING);
   std::vector<std::vector<cv::DMatch>> pairs;
-  matcher.knnMatch(query_descriptors, reference_descriptors, pairs, 2);
+  matcher.knnMatch(query.descriptors, reference.descriptors, pairs, 2);
   std::vector<cv::Point2f> from, to;
   for (const auto& pair : pairs) {
     if (pair.size() == 2 && pair[0].distance < kRatio * pair[1].distance) {
-      from.push_back(reference_points[pair[0].trainIdx].pt);
-      to.push_back(query_points[pair[0].queryIdx].pt);
+      from.push_back(reference.points[pair[0].trainIdx].pt);
+      to.push_back(query.points[pair[0].queryIdx].pt);
     }
   }
   result.matches = static_cast<int>(from.size());
@@ -93,9 +98,15 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   // letterboxing) that the similarity transform above only approximates.
   cv::Mat affine = cv::estimateAffine2D(from, to, cv::noArray(), cv::RANSAC, kReprojection);
   if (affine.empty()) affine = transform;
-  cv::Mat warped, common;
-  cv::warpAffine(r, warped, affine, q.size());
-  cv::warpAffine(cv::Mat(r.size(), CV_8U, cv::Scalar(255)), common, affine, q.size(),
+  // The reference picture is resampled onto the query before its edges are found, so both
+  // structure images are made at one scale (a crop enlarges the picture, and edge strength
+  // depends on scale).
+  const cv::Mat& q = query.structure;
+  cv::Mat warped_luma, common;
+  cv::warpAffine(reference.luma, warped_luma, affine, q.size(), cv::INTER_LINEAR,
+                 cv::BORDER_REPLICATE);
+  const cv::Mat warped = structure_image(warped_luma);
+  cv::warpAffine(cv::Mat(reference.luma.size(), CV_8U, cv::Scalar(255)), common, affine, q.size(),
                  cv::INTER_NEAREST);
   cv::erode(common, common, cv::Mat(), cv::Point(-1, -1), kBorder);
   const cv::Mat query_edges = (q >= kStrongEdge) & common;
@@ -105,6 +116,28 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   result.passed = result.unexplained_query <= kMaxUnexplained &&
                   result.unexplained_reference <= kMaxUnexplained;
   return result;
+}
+
+}  // namespace
+
+Verification verify_pair(const engine::GrayImage& query,
+                         const std::vector<engine::GrayImage>& references, bool mirrored) {
+  Verification best;
+  if (query.empty()) return best;
+  const Features q = features_of(query, mirrored);
+  for (const engine::GrayImage& reference : references) {
+    if (reference.empty()) continue;
+    const Verification v = verify_features(q, features_of(reference, false));
+    if (v.passed) return v;
+    const auto worst = [](const Verification& x) {
+      return std::max(x.unexplained_query, x.unexplained_reference);
+    };
+    if ((v.registered && (!best.registered || worst(v) < worst(best))) ||
+        (!best.registered && v.inliers > best.inliers)) {
+      best = v;
+    }
+  }
+  return best;
 }
 
 }  // namespace celtrace::index

@@ -4,6 +4,8 @@
 // change the fitted transform.
 #pragma once
 
+#include <vector>
+
 #include "engine/image.h"
 
 namespace celtrace::index {
@@ -22,8 +24,10 @@ struct Verification {
   bool passed = false;  // registered and both unexplained shares small
 };
 
-// `mirrored`: the query is a mirror image of the reference.
-Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& reference,
-                         bool mirrored);
+// `mirrored`: the query is a mirror image of the reference. `references` are candidate
+// reference pictures (the mapped time's neighbours: the mapping can be a frame off while the
+// characters move); the first that passes is the result, else the closest to passing.
+Verification verify_pair(const engine::GrayImage& query,
+                         const std::vector<engine::GrayImage>& references, bool mirrored);
 
 }  // namespace celtrace::index

@@ -96,6 +96,11 @@ TEST(Decode, VariableFrameRateTimesComeFromTimestamps) {
   EXPECT_NEAR(sampled[0].pts_seconds, 0.0, 0.002);
   EXPECT_NEAR(sampled[1].pts_seconds, 1.7, 0.002);
   EXPECT_NEAR(sampled[2].pts_seconds, 3.0, 0.002);
+  // Frames near a time: the three within 0.05 s of 1.74; none near 1.0, so the next one.
+  const DecodeOptions every;
+  EXPECT_EQ(frames_near(dir.path("vfr.mkv"), 1.74, 0.05, every).size(), 3u);
+  EXPECT_EQ(frames_near(dir.path("vfr.mkv"), 1.0, 0.05, every).size(), 1u);
+  EXPECT_EQ(frames_near(dir.path("vfr.mkv"), 9.0, 0.05, every).size(), 1u);  // past the end
 }
 
 TEST(Decode, LetterboxedVideoFingerprintsLikeTheOriginal) {

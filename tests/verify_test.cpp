@@ -41,14 +41,14 @@ TEST(Verify, SameDrawingAgreesUnderTransformsAndLineArt) {
   cv::Mat smaller, mirrored;
   cv::resize(reference, smaller, cv::Size(), 0.75, 0.75, cv::INTER_AREA);
   cv::flip(smaller, mirrored, 1);
-  const Verification rescaled = verify_pair(to_luma(mirrored), to_luma(reference), true);
+  const Verification rescaled = verify_pair(to_luma(mirrored), {to_luma(reference)}, true);
   EXPECT_TRUE(rescaled.passed);
   EXPECT_NEAR(rescaled.scale, 0.75, 0.05);
   EXPECT_LT(rescaled.unexplained_query, 0.05);
   EXPECT_LT(rescaled.unexplained_reference, 0.05);
 
   const Verification line_art = verify_pair(
-      to_luma(cartoon_frame(5, 1, t, bench::Render::kLineArt)), to_luma(reference), false);
+      to_luma(cartoon_frame(5, 1, t, bench::Render::kLineArt)), {to_luma(reference)}, false);
   EXPECT_TRUE(line_art.passed) << line_art.unexplained_query << " "
                                << line_art.unexplained_reference;
 }
@@ -56,13 +56,13 @@ TEST(Verify, SameDrawingAgreesUnderTransformsAndLineArt) {
 TEST(Verify, AFigureOnTheSameBackgroundRegistersButDoesNotAgree) {
   const cv::Mat reference = cartoon_frame(5, 1, action_time());
   const Verification stranger =
-      verify_pair(to_luma(with_stranger(reference.clone())), to_luma(reference), false);
+      verify_pair(to_luma(with_stranger(reference.clone())), {to_luma(reference)}, false);
   EXPECT_TRUE(stranger.registered);
   EXPECT_FALSE(stranger.passed);
   EXPECT_GT(stranger.unexplained_query, 0.10);
   // The other way round the figure is the reference's structure missing from the query.
   const Verification missing =
-      verify_pair(to_luma(reference), to_luma(with_stranger(reference.clone())), false);
+      verify_pair(to_luma(reference), {to_luma(with_stranger(reference.clone()))}, false);
   EXPECT_TRUE(missing.registered);
   EXPECT_FALSE(missing.passed);
   EXPECT_GT(missing.unexplained_reference, 0.10);
@@ -70,9 +70,26 @@ TEST(Verify, AFigureOnTheSameBackgroundRegistersButDoesNotAgree) {
 
 TEST(Verify, UnrelatedPicturesDoNotRegister) {
   const Verification v = verify_pair(to_luma(cartoon_frame(5, 1, action_time())),
-                                     to_luma(cartoon_frame(9, 2, 20)), false);
+                                     {to_luma(cartoon_frame(9, 2, 20))}, false);
   EXPECT_FALSE(v.registered);
   EXPECT_FALSE(v.passed);
+}
+
+TEST(Verify, TheFirstAgreeingCandidateCounts) {
+  const double t = action_time();
+  const cv::Mat reference = cartoon_frame(5, 1, t);
+  // Candidates around a mapped time: an unrelated picture, then a stranger's, then the shot.
+  const Verification v =
+      verify_pair(to_luma(reference),
+                  {to_luma(cartoon_frame(9, 2, 20)), to_luma(with_stranger(reference.clone())),
+                   to_luma(reference)},
+                  false);
+  EXPECT_TRUE(v.passed);
+  const Verification none = verify_pair(
+      to_luma(reference),
+      {to_luma(cartoon_frame(9, 2, 20)), to_luma(with_stranger(reference.clone()))}, false);
+  EXPECT_TRUE(none.registered);  // the closest to passing is reported
+  EXPECT_FALSE(none.passed);
 }
 
 }  // namespace
