@@ -25,9 +25,20 @@ double weight_of(const FrameMatch& m, const AlignmentParams& p) {
 // sample votes once, with its best match.
 Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches,
                            const AlignmentParams& p) {
-  Hypothesis best;
-  std::map<std::tuple<std::int64_t, bool, int, long>, std::map<int, double>> cells;
+  // Every (cell, sample, weight) vote in one array, sorted by cell then sample: a linear pass
+  // then sums each cell's per-sample best votes (a map of maps cost 10x more).
+  struct Vote {
+    std::int64_t reference;
+    bool mirrored;
+    int speed_step;
+    long bin;
+    int sample;
+    double weight;
+    auto cell() const { return std::tie(reference, mirrored, speed_step, bin); }
+  };
   const int speeds = static_cast<int>(std::lround((p.max_speed - p.min_speed) / p.speed_step)) + 1;
+  std::vector<Vote> votes;
+  votes.reserve(matches.size() * static_cast<std::size_t>(speeds) * 2);
   for (const FrameMatch* m : matches) {
     const double w = weight_of(*m, p);
     for (int s = 0; s < speeds; ++s) {
@@ -35,22 +46,33 @@ Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches,
       const long bin =
           static_cast<long>(std::floor((m->reference_time - speed * m->query_time) / p.offset_bin));
       // Vote into the bin and its upper neighbour so offsets near a bin edge are not split.
-      for (long b : {bin, bin + 1}) {
-        double& vote = cells[{m->reference, m->mirrored, s, b}][m->query_sample];
-        vote = std::max(vote, w);
-      }
+      for (long b : {bin, bin + 1})
+        votes.push_back({m->reference, m->mirrored, s, b, m->query_sample, w});
     }
   }
-  for (const auto& [key, votes] : cells) {
+  std::sort(votes.begin(), votes.end(), [](const Vote& a, const Vote& b) {
+    return std::tie(a.reference, a.mirrored, a.speed_step, a.bin, a.sample) <
+           std::tie(b.reference, b.mirrored, b.speed_step, b.bin, b.sample);
+  });
+  Hypothesis best;
+  for (std::size_t i = 0; i < votes.size();) {
     double total = 0;
-    for (const auto& [sample, w] : votes) total += w;
-    // Prefer speed 1 on ties: most queries are not sped up.
-    const auto& [reference, mirrored, s, bin] = key;
-    const double speed = p.min_speed + s * p.speed_step;
-    total -= 1e-6 * std::abs(speed - 1.0);
-    if (total > best.weight) {
-      best = {reference, mirrored, speed, bin * p.offset_bin, total};
+    std::size_t j = i;
+    while (j < votes.size() && votes[j].cell() == votes[i].cell()) {
+      double sample_best = votes[j].weight;  // a sample counts once per cell, with its best
+      for (++j; j < votes.size() && votes[j].cell() == votes[i].cell() &&
+                votes[j].sample == votes[j - 1].sample;
+           ++j) {
+        sample_best = std::max(sample_best, votes[j].weight);
+      }
+      total += sample_best;
     }
+    // Prefer speed 1 on ties: most queries are not sped up.
+    const double speed = p.min_speed + votes[i].speed_step * p.speed_step;
+    total -= 1e-6 * std::abs(speed - 1.0);
+    if (total > best.weight)
+      best = {votes[i].reference, votes[i].mirrored, speed, votes[i].bin * p.offset_bin, total};
+    i = j;
   }
   return best;
 }
