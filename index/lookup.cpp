@@ -279,7 +279,9 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   }
 
   for (auto& [reference, m] : by_reference) {
-    if (!m.temporal && !(m.visual.passed && m.score >= kVisualOnlyScore)) continue;
+    // Listing on visual evidence alone needs a registered pair, not picture-wide agreement: a
+    // drawing of a frame (a still, a rough) is the same shot though it lacks the background.
+    if (!m.temporal && !(m.visual.registered && m.score >= kVisualOnlyScore)) continue;
     m.verdict =
         m.temporal && m.visual.passed && !m.shared ? Verdict::kConfirmed : Verdict::kPossible;
     std::sort(

@@ -80,9 +80,10 @@ int main(int argc, char** argv) {
     if (output.empty()) throw UsageError("--out is required");
     const int last =
         duration < 0 ? total : std::min(total, first + static_cast<int>(duration * bench::kFps));
-    if (first >= last)
+    if (first >= total)
       throw UsageError("nothing to render: start is past the end (" +
                        std::to_string(total / bench::kFps) + " s)");
+    if (first >= last) throw UsageError("nothing to render: --duration is under one frame");
     const bool frames = output.find('%') != std::string::npos;
     std::unique_ptr<engine::VideoEncoder> encoder;
     if (!frames) {
