@@ -51,11 +51,11 @@ std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOpt
   return open_video(path, options);
 }
 
-std::vector<GrayImage> frames_near(const std::string& path, double seconds, double radius,
-                                   const DecodeOptions& options) {
+std::vector<Frame> frames_between(const std::string& path, double from, double to,
+                                  const DecodeOptions& options) {
   DecodeOptions every_frame = options;
   every_frame.sample_fps = 0;
-  const double from = std::max(0.0, seconds - radius);
+  from = std::max(0.0, from);
   std::unique_ptr<FrameSource> source;
   if (!std::filesystem::is_directory(path) && path.find('%') == std::string::npos &&
       !has_image_extension(path)) {
@@ -63,29 +63,31 @@ std::vector<GrayImage> frames_near(const std::string& path, double seconds, doub
   } else {
     source = open_media(path, every_frame);
   }
-  std::vector<GrayImage> near;
+  std::vector<Frame> frames;
   Frame frame, previous;
   bool any = false;
   while (source->next(frame)) {
-    if (frame.pts_seconds + 1e-3 >= from) {
-      // The first picture at or after `from` counts even when it is beyond the radius.
-      if (!near.empty() && frame.pts_seconds > seconds + radius + 1e-3) break;
-      near.push_back(fit_within(frame.luma, options.analysis_size));
-      if (frame.pts_seconds > seconds + radius + 1e-3) break;
+    if (frame.pts_seconds + 1e-3 < from) {
+      previous = std::move(frame);
+      any = true;
       continue;
     }
-    previous = std::move(frame);
-    any = true;
+    // The first frame at or after `from` counts even when it is past `to`.
+    if (!frames.empty() && frame.pts_seconds > to + 1e-3) break;
+    frame.luma = fit_within(frame.luma, options.analysis_size);
+    frames.push_back(std::move(frame));
+    if (frames.back().pts_seconds > to + 1e-3) break;
   }
-  if (near.empty()) {
-    if (!any) throw MediaError(path + ": no picture at " + std::to_string(seconds) + " s");
-    near.push_back(fit_within(previous.luma, options.analysis_size));  // past the end
+  if (frames.empty()) {
+    if (!any) throw MediaError(path + ": no picture at " + std::to_string(from) + " s");
+    previous.luma = fit_within(previous.luma, options.analysis_size);  // past the end
+    frames.push_back(std::move(previous));
   }
-  return near;
+  return frames;
 }
 
 GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions& options) {
-  return frames_near(path, seconds, 0, options).front();
+  return frames_between(path, seconds, seconds, options).front().luma;
 }
 
 GrayImage fit_within(const GrayImage& image, int max_side) {

@@ -71,10 +71,10 @@ std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOpt
 // luma fitted within options.analysis_size. Used to fetch frames for visual verification.
 GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions& options);
 
-// The pictures shown within `radius` seconds of `seconds` (at least the one frame_at gives), in
-// time order: the neighbours of a mapped time, which may be a frame off.
-std::vector<GrayImage> frames_near(const std::string& path, double seconds, double radius,
-                                   const DecodeOptions& options);
+// The frames shown from `from` to `to` seconds (at least the one frame_at(from) gives), in time
+// order, luma fitted within options.analysis_size: the neighbourhood of a mapped time.
+std::vector<Frame> frames_between(const std::string& path, double from, double to,
+                                  const DecodeOptions& options);
 
 // Whether a file name has an extension of a still-image format celtrace reads.
 bool has_image_extension(const std::string& path);

@@ -9,6 +9,12 @@
 namespace celtrace::index {
 namespace {
 
+// A least-squares speed is kept only near a speed the vote tries (within its step and more).
+bool plausible_speed(double speed, const AlignmentParams& p) {
+  return std::any_of(p.speeds.begin(), p.speeds.end(),
+                     [speed](double tried) { return std::abs(speed - tried) <= 0.02; });
+}
+
 struct Hypothesis {
   std::int64_t reference = 0;
   bool mirrored = false;
@@ -30,19 +36,19 @@ Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches,
   struct Vote {
     std::int64_t reference;
     bool mirrored;
-    int speed_step;
+    int speed_index;
     long bin;
     int sample;
     double weight;
-    auto cell() const { return std::tie(reference, mirrored, speed_step, bin); }
+    auto cell() const { return std::tie(reference, mirrored, speed_index, bin); }
   };
-  const int speeds = static_cast<int>(std::lround((p.max_speed - p.min_speed) / p.speed_step)) + 1;
+  const int speeds = static_cast<int>(p.speeds.size());
   std::vector<Vote> votes;
   votes.reserve(matches.size() * static_cast<std::size_t>(speeds) * 2);
   for (const FrameMatch* m : matches) {
     const double w = weight_of(*m, p);
     for (int s = 0; s < speeds; ++s) {
-      const double speed = p.min_speed + s * p.speed_step;
+      const double speed = p.speeds[static_cast<std::size_t>(s)];
       const long bin =
           static_cast<long>(std::floor((m->reference_time - speed * m->query_time) / p.offset_bin));
       // Vote into the bin and its upper neighbour so offsets near a bin edge are not split.
@@ -51,8 +57,8 @@ Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches,
     }
   }
   std::sort(votes.begin(), votes.end(), [](const Vote& a, const Vote& b) {
-    return std::tie(a.reference, a.mirrored, a.speed_step, a.bin, a.sample) <
-           std::tie(b.reference, b.mirrored, b.speed_step, b.bin, b.sample);
+    return std::tie(a.reference, a.mirrored, a.speed_index, a.bin, a.sample) <
+           std::tie(b.reference, b.mirrored, b.speed_index, b.bin, b.sample);
   });
   Hypothesis best;
   for (std::size_t i = 0; i < votes.size();) {
@@ -68,7 +74,7 @@ Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches,
       total += sample_best;
     }
     // Prefer speed 1 on ties: most queries are not sped up.
-    const double speed = p.min_speed + votes[i].speed_step * p.speed_step;
+    const double speed = p.speeds[static_cast<std::size_t>(votes[i].speed_index)];
     total -= 1e-6 * std::abs(speed - 1.0);
     if (total > best.weight)
       best = {votes[i].reference, votes[i].mirrored, speed, votes[i].bin * p.offset_bin, total};
@@ -78,6 +84,15 @@ Hypothesis best_hypothesis(const std::vector<const FrameMatch*>& matches,
 }
 
 }  // namespace
+
+std::vector<double> default_speeds() {
+  std::vector<double> speeds;
+  for (int step = 90; step <= 110; ++step) speeds.push_back(step / 100.0);
+  for (const double relabelled : {24.0 / 30, 25.0 / 30, 30.0 / 25, 30.0 / 24}) {
+    for (int step = -2; step <= 2; ++step) speeds.push_back(relabelled + step / 100.0);
+  }
+  return speeds;
+}
 
 std::vector<Segment> align(const std::vector<FrameMatch>& matches,
                            const std::vector<double>& sample_times, const AlignmentParams& p) {
@@ -124,7 +139,7 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
       const double spread = sqq - sq * sq / n;
       if (chosen.size() >= 6 && spread > n) {  // query times spread over about 2 s or more
         const double fitted = (sqr - sq * sr / n) / spread;
-        if (fitted >= p.min_speed - 0.02 && fitted <= p.max_speed + 0.02) {
+        if (plausible_speed(fitted, p)) {
           speed = fitted;
           offset = (sr - speed * sq) / n;
         }
@@ -171,8 +186,7 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
           voted_error += std::abs(r - (speed * m->query_time + offset));
           fitted_error += std::abs(r - (fitted * m->query_time + fitted_offset));
         }
-        if (fitted >= p.min_speed - 0.02 && fitted <= p.max_speed + 0.02 &&
-            fitted_error < 0.7 * voted_error) {
+        if (plausible_speed(fitted, p) && fitted_error < 0.7 * voted_error) {
           speed = fitted;
           offset = fitted_offset;
         }

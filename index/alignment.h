@@ -19,8 +19,14 @@ struct FrameMatch {
   bool shared = false;    // the reference frame recurs in other references
 };
 
+// The speeds (reference seconds per query second) the vote tries: 0.90 to 1.10 in steps of
+// 0.01 (speed changes up to 10%, PAL speed-up), and bands of +-0.02 around the ratios of a frame
+// rate relabelled without retiming between 24, 25 and 30 fps (24 frames played at 30 fps:
+// 1.25), which damaged and carelessly converted copies show.
+std::vector<double> default_speeds();
+
 struct AlignmentParams {
-  double min_speed = 0.9, max_speed = 1.1, speed_step = 0.01;  // speed changes up to 10%
+  std::vector<double> speeds = default_speeds();
   double offset_bin = 0.5;        // seconds; Hough bin width of the offset
   double inlier_tolerance = 0.6;  // seconds between predicted and matched reference time
   float min_similarity = 0.5f;    // matches below this do not vote

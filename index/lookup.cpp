@@ -29,15 +29,21 @@ constexpr int kAgreeingPairs = 2;          // ... stopping after this many agree
 constexpr double kPairSpacing = 0.5;       // seconds between the query times of tried pairs
 constexpr int kVerifySize = 480;           // pixels, longer side, for verification
 constexpr double kMappingSlack = 0.15;     // seconds: reference frames tried around a mapped time
+constexpr double kMatchedReach = 0.6;      // ... and up to the sample's own best match this near
 
-// The pictures within `radius` seconds of `seconds`, at the verification size, bars removed.
-std::vector<engine::GrayImage> frames_for_verification(const std::string& path, double seconds,
-                                                       double radius,
-                                                       const engine::DecodeOptions& base) {
+// The frames from `from` to `to` seconds at the verification size, bars removed, nearest to
+// `centre` first (verification stops at the first that agrees).
+std::vector<engine::Frame> frames_for_verification(const std::string& path, double from, double to,
+                                                   double centre,
+                                                   const engine::DecodeOptions& base) {
   engine::DecodeOptions options = base;
   options.analysis_size = kVerifySize;
-  std::vector<engine::GrayImage> frames = engine::frames_near(path, seconds, radius, options);
-  for (engine::GrayImage& frame : frames) frame = engine::remove_bars(frame);
+  std::vector<engine::Frame> frames = engine::frames_between(path, from, to, options);
+  std::stable_sort(frames.begin(), frames.end(),
+                   [centre](const engine::Frame& a, const engine::Frame& b) {
+                     return std::abs(a.pts_seconds - centre) < std::abs(b.pts_seconds - centre);
+                   });
+  for (engine::Frame& frame : frames) frame.luma = engine::remove_bars(frame.luma);
   return frames;
 }
 
@@ -230,15 +236,18 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       continue;
     if (!std::filesystem::exists(m.reference.path))
       continue;  // reference moved: one kind of evidence only
+    // A pair: a query sample, where the segment's mapping puts it in the reference, and where
+    // its own best match is (they differ when the copy is damaged or the mapping is a few frames
+    // off while characters move; frames from both neighbourhoods are tried).
     struct Pair {
-      double query_time, reference_time, similarity;
+      double query_time, mapped_time, matched_time, similarity;
       bool mirrored;
     };
     std::vector<Pair> pairs;
     for (const Segment* s : evidence_of[reference]) {
       for (const FrameMatch& e : s->evidence)
-        pairs.push_back(
-            {e.query_time, s->speed * e.query_time + s->offset, e.similarity, e.mirrored});
+        pairs.push_back({e.query_time, s->speed * e.query_time + s->offset, e.reference_time,
+                         e.similarity, e.mirrored});
     }
     std::sort(pairs.begin(), pairs.end(),
               [](const Pair& a, const Pair& b) { return a.similarity > b.similarity; });
@@ -256,13 +265,24 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     bool disagreeing = false;
     for (std::size_t i = 0; i < tried.size() && !disagreeing && agreeing < kAgreeingPairs; ++i) {
       const Pair& pair = *tried[i];
+      double from = pair.mapped_time - kMappingSlack, to = pair.mapped_time + kMappingSlack;
+      if (std::abs(pair.matched_time - pair.mapped_time) <= kMatchedReach) {
+        from = std::min(from, pair.matched_time - kMappingSlack);
+        to = std::max(to, pair.matched_time + kMappingSlack);
+      }
       Verification v;
+      std::vector<engine::Frame> candidates;
       try {
-        v = verify_pair(
-            frames_for_verification(query_path, pair.query_time, 0, options.decode).front(),
-            frames_for_verification(m.reference.path, std::max(0.0, pair.reference_time),
-                                    kMappingSlack, options.decode),
-            pair.mirrored);
+        const engine::GrayImage query_picture =
+            frames_for_verification(query_path, pair.query_time, pair.query_time, pair.query_time,
+                                    options.decode)
+                .front()
+                .luma;
+        candidates =
+            frames_for_verification(m.reference.path, from, to, pair.mapped_time, options.decode);
+        std::vector<engine::GrayImage> pictures;
+        for (const engine::Frame& c : candidates) pictures.push_back(c.luma);
+        v = verify_pair(query_picture, pictures, pair.mirrored);
       } catch (const Error&) {
         break;  // the reference cannot be decoded any more: no visual evidence
       }
@@ -272,7 +292,9 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       if (disagreeing || v.inliers > m.visual.inliers || !i) {
         m.visual = v;
         m.evidence_query_time = pair.query_time;
-        m.evidence_reference_time = pair.reference_time;
+        m.evidence_reference_time =
+            v.candidate >= 0 ? candidates[static_cast<std::size_t>(v.candidate)].pts_seconds
+                             : pair.mapped_time;
       }
     }
     m.visual.passed = agreeing > 0 && !disagreeing;

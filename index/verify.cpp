@@ -125,9 +125,10 @@ Verification verify_pair(const engine::GrayImage& query,
   Verification best;
   if (query.empty()) return best;
   const Features q = features_of(query, mirrored);
-  for (const engine::GrayImage& reference : references) {
-    if (reference.empty()) continue;
-    const Verification v = verify_features(q, features_of(reference, false));
+  for (std::size_t i = 0; i < references.size(); ++i) {
+    if (references[i].empty()) continue;
+    Verification v = verify_features(q, features_of(references[i], false));
+    v.candidate = static_cast<int>(i);
     if (v.passed) return v;
     const auto worst = [](const Verification& x) {
       return std::max(x.unexplained_query, x.unexplained_reference);

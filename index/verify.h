@@ -22,6 +22,7 @@ struct Verification {
   // little (line art lacks only shading, which is weak structure).
   double unexplained_query = 1, unexplained_reference = 1;
   bool passed = false;  // registered and both unexplained shares small
+  int candidate = -1;   // which of the reference pictures this is about (-1: none was usable)
 };
 
 // `mirrored`: the query is a mirror image of the reference. `references` are candidate

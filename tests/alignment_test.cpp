@@ -61,6 +61,24 @@ TEST(Align, RecoversSpeedChangesOfTenPercent) {
   }
 }
 
+TEST(Align, RelabelledFrameRatesButNotArbitrarySpeeds) {
+  // 24 fps frames played at 30 fps (and the reverse, and 25 <-> 30) are found...
+  for (double speed : {1.25, 0.8, 1.2, 25.0 / 30}) {
+    const Synthetic s = clip(8.0, 6, 2, speed, 100.0, 5);
+    const auto segments = align(s.matches, s.times);
+    ASSERT_FALSE(segments.empty());
+    EXPECT_NEAR(segments.front().speed, speed, 0.005) << speed;
+    EXPECT_GE(segments.front().support, 45) << speed;
+  }
+  // ... a 50% speed-up is not a mapping the vote tries: at most pieces of the 48 samples, at a
+  // speed it does try.
+  const Synthetic s = clip(8.0, 6, 2, 1.5, 100.0, 5);
+  for (const Segment& segment : align(s.matches, s.times)) {
+    EXPECT_LT(segment.support, 36);
+    EXPECT_LT(segment.speed, 1.3);
+  }
+}
+
 TEST(Align, FrameRateChangeIsInvisibleToTimestamps) {
   // A 25 fps copy of a 24 fps episode: query samples fall between reference samples (2 fps),
   // so each matches the nearest reference sample, up to 0.25 s away.

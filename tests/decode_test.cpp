@@ -96,11 +96,18 @@ TEST(Decode, VariableFrameRateTimesComeFromTimestamps) {
   EXPECT_NEAR(sampled[0].pts_seconds, 0.0, 0.002);
   EXPECT_NEAR(sampled[1].pts_seconds, 1.7, 0.002);
   EXPECT_NEAR(sampled[2].pts_seconds, 3.0, 0.002);
-  // Frames near a time: the three within 0.05 s of 1.74; none near 1.0, so the next one.
+  // Frames of a time range: the three from 1.69 to 1.79 s; none from 0.95 to 1.05 s, so the
+  // next one; past the end, the last.
   const DecodeOptions every;
-  EXPECT_EQ(frames_near(dir.path("vfr.mkv"), 1.74, 0.05, every).size(), 3u);
-  EXPECT_EQ(frames_near(dir.path("vfr.mkv"), 1.0, 0.05, every).size(), 1u);
-  EXPECT_EQ(frames_near(dir.path("vfr.mkv"), 9.0, 0.05, every).size(), 1u);  // past the end
+  const auto near = frames_between(dir.path("vfr.mkv"), 1.69, 1.79, every);
+  ASSERT_EQ(near.size(), 3u);
+  EXPECT_NEAR(near[2].pts_seconds, 1.78, 0.002);
+  const auto next = frames_between(dir.path("vfr.mkv"), 0.95, 1.05, every);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_NEAR(next[0].pts_seconds, 1.7, 0.002);
+  const auto last = frames_between(dir.path("vfr.mkv"), 9.0, 9.1, every);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_NEAR(last[0].pts_seconds, 3.0, 0.002);
 }
 
 TEST(Decode, LetterboxedVideoFingerprintsLikeTheOriginal) {

@@ -85,11 +85,13 @@ TEST(Verify, TheFirstAgreeingCandidateCounts) {
                    to_luma(reference)},
                   false);
   EXPECT_TRUE(v.passed);
+  EXPECT_EQ(v.candidate, 2);
   const Verification none = verify_pair(
       to_luma(reference),
       {to_luma(cartoon_frame(9, 2, 20)), to_luma(with_stranger(reference.clone()))}, false);
-  EXPECT_TRUE(none.registered);  // the closest to passing is reported
+  EXPECT_TRUE(none.registered);  // the closest to passing is reported: the stranger's
   EXPECT_FALSE(none.passed);
+  EXPECT_EQ(none.candidate, 1);
 }
 
 }  // namespace
