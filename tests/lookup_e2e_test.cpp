@@ -244,5 +244,31 @@ TEST_F(LookupEndToEnd, CliJsonContract) {
 }
 #endif
 
+// Real animation: Debian's Megamind.avi excerpt, and its damaged copy Megamind_bugy.avi (the same
+// 270 frames relabelled 30 fps: played 1.25 times as fast).
+TEST(LookupRealFootage, MegamindAndItsDamagedCopyIfInstalled) {
+  const std::string data = "/usr/share/doc/opencv-doc/examples/data/";
+  if (!fs::exists(data + "Megamind.avi") || !fs::exists(data + "Megamind_bugy.avi"))
+    GTEST_SKIP() << "opencv-doc not installed";
+  testing::TempDir dir;
+  Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
+  NewReference r;
+  r.fingerprint = engine::Fingerprinter(engine::default_model())
+                      .fingerprint(data + "Megamind.avi", engine::FingerprintOptions{});
+  r.name = r.title = "Megamind";
+  r.path = data + "Megamind.avi";
+  r.checksum = file_checksum(r.path);
+  library.add({r});
+  const LookupResult result =
+      lookup(Library::open(dir.path("lib")), data + "Megamind_bugy.avi", LookupOptions{});
+  ASSERT_EQ(result.matches.size(), 1u);
+  const Match& m = result.matches.front();
+  EXPECT_EQ(m.verdict, Verdict::kConfirmed);
+  EXPECT_NEAR(m.segments.front().speed, 1.25, 0.01);
+  // Query time t shows the film at 1.25 t.
+  const MatchSegment& s = m.segments.front();
+  EXPECT_NEAR(s.reference_start, 1.25 * s.query_start, 0.2);
+}
+
 }  // namespace
 }  // namespace celtrace::index
