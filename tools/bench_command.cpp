@@ -176,8 +176,8 @@ int run_bench(const BenchSettings& s) {
     // Each class's curve counts every negative's predictions as false positives.
     std::vector<const QueryOutcome*> negatives, peer_negatives;
     for (const auto& [name, g] : by_class) {
-      for (std::size_t i = 0; i < g.all.size(); ++i)
-        if (g.all[i]->query->negative) negatives.push_back(g.all[i]);
+      for (const QueryOutcome* o : g.all)
+        if (o->query->negative) negatives.push_back(o);
       for (const QueryOutcome* o : g.peer)
         if (o->query->negative) peer_negatives.push_back(o);
     }
@@ -209,7 +209,7 @@ int run_bench(const BenchSettings& s) {
         "error p50 / p95 s | segment P / R | lookup p50 / p95 ms | match + verification p50 ms "
         "|%s\n",
         with_peer ? " peer queries | top-1 celtrace / peer | µAP celtrace / peer | negatives "
-                    "matched celtrace / peer | s per query celtrace / peer |"
+                    "confirmed celtrace / matched peer | s per query celtrace / peer |"
                   : "");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|%s\n",
                 with_peer ? "---|---|---|---|---|" : "");
