@@ -97,7 +97,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   };
   search(vectors, false);
   search(mirrored, true);
-  // Samples whose picture holds an inset (picture-in-picture), searched when whole frames fail.
+  // Samples whose picture holds an inset (picture-in-picture), searched by the inset as well.
   std::vector<float> insets;
   std::vector<int> inset_samples;
   for (std::size_t i = 0, q = 0; i < query.samples.size(); ++i) {
@@ -134,11 +134,10 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       segments.push_back(s);
     }
   } else {
-    segments = align(matches, times);
-    const bool aligned = std::any_of(segments.begin(), segments.end(), [](const Segment& s) {
-      return s.support >= kMinSupport && s.score >= kTemporalScore;
-    });
-    if (!aligned && inset_samples.size() >= static_cast<std::size_t>(kMinSupport)) {
+    // Inset descriptors join the whole-frame ones whenever enough samples hold an inset: in a
+    // large library the page around an inset (plain, gray) always resembles some reference
+    // frames well enough to align, so "whole frames failed" cannot be the trigger.
+    if (inset_samples.size() >= static_cast<std::size_t>(kMinSupport)) {
       const auto n = static_cast<std::int64_t>(inset_samples.size());
       const auto hits = library.descriptors().search(insets.data(), n, k);
       for (std::int64_t i = 0; i < n; ++i) {
@@ -151,8 +150,8 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
               {q, times[q], frame.reference, frame.pts_seconds, hit.score, false, frame.shared});
         }
       }
-      segments = align(matches, times);
     }
+    segments = align(matches, times);
   }
 
   // One match per reference; its segments are the listed ones.
