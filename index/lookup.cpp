@@ -26,23 +26,32 @@ constexpr double kStillSimilarity = 0.80;  // a still's best similarity to be li
 constexpr double kVisualOnlyScore = 0.50;  // listing on visual evidence alone needs this score
 constexpr int kVerifiedPairs = 5;          // frame pairs tried for visual verification
 constexpr int kAgreeingPairs = 2;          // ... stopping after this many agree
-constexpr double kPairSpacing = 0.5;       // seconds between the query times of tried pairs
-constexpr int kVerifySize = 480;           // pixels, longer side, for verification
-constexpr double kMappingSlack = 0.15;     // seconds: reference frames tried around a mapped time
-constexpr double kMatchedReach = 0.6;      // ... and up to the sample's own best match this near
+constexpr int kUnregisteredPairs = 2;      // ... or this many do not even register
+constexpr std::size_t kVerifiedReferences = 3;  // best-scoring candidates verified per query
+constexpr std::size_t kCandidateFrames = 10;    // reference frames tried per pair
+constexpr double kPairSpacing = 0.5;            // seconds between the query times of tried pairs
+constexpr int kVerifySize = 480;                // pixels, longer side, for verification
+constexpr double kMappingSlack = 0.15;  // seconds: reference frames tried around a mapped time
+constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best match this near
 
-// The frames from `from` to `to` seconds at the verification size, bars removed, nearest to
-// `centre` first (verification stops at the first that agrees).
+// The frames from `from` to `to` seconds at the verification size, bars removed: at most
+// kCandidateFrames, those nearest to one of `centres` first (verification stops at the first
+// that agrees).
 std::vector<engine::Frame> frames_for_verification(const std::string& path, double from, double to,
-                                                   double centre,
+                                                   const std::vector<double>& centres,
                                                    const engine::DecodeOptions& base) {
   engine::DecodeOptions options = base;
   options.analysis_size = kVerifySize;
   std::vector<engine::Frame> frames = engine::frames_between(path, from, to, options);
-  std::stable_sort(frames.begin(), frames.end(),
-                   [centre](const engine::Frame& a, const engine::Frame& b) {
-                     return std::abs(a.pts_seconds - centre) < std::abs(b.pts_seconds - centre);
-                   });
+  const auto distance = [&centres](const engine::Frame& f) {
+    double nearest = 1e9;
+    for (double c : centres) nearest = std::min(nearest, std::abs(f.pts_seconds - c));
+    return nearest;
+  };
+  std::stable_sort(
+      frames.begin(), frames.end(),
+      [&](const engine::Frame& a, const engine::Frame& b) { return distance(a) < distance(b); });
+  if (frames.size() > kCandidateFrames) frames.resize(kCandidateFrames);
   for (engine::Frame& frame : frames) frame.luma = engine::remove_bars(frame.luma);
   return frames;
 }
@@ -225,14 +234,21 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     }
   }
 
-  // Visual verification of the best pairs of each non-shared candidate, each reference frame
-  // taken where the segment's mapping puts the query time (indexed frames are up to half a
-  // sampling period off). Every registered pair must also agree picture-wide: one pair showing
-  // structure that the other picture lacks (a different character on a reused background)
-  // fails the candidate.
+  // Visual verification of the best pairs of the best-scoring non-shared candidates, each
+  // reference frame taken where the segment's mapping puts the query time (indexed frames are up
+  // to half a sampling period off). Every registered pair must also agree picture-wide: one pair
+  // showing structure that the other picture lacks (a different character on a reused
+  // background) fails the candidate. Each pair decodes from a keyframe, so the work is bounded.
+  std::vector<std::pair<std::int64_t, Match*>> to_verify;
   for (auto& [reference, m] : by_reference) {
-    if (!options.verify || query_path.empty() || m.shared || !evidence_of.count(reference))
-      continue;
+    if (options.verify && !query_path.empty() && !m.shared && evidence_of.count(reference))
+      to_verify.push_back({reference, &m});
+  }
+  std::sort(to_verify.begin(), to_verify.end(),
+            [](const auto& a, const auto& b) { return a.second->score > b.second->score; });
+  if (to_verify.size() > kVerifiedReferences) to_verify.resize(kVerifiedReferences);
+  for (auto& [reference, candidate] : to_verify) {
+    Match& m = *candidate;
     if (!std::filesystem::exists(m.reference.path))
       continue;  // reference moved: one kind of evidence only
     // A pair: a query sample, where the segment's mapping puts it in the reference, and where
@@ -260,9 +276,11 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
         tried.push_back(&pair);
       }
     }
-    int agreeing = 0;
+    int agreeing = 0, unregistered = 0;
     bool disagreeing = false;
-    for (std::size_t i = 0; i < tried.size() && !disagreeing && agreeing < kAgreeingPairs; ++i) {
+    for (std::size_t i = 0; i < tried.size() && !disagreeing && agreeing < kAgreeingPairs &&
+                            unregistered < kUnregisteredPairs;
+         ++i) {
       const Pair& pair = *tried[i];
       double from = pair.mapped_time - kMappingSlack, to = pair.mapped_time + kMappingSlack;
       if (std::abs(pair.matched_time - pair.mapped_time) <= kMatchedReach) {
@@ -273,12 +291,12 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       std::vector<engine::Frame> candidates;
       try {
         const engine::GrayImage query_picture =
-            frames_for_verification(query_path, pair.query_time, pair.query_time, pair.query_time,
+            frames_for_verification(query_path, pair.query_time, pair.query_time, {pair.query_time},
                                     options.decode)
                 .front()
                 .luma;
-        candidates =
-            frames_for_verification(m.reference.path, from, to, pair.mapped_time, options.decode);
+        candidates = frames_for_verification(m.reference.path, from, to,
+                                             {pair.mapped_time, pair.matched_time}, options.decode);
         std::vector<engine::GrayImage> pictures;
         for (const engine::Frame& c : candidates) pictures.push_back(c.luma);
         v = verify_pair(query_picture, pictures, pair.mirrored);
@@ -287,6 +305,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       }
       disagreeing = v.registered && !v.passed;
       agreeing += v.passed ? 1 : 0;
+      unregistered += v.registered ? 0 : 1;
       // Shown as evidence: the disagreeing pair, else the one with most inliers.
       if (disagreeing || v.inliers > m.visual.inliers || !i) {
         m.visual = v;
