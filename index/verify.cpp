@@ -17,6 +17,7 @@ constexpr double kReprojection = 4.0;  // pixels, at the working size
 // similar style reached 16 in our tests; true pairs under crops, line art and picture-in-picture
 // gave 80 or more.
 constexpr int kMinInliers = 30;
+constexpr int kUnrelatedCandidates = 3;  // candidates under a third of that end the search
 // Structure presence (0..255) counted as a strong edge: magnitude above twice the picture's mean.
 constexpr int kStrongEdge = 128;
 constexpr int kTolerance = 3;  // pixels at the working size: registration and line-width slack
@@ -125,11 +126,13 @@ Verification verify_pair(const engine::GrayImage& query,
   Verification best;
   if (query.empty()) return best;
   const Features q = features_of(query, mirrored);
-  for (std::size_t i = 0; i < references.size(); ++i) {
+  int unrelated = 0;  // candidates far from registering: the pictures differ, not the timing
+  for (std::size_t i = 0; i < references.size() && unrelated < kUnrelatedCandidates; ++i) {
     if (references[i].empty()) continue;
     Verification v = verify_features(q, features_of(references[i], false));
     v.candidate = static_cast<int>(i);
     if (v.passed) return v;
+    if (v.inliers < kMinInliers / 3) ++unrelated;
     const auto worst = [](const Verification& x) {
       return std::max(x.unexplained_query, x.unexplained_reference);
     };

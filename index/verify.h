@@ -27,7 +27,8 @@ struct Verification {
 
 // `mirrored`: the query is a mirror image of the reference. `references` are candidate
 // reference pictures (the mapped time's neighbours: the mapping can be a frame off while the
-// characters move); the first that passes is the result, else the closest to passing.
+// characters move), best first; the first that passes is the result, else the closest to
+// passing. Three candidates far from registering end the search.
 Verification verify_pair(const engine::GrayImage& query,
                          const std::vector<engine::GrayImage>& references, bool mirrored);
 

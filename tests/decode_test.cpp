@@ -1,4 +1,5 @@
 // Decoding through the libav seam on media the tests encode themselves.
+#include <algorithm>
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -208,6 +209,24 @@ TEST(Decode, ImageSequencesFromDirectoriesAndPatterns) {
   }
   options.sequence_fps = 12;
   EXPECT_NEAR(open_media(dir.path("shot"), options)->info().duration_seconds, 4.0, 1e-9);
+}
+
+TEST(Decode, FramesAfterASeekMatchAFullDecode) {
+  // Seeking skips non-reference frames more than a second before the wanted time: the frames
+  // after it must be exactly those of a decode from the start.
+  TempDir dir;
+  testing::write_cartoon_video(dir.path("clip.mp4"), 5, 1, 20, 8.0);
+  const DecodeOptions every;
+  const auto all = decode_all(dir.path("clip.mp4"), 0);
+  const auto near = frames_between(dir.path("clip.mp4"), 6.0, 6.2, every);
+  ASSERT_GE(near.size(), 4u);
+  for (const Frame& f : near) {
+    const auto same = std::find_if(all.begin(), all.end(), [&](const Frame& a) {
+      return std::abs(a.pts_seconds - f.pts_seconds) < 1e-6;
+    });
+    ASSERT_NE(same, all.end()) << f.pts_seconds;
+    EXPECT_EQ(same->luma.pixels, f.luma.pixels) << f.pts_seconds;
+  }
 }
 
 TEST(Decode, MegamindFromOpencvDocIfInstalled) {

@@ -37,8 +37,11 @@ class VideoSource final : public FrameSource {
 
   const MediaInfo& info() const override { return info_; }
 
-  // Positions at the key frame at or before `seconds`; decoding resumes from there.
+  // Positions at the key frame at or before `seconds`; decoding resumes from there. Frames more
+  // than a second before `seconds` are only decoded when later frames need them (non-reference
+  // frames are skipped), since the caller wants what comes after.
   void seek(double seconds) {
+    skip_before_ = seconds - 1.0;
     const double start = start_pts_ == AV_NOPTS_VALUE ? 0.0 : start_pts_ * time_base_;
     const auto target = static_cast<std::int64_t>((seconds + start) / time_base_);
     if (av_seek_frame(format_.get(), stream_index_, target, AVSEEK_FLAG_BACKWARD) >= 0) {
@@ -114,11 +117,11 @@ class VideoSource final : public FrameSource {
     decoder_->max_pixels = options_.limits.max_pixels;
 
     // Skip what sampling will drop anyway, as early as the codec allows.
-    const bool sparse = options_.sample_fps > 0 && info_.frame_rate > 0 &&
-                        options_.sample_fps * 2 <= info_.frame_rate;
+    sparse_ = options_.sample_fps > 0 && info_.frame_rate > 0 &&
+              options_.sample_fps * 2 <= info_.frame_rate;
     const AVCodecDescriptor* descriptor = avcodec_descriptor_get(codec_->id);
     intra_only_ = descriptor != nullptr && (descriptor->props & AV_CODEC_PROP_INTRA_ONLY);
-    if (sparse && !intra_only_) decoder_->skip_frame = AVDISCARD_NONREF;
+    if (sparse_ && !intra_only_) decoder_->skip_frame = AVDISCARD_NONREF;
     int long_side = std::max(info_.width, info_.height);
     int lowres = 0;
     while (lowres < codec_->max_lowres && (long_side >> (lowres + 1)) >= kMinLowresLongSide) {
@@ -158,6 +161,10 @@ class VideoSource final : public FrameSource {
         !sampler_.wants(seconds(packet_->pts) + 0.5 * frame_interval_)) {
       av_packet_unref(packet_.get());
       return;
+    }
+    if (skip_before_ > 0 && !sparse_ && !intra_only_) {
+      const bool early = packet_->pts != AV_NOPTS_VALUE && seconds(packet_->pts) < skip_before_;
+      decoder_->skip_frame = early ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
     }
     status = avcodec_send_packet(decoder_.get(), packet_.get());
     av_packet_unref(packet_.get());
@@ -266,6 +273,8 @@ class VideoSource final : public FrameSource {
   double frame_interval_ = 0.04;  // nominal seconds per frame
   double last_time_ = 0.0;
   bool intra_only_ = false;
+  bool sparse_ = false;      // sampling drops most frames: non-reference ones are not decoded
+  double skip_before_ = -1;  // seconds; see seek()
   bool finished_ = false;
   std::int64_t frames_decoded_ = 0;
   std::int64_t frames_sampled_ = 0;
