@@ -24,11 +24,12 @@ constexpr int kTolerance = 3;  // pixels at the working size: registration and l
 constexpr int kBorder = 8;     // pixels trimmed off the common area (inset borders, bars)
 // Most unexplained structure a confirmed pair may leave on either side. On benchmarks/run small:
 // transforms and work-in-progress renders of the pictured drawing left at most 0.09 (a changed
-// head), same-series clips over a library episode's background 0.11 to 0.58.
+// head), same-series clips over a library episode's background 0.11 to 0.58. (A near-duplicate
+// shot of another episode, same character and place, can stay under it: README.)
 constexpr double kMaxUnexplained = 0.10;
 
-// Edge presence scaled to 0..255 (the descriptor's weighting), then lightly blurred: lines and
-// colour boundaries look alike.
+// Edge presence of the lightly blurred picture, scaled to 0..255 (the descriptor's weighting):
+// lines and colour boundaries look alike.
 cv::Mat structure_image(const cv::Mat& image) {
   cv::Mat blurred, gx, gy, magnitude;
   cv::GaussianBlur(image, blurred, cv::Size(0, 0), 1.0);
@@ -63,8 +64,13 @@ struct Features {
 
 Features features_of(const engine::GrayImage& luma, bool mirrored) {
   Features f;
-  f.luma = cv::Mat(luma.height, luma.width, CV_8UC1, const_cast<std::uint8_t*>(luma.pixels.data()));
-  if (mirrored) cv::flip(f.luma, f.luma, 1);  // a flipped copy; otherwise a view of `luma`
+  const cv::Mat view(luma.height, luma.width, CV_8UC1,
+                     const_cast<std::uint8_t*>(luma.pixels.data()));
+  if (mirrored) {
+    cv::flip(view, f.luma, 1);  // a flipped copy
+  } else {
+    f.luma = view;  // read only
+  }
   f.structure = structure_image(f.luma);
   auto orb = cv::ORB::create(kFeatures, 1.2f, 6, 15, 0, 2, cv::ORB::HARRIS_SCORE, 21);
   orb->detectAndCompute(f.structure, cv::noArray(), f.points, f.descriptors);

@@ -41,7 +41,9 @@ TEST(Verify, SameDrawingAgreesUnderTransformsAndLineArt) {
   cv::Mat smaller, mirrored;
   cv::resize(reference, smaller, cv::Size(), 0.75, 0.75, cv::INTER_AREA);
   cv::flip(smaller, mirrored, 1);
-  const Verification rescaled = verify_pair(to_luma(mirrored), {to_luma(reference)}, true);
+  const engine::GrayImage query = to_luma(mirrored);
+  const Verification rescaled = verify_pair(query, {to_luma(reference)}, true);
+  EXPECT_EQ(query.pixels, to_luma(mirrored).pixels);  // the query is read, not flipped in place
   EXPECT_TRUE(rescaled.passed);
   EXPECT_NEAR(rescaled.scale, 0.75, 0.05);
   EXPECT_LT(rescaled.unexplained_query, 0.05);
