@@ -56,6 +56,77 @@ std::vector<engine::Frame> frames_for_verification(const std::string& path, doub
   return frames;
 }
 
+// Visual evidence for one candidate: the most similar pairs of its segments, spread over the
+// query; every registered pair must agree picture-wide, two agreeing pairs end it.
+void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
+                      const std::string& query_path, const engine::DecodeOptions& decode) {
+  // A pair: a query sample, where the segment's mapping puts it in the reference, and where
+  // its own best match is (they differ when the copy is damaged or the mapping is a few frames
+  // off while characters move; frames from both neighbourhoods are tried).
+  struct Pair {
+    double query_time, mapped_time, matched_time, similarity;
+    bool mirrored;
+  };
+  std::vector<Pair> pairs;
+  for (const Segment* s : evidence) {
+    for (const FrameMatch& e : s->evidence)
+      pairs.push_back({e.query_time, s->speed * e.query_time + s->offset, e.reference_time,
+                       e.similarity, e.mirrored});
+  }
+  std::sort(pairs.begin(), pairs.end(),
+            [](const Pair& a, const Pair& b) { return a.similarity > b.similarity; });
+  // The most similar pairs, spread over the query: neighbouring frames fail alike.
+  std::vector<const Pair*> tried;
+  for (const Pair& pair : pairs) {
+    if (static_cast<int>(tried.size()) == kVerifiedPairs) break;
+    if (std::none_of(tried.begin(), tried.end(), [&](const Pair* t) {
+          return std::abs(t->query_time - pair.query_time) < kPairSpacing;
+        })) {
+      tried.push_back(&pair);
+    }
+  }
+  int agreeing = 0, unregistered = 0;
+  bool disagreeing = false;
+  for (std::size_t i = 0; i < tried.size() && !disagreeing && agreeing < kAgreeingPairs &&
+                          unregistered < kUnregisteredPairs;
+       ++i) {
+    const Pair& pair = *tried[i];
+    double from = pair.mapped_time - kMappingSlack, to = pair.mapped_time + kMappingSlack;
+    if (std::abs(pair.matched_time - pair.mapped_time) <= kMatchedReach) {
+      from = std::min(from, pair.matched_time - kMappingSlack);
+      to = std::max(to, pair.matched_time + kMappingSlack);
+    }
+    Verification v;
+    std::vector<engine::Frame> candidates;
+    try {
+      const engine::GrayImage query_picture =
+          frames_for_verification(query_path, pair.query_time, pair.query_time, {pair.query_time},
+                                  decode)
+              .front()
+              .luma;
+      candidates = frames_for_verification(m.reference.path, from, to,
+                                           {pair.mapped_time, pair.matched_time}, decode);
+      std::vector<engine::GrayImage> pictures;
+      for (const engine::Frame& c : candidates) pictures.push_back(c.luma);
+      v = verify_pair(query_picture, pictures, pair.mirrored);
+    } catch (const Error&) {
+      break;  // the reference cannot be decoded any more: no visual evidence
+    }
+    disagreeing = v.registered && !v.passed;
+    agreeing += v.passed ? 1 : 0;
+    unregistered += v.registered ? 0 : 1;
+    // Shown as evidence: the disagreeing pair, else the one with most inliers.
+    if (disagreeing || v.inliers > m.visual.inliers || !i) {
+      m.visual = v;
+      m.evidence_query_time = pair.query_time;
+      m.evidence_reference_time =
+          v.candidate >= 0 ? candidates[static_cast<std::size_t>(v.candidate)].pts_seconds
+                           : pair.mapped_time;
+    }
+  }
+  m.visual.passed = agreeing > 0 && !disagreeing;
+}
+
 }  // namespace
 
 double query_sample_fps(double duration_seconds) {
@@ -251,71 +322,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     Match& m = *candidate;
     if (!std::filesystem::exists(m.reference.path))
       continue;  // reference moved: one kind of evidence only
-    // A pair: a query sample, where the segment's mapping puts it in the reference, and where
-    // its own best match is (they differ when the copy is damaged or the mapping is a few frames
-    // off while characters move; frames from both neighbourhoods are tried).
-    struct Pair {
-      double query_time, mapped_time, matched_time, similarity;
-      bool mirrored;
-    };
-    std::vector<Pair> pairs;
-    for (const Segment* s : evidence_of[reference]) {
-      for (const FrameMatch& e : s->evidence)
-        pairs.push_back({e.query_time, s->speed * e.query_time + s->offset, e.reference_time,
-                         e.similarity, e.mirrored});
-    }
-    std::sort(pairs.begin(), pairs.end(),
-              [](const Pair& a, const Pair& b) { return a.similarity > b.similarity; });
-    // The most similar pairs, spread over the query: neighbouring frames fail alike.
-    std::vector<const Pair*> tried;
-    for (const Pair& pair : pairs) {
-      if (static_cast<int>(tried.size()) == kVerifiedPairs) break;
-      if (std::none_of(tried.begin(), tried.end(), [&](const Pair* t) {
-            return std::abs(t->query_time - pair.query_time) < kPairSpacing;
-          })) {
-        tried.push_back(&pair);
-      }
-    }
-    int agreeing = 0, unregistered = 0;
-    bool disagreeing = false;
-    for (std::size_t i = 0; i < tried.size() && !disagreeing && agreeing < kAgreeingPairs &&
-                            unregistered < kUnregisteredPairs;
-         ++i) {
-      const Pair& pair = *tried[i];
-      double from = pair.mapped_time - kMappingSlack, to = pair.mapped_time + kMappingSlack;
-      if (std::abs(pair.matched_time - pair.mapped_time) <= kMatchedReach) {
-        from = std::min(from, pair.matched_time - kMappingSlack);
-        to = std::max(to, pair.matched_time + kMappingSlack);
-      }
-      Verification v;
-      std::vector<engine::Frame> candidates;
-      try {
-        const engine::GrayImage query_picture =
-            frames_for_verification(query_path, pair.query_time, pair.query_time, {pair.query_time},
-                                    options.decode)
-                .front()
-                .luma;
-        candidates = frames_for_verification(m.reference.path, from, to,
-                                             {pair.mapped_time, pair.matched_time}, options.decode);
-        std::vector<engine::GrayImage> pictures;
-        for (const engine::Frame& c : candidates) pictures.push_back(c.luma);
-        v = verify_pair(query_picture, pictures, pair.mirrored);
-      } catch (const Error&) {
-        break;  // the reference cannot be decoded any more: no visual evidence
-      }
-      disagreeing = v.registered && !v.passed;
-      agreeing += v.passed ? 1 : 0;
-      unregistered += v.registered ? 0 : 1;
-      // Shown as evidence: the disagreeing pair, else the one with most inliers.
-      if (disagreeing || v.inliers > m.visual.inliers || !i) {
-        m.visual = v;
-        m.evidence_query_time = pair.query_time;
-        m.evidence_reference_time =
-            v.candidate >= 0 ? candidates[static_cast<std::size_t>(v.candidate)].pts_seconds
-                             : pair.mapped_time;
-      }
-    }
-    m.visual.passed = agreeing > 0 && !disagreeing;
+    verify_candidate(m, evidence_of[reference], query_path, options.decode);
   }
 
   for (auto& [reference, m] : by_reference) {
