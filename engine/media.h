@@ -68,7 +68,7 @@ class FrameSource {
 std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOptions& options);
 
 // The picture shown at `seconds` (the first frame at or after it; a still's only picture), as
-// luma fitted within options.analysis_size. Used to fetch frames for visual verification.
+// luma fitted within options.analysis_size (report thumbnails use it).
 GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions& options);
 
 // The frames shown from `from` to `to` seconds (at least the one frame_at(from) gives), in time
