@@ -20,6 +20,10 @@ inline constexpr int kPyramidCells = 1 + 4 + 16;
 inline constexpr int kLayoutCells = 16;  // 4x4 luma layout
 inline constexpr int kRawDescriptorSize = kPyramidCells * kOrientationBins + kLayoutCells;
 
+// RawDescriptor::detail below this: a flat frame (black, gray, a fade, an empty sky), which says
+// nothing about where it comes from.
+inline constexpr float kFlatDetail = 1.5f;
+
 struct RawDescriptor {
   std::vector<float> values;  // kRawDescriptorSize floats, L2-normalised
   // Mean gradient magnitude of the normalised frame, luma levels per pixel (96 px wide scale).

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/local_features.h"
 #include "engine/media.h"
 #include "engine/pdq.h"
 
@@ -21,6 +22,12 @@ struct Sample {
   std::vector<float> mirrored_descriptor;
   // The descriptor of a picture-in-picture inset (engine/preprocess.h), empty when none.
   std::vector<float> inset_descriptor;
+  // Local features (engine/local_features.h), filled when asked for and never serialised: a
+  // reference's key frames describe the whole picture, a query layer its foreground only.
+  std::vector<LocalFeature> local_features;
+  // Share of the picture that is content (engine/foreground.h); below 1 the picture is a layer
+  // (alpha or blank background) and its local features cover the content only.
+  double foreground_share = 1;
 };
 
 struct Fingerprint {

@@ -3,10 +3,31 @@
 #include <algorithm>
 
 #include "engine/descriptor.h"
+#include "engine/foreground.h"
 #include "engine/pdq.h"
 #include "engine/preprocess.h"
 
 namespace celtrace::engine {
+namespace {
+
+// Reference key frames: local features are kept for a frame when the picture changed since the
+// last key frame (whole-picture descriptor similarity below kKeyFrameChange), and at least every
+// kKeyFrameInterval seconds in a held shot. Animation holds drawings for several frames, so this
+// spends the library's size on new drawings. The sizes set the library's bytes per hour
+// (README, "Partial pictures").
+constexpr float kKeyFrameChange = 0.92f;
+constexpr double kKeyFrameInterval = 2.0;   // seconds
+constexpr int kReferenceFeatures = 96;      // per key frame
+constexpr int kLayerFeatures = 300;         // per query layer picture
+constexpr double kMinLayerContent = 0.005;  // share of the picture; less is a blank page
+
+float dot(const std::vector<float>& a, const std::vector<float>& b) {
+  float sum = 0;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+}  // namespace
 
 Sample Fingerprinter::sample_of(const Frame& frame, const FingerprintOptions& options,
                                 int hash_size) const {
@@ -26,6 +47,13 @@ Sample Fingerprinter::sample_of(const Frame& frame, const FingerprintOptions& op
       sample.inset_descriptor = model_.project(raw_descriptor(crop(picture, *inset)).values);
     }
   }
+  if (options.local_features == LocalFeatureUse::kLayers) {
+    const Foreground foreground = find_foreground(frame.luma, frame.alpha);
+    if (!foreground.mask.empty() && foreground.share >= kMinLayerContent) {
+      sample.foreground_share = foreground.share;
+      sample.local_features = local_features(frame.luma, foreground.mask, kLayerFeatures);
+    }
+  }
   if (options.mirrored) {
     sample.mirrored_pdq = pdq_mirrored(pdq.dct);
     sample.mirrored_descriptor = model_.project(mirror_raw_descriptor(raw.values));
@@ -35,7 +63,11 @@ Sample Fingerprinter::sample_of(const Frame& frame, const FingerprintOptions& op
 
 Fingerprint Fingerprinter::fingerprint(const std::string& path, const FingerprintOptions& options,
                                        const ProgressCallback& progress) const {
-  auto source = open_media(path, options.decode);
+  FingerprintOptions used = options;
+  if (options.local_features != LocalFeatureUse::kNone) {
+    used.decode.analysis_size = std::max(used.decode.analysis_size, kLocalFeatureSide);
+  }
+  auto source = open_media(path, used.decode);
   Fingerprint result;
   result.model_id = model_.id;
   result.descriptor_size = model_.output_size;
@@ -43,8 +75,18 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
   const bool still = source->info().kind == MediaKind::kImage;
   const int hash_size = still ? options.decode.still_analysis_size : options.hash_size;
   Frame frame;
+  double last_key_time = -1e9;
+  std::vector<float> last_key_descriptor;
   while (source->next(frame)) {
-    result.samples.push_back(sample_of(frame, options, hash_size));
+    Sample sample = sample_of(frame, used, hash_size);
+    if (options.local_features == LocalFeatureUse::kKeyFrames && sample.detail >= kFlatDetail &&
+        (frame.pts_seconds - last_key_time >= kKeyFrameInterval ||
+         dot(sample.descriptor, last_key_descriptor) < kKeyFrameChange)) {
+      sample.local_features = local_features(remove_bars(frame.luma), {}, kReferenceFeatures);
+      last_key_time = frame.pts_seconds;
+      last_key_descriptor = sample.descriptor;
+    }
+    result.samples.push_back(std::move(sample));
     if (progress) progress(frame.pts_seconds, source->info().duration_seconds);
   }
   result.media = source->info();

@@ -11,6 +11,13 @@
 
 namespace celtrace::engine {
 
+// Which samples get local features (engine/local_features.h).
+enum class LocalFeatureUse {
+  kNone,
+  kKeyFrames,  // references: whole pictures, at key frames (see fingerprinter.cpp)
+  kLayers,     // queries: the foreground of every picture that has a blank or transparent background
+};
+
 struct FingerprintOptions {
   DecodeOptions decode;
   bool mirrored = false;  // also compute mirrored PDQ and descriptor (for queries)
@@ -19,6 +26,7 @@ struct FingerprintOptions {
   // PDQ block and the 96x96 descriptor need no more, and it bounds the per-frame cost. Stills
   // are hashed at DecodeOptions::still_analysis_size to agree with other PDQ tools.
   int hash_size = 128;
+  LocalFeatureUse local_features = LocalFeatureUse::kNone;
 };
 
 // Called after each sample with the media time reached and the media's duration (seconds).
@@ -31,7 +39,8 @@ class Fingerprinter {
   Fingerprint fingerprint(const std::string& path, const FingerprintOptions& options,
                           const ProgressCallback& progress = nullptr) const;
 
-  // The per-frame stages, for one frame already decoded to luma.
+  // The per-frame stages, for one frame already decoded to luma (reference key frames get their
+  // local features in fingerprint(), which sees the frames before).
   Sample sample_of(const Frame& frame, const FingerprintOptions& options, int hash_size) const;
 
   const ProjectionModel& model() const { return model_; }

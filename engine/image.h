@@ -21,10 +21,13 @@ struct GrayImage {
 };
 
 // One sampled frame: its presentation time in seconds from the start of the media, and its luma
-// at analysis resolution (see DecodeOptions::analysis_size).
+// at analysis resolution (see DecodeOptions::analysis_size). Pictures with an alpha channel (cels,
+// layers exported with transparency) carry it in `alpha` (same size, 0 transparent .. 255
+// opaque), and their luma is composited over white; `alpha` is empty for opaque sources.
 struct Frame {
   double pts_seconds = 0.0;
   GrayImage luma;
+  GrayImage alpha;
 };
 
 }  // namespace celtrace::engine

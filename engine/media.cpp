@@ -75,12 +75,14 @@ std::vector<Frame> frames_between(const std::string& path, double from, double t
     // The first frame at or after `from` counts even when it is past `to`.
     if (!frames.empty() && frame.pts_seconds > to + 1e-3) break;
     frame.luma = fit_within(frame.luma, options.analysis_size);
+    frame.alpha = fit_within(frame.alpha, options.analysis_size);
     frames.push_back(std::move(frame));
     if (frames.back().pts_seconds > to + 1e-3) break;
   }
   if (frames.empty()) {
     if (!any) throw MediaError(path + ": no picture at " + std::to_string(from) + " s");
     previous.luma = fit_within(previous.luma, options.analysis_size);  // past the end
+    previous.alpha = fit_within(previous.alpha, options.analysis_size);
     frames.push_back(std::move(previous));
   }
   return frames;

@@ -1,5 +1,7 @@
 #include "index/catalog.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 
@@ -32,6 +34,36 @@ ReferenceRecord read_reference(const Statement& row) {
   return r;
 }
 
+std::vector<std::uint8_t> pack_local(const std::vector<engine::LocalFeature>& features) {
+  std::vector<std::uint8_t> out(features.size() * kLocalFeatureBytes);
+  std::uint8_t* p = out.data();
+  for (const engine::LocalFeature& f : features) {
+    const auto x = static_cast<std::uint16_t>(std::lround(std::clamp(f.x, 0.f, 1.f) * 65535.f));
+    const auto y = static_cast<std::uint16_t>(std::lround(std::clamp(f.y, 0.f, 1.f) * 65535.f));
+    p[0] = static_cast<std::uint8_t>(x & 0xff);
+    p[1] = static_cast<std::uint8_t>(x >> 8);
+    p[2] = static_cast<std::uint8_t>(y & 0xff);
+    p[3] = static_cast<std::uint8_t>(y >> 8);
+    std::memcpy(p + 4, f.code.data(), 32);
+    p += kLocalFeatureBytes;
+  }
+  return out;
+}
+
+std::vector<engine::LocalFeature> unpack_local(const void* blob, int size,
+                                               const std::string& what) {
+  if (size % kLocalFeatureBytes != 0) throw FormatError(what + ": corrupt local features");
+  std::vector<engine::LocalFeature> out(static_cast<std::size_t>(size / kLocalFeatureBytes));
+  const auto* p = static_cast<const std::uint8_t*>(blob);
+  for (engine::LocalFeature& f : out) {
+    f.x = static_cast<float>(p[0] | (p[1] << 8)) / 65535.f;
+    f.y = static_cast<float>(p[2] | (p[3] << 8)) / 65535.f;
+    std::memcpy(f.code.data(), p + 4, 32);
+    p += kLocalFeatureBytes;
+  }
+  return out;
+}
+
 }  // namespace
 
 Catalog::Catalog(const std::string& path) : db_(std::make_unique<sql::Database>(path)) {
@@ -45,7 +77,7 @@ Catalog::Catalog(const std::string& path) : db_(std::make_unique<sql::Database>(
       "CREATE TABLE IF NOT EXISTS frames (rowid INTEGER PRIMARY KEY, id INTEGER,"
       " reference_id INTEGER NOT NULL REFERENCES refs(id) ON DELETE CASCADE, pts REAL NOT NULL,"
       " pdq BLOB NOT NULL, quality INTEGER NOT NULL, detail REAL NOT NULL,"
-      " shared INTEGER NOT NULL DEFAULT 0, descriptor BLOB NOT NULL);"
+      " shared INTEGER NOT NULL DEFAULT 0, descriptor BLOB NOT NULL, local BLOB);"
       "CREATE INDEX IF NOT EXISTS frames_by_reference ON frames(reference_id, pts);"
       "CREATE INDEX IF NOT EXISTS frames_by_id ON frames(id);");
 }
@@ -103,13 +135,19 @@ std::int64_t Catalog::insert_reference(const ReferenceRecord& r,
   insert.step();
   const std::int64_t id = db_->last_insert_id();
   Statement frame(*db_,
-                  "INSERT INTO frames(reference_id, pts, pdq, quality, detail, shared, descriptor) "
-                  "VALUES(?, ?, ?, ?, ?, ?, ?)");
+                  "INSERT INTO frames(reference_id, pts, pdq, quality, detail, shared, descriptor, "
+                  "local) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
   for (const FrameRecord& f : frames) {
     frame.bind(1, id).bind(2, f.pts_seconds).bind_blob(3, f.pdq.data(), f.pdq.size());
     frame.bind(4, static_cast<std::int64_t>(f.quality)).bind(5, static_cast<double>(f.detail));
     frame.bind(6, static_cast<std::int64_t>(f.shared));
     frame.bind_blob(7, f.descriptor.data(), f.descriptor.size() * sizeof(float));
+    if (f.local_features.empty()) {
+      frame.bind_null(8);
+    } else {
+      const std::vector<std::uint8_t> local = pack_local(f.local_features);
+      frame.bind_blob(8, local.data(), local.size());
+    }
     frame.step();
     frame.reset();
   }
@@ -149,6 +187,21 @@ void Catalog::for_each_frame(bool with_descriptors,
       f.descriptor.resize(static_cast<std::size_t>(size) / sizeof(float));
       if (size > 0) std::memcpy(f.descriptor.data(), values, f.descriptor.size() * sizeof(float));
     }
+    visit(f);
+  }
+}
+
+void Catalog::for_each_key_frame(const std::function<void(const FrameRecord&)>& visit) const {
+  Statement query(
+      *db_, "SELECT id, reference_id, pts, local FROM frames WHERE local IS NOT NULL ORDER BY id");
+  FrameRecord f;
+  while (query.step()) {
+    f.id = query.integer(0);
+    f.reference_id = query.integer(1);
+    f.pts_seconds = query.real(2);
+    int size = 0;
+    const void* blob = query.blob(3, size);
+    f.local_features = unpack_local(blob, size, db_->path());
     visit(f);
   }
 }

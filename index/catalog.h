@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/local_features.h"
 #include "index/sqlite.h"
 
 namespace celtrace::index {
@@ -37,7 +38,12 @@ struct FrameRecord {
   float detail = 0;
   bool shared = false;  // the same picture occurs in another reference (opening, recap, ...)
   std::vector<float> descriptor;
+  // Key frames only (engine/fingerprinter.h); stored as kLocalFeatureBytes each: x and y as
+  // u16 shares of 65535, then the 32-byte code.
+  std::vector<engine::LocalFeature> local_features;
 };
+
+inline constexpr int kLocalFeatureBytes = 36;
 
 class Catalog {
  public:
@@ -59,9 +65,11 @@ class Catalog {
   void remove_reference(std::int64_t id);
   // Numbers all frames 0..n-1 in (reference, time) order: the FAISS ids of the next build.
   void renumber_frames();
-  // Visits every frame in id order; descriptors are read only when asked.
+  // Visits every frame in id order; descriptors and local features are read only when asked.
   void for_each_frame(bool with_descriptors,
                       const std::function<void(const FrameRecord&)>& visit) const;
+  // Visits the frames with local features in id order (FrameRecord::id and local_features set).
+  void for_each_key_frame(const std::function<void(const FrameRecord&)>& visit) const;
   void mark_shared(const std::vector<std::int64_t>& frame_ids);
 
   sql::Database& database() { return *db_; }

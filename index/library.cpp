@@ -28,6 +28,13 @@ bool is_informative(const engine::Sample& sample) {
   return sample.detail >= kMinFrameDetail;
 }
 
+engine::FingerprintOptions reference_fingerprint_options(const engine::DecodeOptions& decode) {
+  engine::FingerprintOptions options;
+  options.decode = decode;
+  options.local_features = engine::LocalFeatureUse::kKeyFrames;
+  return options;
+}
+
 Library::Library(std::string directory, std::unique_ptr<Catalog> catalog,
                  engine::ProjectionModel model)
     : directory_(std::move(directory)), catalog_(std::move(catalog)), model_(std::move(model)) {}
@@ -74,6 +81,7 @@ Library Library::open_or_create(const std::string& directory,
     catalog->set_meta("descriptor_size", std::to_string(model.output_size));
     catalog->set_meta("descriptor_factory", "Flat");
     catalog->set_meta("hash_factory", kHashFactory);
+    catalog->set_meta("local_factory", "BFlat");
     catalog->set_meta("generation", "0");
     transaction.commit();
   }
@@ -93,6 +101,16 @@ void Library::load() {
   catalog_->for_each_frame(false, [&](const FrameRecord& f) {
     frames_.push_back({f.reference_id, static_cast<float>(f.pts_seconds), f.shared});
   });
+  local_features_.clear();
+  std::vector<std::uint8_t> local_codes;
+  const std::string local_factory = catalog_->meta("local_factory").value_or("BFlat");
+  const bool exact_local = local_factory == "BFlat";
+  catalog_->for_each_key_frame([&](const FrameRecord& f) {
+    for (const engine::LocalFeature& l : f.local_features) {
+      local_features_.push_back({f.id, l.x, l.y});
+      if (exact_local) local_codes.insert(local_codes.end(), l.code.begin(), l.code.end());
+    }
+  });
   const std::int64_t generation = std::stoll(catalog_->meta("generation").value_or("0"));
   const std::string descriptor_factory = catalog_->meta("descriptor_factory").value_or("Flat");
   if (generation == 0) {
@@ -101,6 +119,19 @@ void Library::load() {
   } else {
     descriptors_ = DescriptorIndex::load(index_path("descriptors", generation), descriptor_factory);
     hashes_ = HashIndex::load(index_path("hashes", generation), kHashFactory);
+  }
+  // An exact local-feature index is a copy of the catalog's codes, made here rather than stored
+  // twice (the library's size); an inverted file is trained, so it is stored per generation.
+  if (exact_local || generation == 0) {
+    local_ = HashIndex::build(local_factory, local_codes.data(),
+                              static_cast<std::int64_t>(local_codes.size() / 32));
+  } else {
+    local_ = HashIndex::load(index_path("local", generation), local_factory);
+  }
+  if (local_->size() != static_cast<std::int64_t>(local_features_.size())) {
+    throw FormatError(directory_ + ": local-feature index holds " + std::to_string(local_->size()) +
+                      " features, the catalog " + std::to_string(local_features_.size()) +
+                      " (damaged library)");
   }
   if (descriptors_->size() != static_cast<std::int64_t>(frames_.size()) ||
       hashes_->size() != descriptors_->size()) {
@@ -149,6 +180,7 @@ void Library::add(const std::vector<NewReference>& references,
       f.quality = s.quality;
       f.detail = s.detail;
       f.descriptor = s.descriptor;
+      f.local_features = s.local_features;
       frames.push_back(std::move(f));
     }
     added.push_back(catalog_->insert_reference(record, frames));
@@ -189,6 +221,14 @@ void Library::rebuild_and_commit(Transaction& transaction,
   }
   auto descriptors = DescriptorIndex::build(factory, model_.output_size, vectors.data(), count);
   auto hashes = HashIndex::build(kHashFactory, codes.data(), count);
+  std::vector<std::uint8_t> local_codes;
+  catalog_->for_each_key_frame([&](const FrameRecord& f) {
+    for (const engine::LocalFeature& l : f.local_features)
+      local_codes.insert(local_codes.end(), l.code.begin(), l.code.end());
+  });
+  const auto local_count = static_cast<std::int64_t>(local_codes.size() / 32);
+  const std::string local_factory = auto_local_factory(local_count);
+  auto local = HashIndex::build(local_factory, local_codes.data(), local_count);
 
   // Shared content: a new frame whose picture also occurs in another reference.
   std::vector<std::int64_t> shared;
@@ -215,18 +255,21 @@ void Library::rebuild_and_commit(Transaction& transaction,
   try {
     descriptors->save(index_path("descriptors", next));
     hashes->save(index_path("hashes", next));
+    if (local_factory != "BFlat") local->save(index_path("local", next));
     catalog_->set_meta("generation", std::to_string(next));
+    catalog_->set_meta("local_factory", local_factory);
     catalog_->set_meta("descriptor_factory", factory);
     transaction.commit();
   } catch (...) {
     std::error_code ignored;
     fs::remove(index_path("descriptors", next), ignored);
     fs::remove(index_path("hashes", next), ignored);
+    fs::remove(index_path("local", next), ignored);
     throw;
   }
   // Committed: the old generation (and leftovers of interrupted changes) can go.
   std::error_code ignored;
-  static const std::regex index_file(R"((descriptors|hashes)-(\d+)\.faiss(\.partial)?)");
+  static const std::regex index_file(R"((descriptors|hashes|local)-(\d+)\.faiss(\.partial)?)");
   for (const auto& entry : fs::directory_iterator(directory_, ignored)) {
     std::smatch match;
     const std::string name = entry.path().filename().string();

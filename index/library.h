@@ -2,6 +2,8 @@
 //   catalog.sqlite          references and every indexed frame (the source of truth)
 //   descriptors-<G>.faiss   descriptor index of generation G (FAISS ids = catalog frame ids)
 //   hashes-<G>.faiss        PDQ hash index of generation G
+//   local-<G>.faiss         local-feature index of generation G (key frames' ORB codes, ids in
+//                           (frame id, feature) order)
 //   model.ctm               the descriptor model the library was built with
 // Changes are atomic: new index files are written under the next generation number and the
 // catalog switches to them in the same SQLite transaction that changes its rows; a crash at any
@@ -13,22 +15,28 @@
 #include <string>
 #include <vector>
 
+#include "engine/descriptor.h"
 #include "engine/fingerprint.h"
+#include "engine/fingerprinter.h"
 #include "engine/model.h"
 #include "index/catalog.h"
 #include "index/vector_index.h"
 
 namespace celtrace::index {
 
-inline constexpr int kLibraryFormatVersion = 1;
+// 2: key frames' local features (partial pictures).
+inline constexpr int kLibraryFormatVersion = 2;
 // Frames below this detail (engine RawDescriptor::detail) are flat (black, gray, fades, empty
 // skies) and are neither indexed nor searched.
-inline constexpr float kMinFrameDetail = 1.5f;
+inline constexpr float kMinFrameDetail = engine::kFlatDetail;
 // Two frames of different references this similar show the same picture: content shared across
 // references (openings, endings, recaps, title cards, reused backgrounds).
 inline constexpr float kSharedSimilarity = 0.95f;
 
 bool is_informative(const engine::Sample& sample);
+
+// How references are fingerprinted for a library: `decode` as given, local features at key frames.
+engine::FingerprintOptions reference_fingerprint_options(const engine::DecodeOptions& decode = {});
 
 struct NewReference {
   engine::Fingerprint fingerprint;
@@ -44,6 +52,12 @@ struct IndexedFrame {
   std::int64_t reference = 0;
   float pts_seconds = 0;
   bool shared = false;
+};
+
+// What a local-feature id stands for: its key frame (an id into frames()) and position.
+struct IndexedLocalFeature {
+  std::int64_t frame = 0;
+  float x = 0, y = 0;  // shares of the picture's width and height
 };
 
 class Library {
@@ -68,6 +82,8 @@ class Library {
   const std::vector<IndexedFrame>& frames() const { return frames_; }
   const DescriptorIndex& descriptors() const { return *descriptors_; }
   const HashIndex& hashes() const { return *hashes_; }
+  const std::vector<IndexedLocalFeature>& local_features() const { return local_features_; }
+  const HashIndex& local_index() const { return *local_; }
   const engine::ProjectionModel& model() const { return model_; }
   const std::string& directory() const { return directory_; }
   std::int64_t disk_bytes() const;
@@ -88,6 +104,8 @@ class Library {
   std::vector<IndexedFrame> frames_;
   std::unique_ptr<DescriptorIndex> descriptors_;
   std::unique_ptr<HashIndex> hashes_;
+  std::vector<IndexedLocalFeature> local_features_;
+  std::unique_ptr<HashIndex> local_;
 };
 
 }  // namespace celtrace::index

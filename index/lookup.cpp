@@ -8,7 +8,9 @@
 
 #include "engine/errors.h"
 #include "engine/fingerprinter.h"
+#include "engine/foreground.h"
 #include "engine/preprocess.h"
+#include "index/partial_search.h"
 
 namespace celtrace::index {
 namespace {
@@ -23,10 +25,12 @@ constexpr double kTemporalScore = 0.45;    // segment score for temporal evidenc
 constexpr double kListScore = 0.30;        // below this a segment is not listed at all
 constexpr int kMinSegmentSupport = 3;      // nor with fewer agreeing samples (video queries)
 constexpr double kStillSimilarity = 0.80;  // a still's best similarity to be listed
-constexpr double kVisualOnlyScore = 0.50;  // listing on visual evidence alone needs this score
-constexpr int kVerifiedPairs = 5;          // frame pairs tried for visual verification
-constexpr int kAgreeingPairs = 2;          // ... stopping after this many agree
-constexpr int kUnregisteredPairs = 2;      // ... or this many do not even register
+// Partial evidence (index/partial_search.h): segment score for temporal evidence; 0.40 is a mean
+// of about 8 consistent features per sample.
+constexpr double kPartialTemporalScore = 0.40;
+constexpr int kVerifiedPairs = 5;               // frame pairs tried for visual verification
+constexpr int kAgreeingPairs = 2;               // ... stopping after this many agree
+constexpr int kUnregisteredPairs = 2;           // ... or this many do not even register
 constexpr std::size_t kVerifiedReferences = 3;  // best-scoring candidates verified per query
 constexpr std::size_t kCandidateFrames = 10;    // reference frames tried per pair
 constexpr double kPairSpacing = 0.5;            // seconds between the query times of tried pairs
@@ -39,7 +43,8 @@ constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best m
 // that agrees).
 std::vector<engine::Frame> frames_for_verification(const std::string& path, double from, double to,
                                                    const std::vector<double>& centres,
-                                                   const engine::DecodeOptions& base) {
+                                                   const engine::DecodeOptions& base,
+                                                   bool keep_bars = false) {
   engine::DecodeOptions options = base;
   options.analysis_size = kVerifySize;
   std::vector<engine::Frame> frames = engine::frames_between(path, from, to, options);
@@ -52,7 +57,9 @@ std::vector<engine::Frame> frames_for_verification(const std::string& path, doub
       frames.begin(), frames.end(),
       [&](const engine::Frame& a, const engine::Frame& b) { return distance(a) < distance(b); });
   if (frames.size() > kCandidateFrames) frames.resize(kCandidateFrames);
-  for (engine::Frame& frame : frames) frame.luma = engine::remove_bars(frame.luma);
+  if (!keep_bars) {
+    for (engine::Frame& frame : frames) frame.luma = engine::remove_bars(frame.luma);
+  }
   return frames;
 }
 
@@ -60,6 +67,7 @@ std::vector<engine::Frame> frames_for_verification(const std::string& path, doub
 // query; every registered pair must agree picture-wide, two agreeing pairs end it.
 void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                       const std::string& query_path, const engine::DecodeOptions& decode) {
+  const bool partial = m.coverage == Coverage::kPartial;
   // A pair: a query sample, where the segment's mapping puts it in the reference, and where
   // its own best match is (they differ when the copy is damaged or the mapping is a few frames
   // off while characters move; frames from both neighbourhoods are tried).
@@ -99,16 +107,19 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     Verification v;
     std::vector<engine::Frame> candidates;
     try {
-      const engine::GrayImage query_picture =
+      // A layer keeps its whole canvas (no bar removal) and is checked on its foreground.
+      const engine::Frame query_frame =
           frames_for_verification(query_path, pair.query_time, pair.query_time, {pair.query_time},
-                                  decode)
-              .front()
-              .luma;
+                                  decode, partial)
+              .front();
+      const engine::GrayImage mask =
+          partial ? engine::find_foreground(query_frame.luma, query_frame.alpha).mask
+                  : engine::GrayImage();
       candidates = frames_for_verification(m.reference.path, from, to,
                                            {pair.mapped_time, pair.matched_time}, decode);
       std::vector<engine::GrayImage> pictures;
       for (const engine::Frame& c : candidates) pictures.push_back(c.luma);
-      v = verify_pair(query_picture, pictures, pair.mirrored);
+      v = verify_pair(query_frame.luma, mask, pictures, pair.mirrored);
     } catch (const Error&) {
       break;  // the reference cannot be decoded any more: no visual evidence
     }
@@ -136,109 +147,125 @@ double query_sample_fps(double duration_seconds) {
                     engine::kQuerySampleFps);
 }
 
-const char* to_string(Verdict verdict) {
-  return verdict == Verdict::kConfirmed ? "confirmed" : "possible";
+namespace {
+
+// One picture: the best frame of each reference (and orientation), as a one-sample segment.
+std::vector<Segment> still_segments(const std::vector<FrameMatch>& matches, double min_similarity) {
+  std::map<std::pair<std::int64_t, bool>, const FrameMatch*> best;
+  for (const FrameMatch& m : matches) {
+    auto& slot = best[{m.reference, m.mirrored}];
+    if (!slot || m.similarity > slot->similarity) slot = &m;
+  }
+  std::vector<Segment> segments;
+  for (const auto& [key, m] : best) {
+    if (m->similarity < min_similarity) continue;
+    Segment s;
+    s.reference = m->reference;
+    s.mirrored = m->mirrored;
+    s.query_start = s.query_end = m->query_time;
+    s.reference_start = s.reference_end = m->reference_time;
+    s.offset = m->reference_time - m->query_time;
+    s.support = s.span_samples = 1;
+    s.score = m->similarity;
+    s.shared_fraction = m->shared ? 1 : 0;
+    s.evidence = {*m};
+    segments.push_back(s);
+  }
+  return segments;
 }
 
-LookupResult match(const Library& library, const engine::Fingerprint& query,
-                   const std::string& query_path, const LookupOptions& options) {
-  LookupResult result;
-  result.media = query.media;
+// Whole-picture search: the informative samples' descriptors (and mirrored ones, and insets)
+// against the library's frames, aligned in time.
+std::vector<Segment> search_whole(const Library& library, const engine::Fingerprint& query,
+                                  const std::vector<double>& times,
+                                  std::vector<FrameMatch>& matches) {
   const int dimension = library.model().output_size;
   std::vector<float> vectors, mirrored;
-  std::vector<double> times;
   for (const engine::Sample& s : query.samples) {
     if (!is_informative(s)) continue;
     vectors.insert(vectors.end(), s.descriptor.begin(), s.descriptor.end());
     mirrored.insert(mirrored.end(), s.mirrored_descriptor.begin(), s.mirrored_descriptor.end());
-    times.push_back(s.pts_seconds);
   }
   const auto count = static_cast<std::int64_t>(times.size());
-  result.informative_samples = static_cast<int>(count);
-  if (count == 0 || library.frames().empty()) return result;
+  if (count == 0 || library.frames().empty()) return {};
   if (static_cast<int>(vectors.size()) != count * dimension || mirrored.size() != vectors.size()) {
     throw Error("query fingerprint does not fit the library's model " + library.model().id);
   }
   const int k =
       std::min<std::int64_t>(kNeighbours, static_cast<std::int64_t>(library.frames().size()));
-  std::vector<FrameMatch> matches;
-  // Searches `queries` (count x dimension) and appends every neighbour as a match.
-  auto search = [&](const std::vector<float>& queries, bool is_mirrored) {
-    const auto hits = library.descriptors().search(queries.data(), count, k);
-    for (std::int64_t q = 0; q < count; ++q) {
+  // Searches `queries` (n x dimension) of the samples `samples` and appends every neighbour.
+  auto search = [&](const std::vector<float>& queries, const std::vector<int>& samples,
+                    bool is_mirrored) {
+    const auto n = static_cast<std::int64_t>(samples.size());
+    const auto hits = library.descriptors().search(queries.data(), n, k);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const int q = samples[static_cast<std::size_t>(i)];
       for (int j = 0; j < k; ++j) {
-        const Neighbour& n = hits[q * k + j];
-        if (n.id < 0) break;
-        const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(n.id)];
-        matches.push_back({static_cast<int>(q), times[q], frame.reference, frame.pts_seconds,
-                           n.score, is_mirrored, frame.shared});
+        const Neighbour& hit = hits[i * k + j];
+        if (hit.id < 0) break;
+        const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(hit.id)];
+        matches.push_back({q, times[static_cast<std::size_t>(q)], frame.reference,
+                           frame.pts_seconds, hit.score, is_mirrored, frame.shared});
       }
     }
   };
-  search(vectors, false);
-  search(mirrored, true);
-  // Samples whose picture holds an inset (picture-in-picture), searched by the inset as well.
+  std::vector<int> all(times.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  search(vectors, all, false);
+  search(mirrored, all, true);
+  if (count == 1) return still_segments(matches, kStillSimilarity);
+  // Samples whose picture holds an inset (picture-in-picture) are searched by the inset too,
+  // whenever enough samples hold one: in a large library the page around an inset (plain, gray)
+  // always resembles some reference frames well enough to align, so "whole frames failed" cannot
+  // be the trigger.
   std::vector<float> insets;
   std::vector<int> inset_samples;
-  for (std::size_t i = 0, q = 0; i < query.samples.size(); ++i) {
-    const engine::Sample& s = query.samples[i];
+  int q = 0;
+  for (const engine::Sample& s : query.samples) {
     if (!is_informative(s)) continue;
     if (!s.inset_descriptor.empty()) {
       insets.insert(insets.end(), s.inset_descriptor.begin(), s.inset_descriptor.end());
-      inset_samples.push_back(static_cast<int>(q));
+      inset_samples.push_back(q);
     }
     ++q;
   }
+  if (inset_samples.size() >= static_cast<std::size_t>(kMinSupport))
+    search(insets, inset_samples, false);
+  return align(matches, times);
+}
 
-  const bool still = count == 1;
-  std::vector<Segment> segments;
-  if (still) {
-    // One picture: the best frame of each reference, as a one-sample segment.
-    std::map<std::pair<std::int64_t, bool>, const FrameMatch*> best;
-    for (const FrameMatch& m : matches) {
-      auto& slot = best[{m.reference, m.mirrored}];
-      if (!slot || m.similarity > slot->similarity) slot = &m;
-    }
-    for (const auto& [key, m] : best) {
-      if (m->similarity < kStillSimilarity) continue;
-      Segment s;
-      s.reference = m->reference;
-      s.mirrored = m->mirrored;
-      s.query_start = s.query_end = m->query_time;
-      s.reference_start = s.reference_end = m->reference_time;
-      s.offset = m->reference_time - m->query_time;
-      s.support = s.span_samples = 1;
-      s.score = m->similarity;
-      s.shared_fraction = m->shared ? 1 : 0;
-      s.evidence = {*m};
-      segments.push_back(s);
-    }
-  } else {
-    // Inset descriptors join the whole-frame ones whenever enough samples hold an inset: in a
-    // large library the page around an inset (plain, gray) always resembles some reference
-    // frames well enough to align, so "whole frames failed" cannot be the trigger.
-    if (inset_samples.size() >= static_cast<std::size_t>(kMinSupport)) {
-      const auto n = static_cast<std::int64_t>(inset_samples.size());
-      const auto hits = library.descriptors().search(insets.data(), n, k);
-      for (std::int64_t i = 0; i < n; ++i) {
-        const int q = inset_samples[static_cast<std::size_t>(i)];
-        for (int j = 0; j < k; ++j) {
-          const Neighbour& hit = hits[i * k + j];
-          if (hit.id < 0) break;
-          const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(hit.id)];
-          matches.push_back(
-              {q, times[q], frame.reference, frame.pts_seconds, hit.score, false, frame.shared});
-        }
-      }
-    }
-    segments = align(matches, times);
+}  // namespace
+
+LookupResult match(const Library& library, const engine::Fingerprint& query,
+                   const std::string& query_path, const LookupOptions& options) {
+  LookupResult result;
+  result.media = query.media;
+  std::vector<double> times;
+  for (const engine::Sample& s : query.samples) {
+    if (is_informative(s)) times.push_back(s.pts_seconds);
   }
+  result.informative_samples = static_cast<int>(times.size());
+  const bool still = query.samples.size() == 1;
+  std::vector<FrameMatch> matches;
+  std::vector<Segment> segments = search_whole(library, query, times, matches);
+  const std::size_t whole_segments = segments.size();
+  // Partial search, for layers: their segments follow the whole-picture ones.
+  const PartialSearch partial = search_partial(library, query);
+  if (!partial.matches.empty()) {
+    std::vector<Segment> found =
+        still ? still_segments(partial.matches, partial_alignment_params().min_similarity)
+              : align(partial.matches, partial.sample_times, partial_alignment_params());
+    segments.insert(segments.end(), found.begin(), found.end());
+  }
+  if (segments.empty()) return result;
 
   // One match per reference; its segments are the listed ones.
   const double period = 1.0 / (query.sample_fps > 0 ? query.sample_fps : 1.0);
   std::map<std::int64_t, Match> by_reference;
   std::map<std::int64_t, std::vector<const Segment*>> evidence_of;
-  for (const Segment& s : segments) {
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const Segment& s = segments[i];
+    const bool is_partial = i >= whole_segments;
     // Stray one- or two-sample agreements are noise next to real segments, not evidence.
     if (s.score < kListScore || (!still && s.support < kMinSegmentSupport)) continue;
     Match& m = by_reference[s.reference];
@@ -254,18 +281,38 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     out.score = s.score;
     out.speed = s.speed;
     out.mirrored = s.mirrored;
+    out.partial = is_partial;
     out.support = s.support;
     out.specificity = s.specificity;
+    // Whole-picture evidence, where a reference has it, is the match's evidence; partial
+    // evidence stands alone only.
+    const bool whole_known = !m.segments.empty() && m.coverage == Coverage::kWhole;
+    if (is_partial && whole_known) {
+      m.segments.push_back(out);
+      continue;
+    }
+    if (!is_partial && m.coverage == Coverage::kPartial) {
+      // A whole-picture segment found after partial ones: whole evidence replaces it.
+      m.coverage = Coverage::kWhole;
+      m.temporal = false;
+      m.score = 0;
+      evidence_of[s.reference].clear();
+    }
+    m.coverage = is_partial ? Coverage::kPartial : Coverage::kWhole;
     m.segments.push_back(out);
     m.score = std::max(m.score, s.score);
-    const int needed = std::max(kMinSupport, static_cast<int>(std::ceil(kMinSupportShare * count)));
-    m.temporal = m.temporal || (!still && s.support >= needed && s.score >= kTemporalScore &&
+    const int searched = static_cast<int>(is_partial ? partial.sample_times.size() : times.size());
+    const int needed =
+        std::max(kMinSupport, static_cast<int>(std::ceil(kMinSupportShare * searched)));
+    const double temporal_score = is_partial ? kPartialTemporalScore : kTemporalScore;
+    m.temporal = m.temporal || (!still && s.support >= needed && s.score >= temporal_score &&
                                 s.query_end - s.query_start >= kMinSpan);
     m.shared = m.shared || s.shared_fraction >= 0.5;
     evidence_of[s.reference].push_back(&s);
   }
   // Shared content found in one reference stands for every reference holding it: list those too.
-  for (const Segment& s : segments) {
+  for (std::size_t i = 0; i < whole_segments; ++i) {
+    const Segment& s = segments[i];
     if (s.shared_fraction < 0.5 || !by_reference.count(s.reference)) continue;
     std::map<std::int64_t, std::set<int>> samples_by_reference;
     std::set<int> segment_samples;
@@ -305,32 +352,49 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     }
   }
 
-  // Visual verification of the best pairs of the best-scoring non-shared candidates, each
-  // reference frame taken where the segment's mapping puts the query time (indexed frames are up
-  // to half a sampling period off). Every registered pair must also agree picture-wide: one pair
-  // showing structure that the other picture lacks (a different character on a reused
-  // background) fails the candidate. Each pair decodes from a keyframe, so the work is bounded.
-  std::vector<std::pair<std::int64_t, Match*>> to_verify;
-  for (auto& [reference, m] : by_reference) {
-    if (options.verify && !query_path.empty() && !m.shared && evidence_of.count(reference))
-      to_verify.push_back({reference, &m});
-  }
-  std::sort(to_verify.begin(), to_verify.end(),
-            [](const auto& a, const auto& b) { return a.second->score > b.second->score; });
-  if (to_verify.size() > kVerifiedReferences) to_verify.resize(kVerifiedReferences);
-  for (auto& [reference, candidate] : to_verify) {
-    Match& m = *candidate;
-    if (!std::filesystem::exists(m.reference.path))
-      continue;  // reference moved: one kind of evidence only
-    verify_candidate(m, evidence_of[reference], query_path, options.decode);
+  // Visual verification of the best pairs of the best-scoring non-shared candidates of each kind,
+  // each reference frame taken where the segment's mapping puts the query time (indexed frames
+  // are up to half a sampling period off, key frames up to a hold). Every registered pair must
+  // also agree: picture-wide for whole pictures (one pair showing structure that the other
+  // picture lacks, a different character on a reused background, fails the candidate), on the
+  // query's foreground for layers. Each pair decodes from a keyframe, so the work is bounded.
+  for (const Coverage coverage : {Coverage::kWhole, Coverage::kPartial}) {
+    std::vector<Match*> to_verify;
+    for (auto& [reference, m] : by_reference) {
+      if (options.verify && !query_path.empty() && !m.shared && m.coverage == coverage &&
+          evidence_of.count(reference))
+        to_verify.push_back(&m);
+    }
+    std::sort(to_verify.begin(), to_verify.end(),
+              [](const Match* a, const Match* b) { return a->score > b->score; });
+    if (to_verify.size() > kVerifiedReferences) to_verify.resize(kVerifiedReferences);
+    for (Match* m : to_verify) {
+      if (!std::filesystem::exists(m->reference.path))
+        continue;  // reference moved: one kind of evidence only
+      verify_candidate(*m, evidence_of[m->reference.id], query_path, options.decode);
+    }
+    // A layer that agrees with frames of several references (a character in the same pose in
+    // several episodes) tells the series, not the episode.
+    if (coverage == Coverage::kPartial) {
+      const auto agreeing = std::count_if(to_verify.begin(), to_verify.end(),
+                                          [](const Match* m) { return m->visual.passed; });
+      if (agreeing > 1) {
+        for (Match* m : to_verify) m->shared = m->shared || m->visual.passed;
+      }
+    }
   }
 
   for (auto& [reference, m] : by_reference) {
-    // Listing on visual evidence alone needs a registered pair, not picture-wide agreement: a
-    // drawing of a frame (a still, a rough) is the same shot though it lacks the background.
-    if (!m.temporal && !(m.visual.registered && m.score >= kVisualOnlyScore)) continue;
-    m.verdict =
-        m.temporal && m.visual.passed && !m.shared ? Verdict::kConfirmed : Verdict::kPossible;
+    Evidence evidence;
+    evidence.coverage = m.coverage;
+    evidence.score = m.score;
+    evidence.temporal = m.temporal;
+    evidence.registered = m.visual.registered;
+    evidence.agreed = m.visual.passed;
+    evidence.shared = m.shared;
+    const std::optional<Verdict> verdict = decide(evidence);
+    if (!verdict) continue;
+    m.verdict = *verdict;
     std::sort(
         m.segments.begin(), m.segments.end(),
         [](const MatchSegment& a, const MatchSegment& b) { return a.query_start < b.query_start; });
@@ -338,6 +402,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   }
   std::sort(result.matches.begin(), result.matches.end(), [](const Match& a, const Match& b) {
     if (a.verdict != b.verdict) return a.verdict == Verdict::kConfirmed;
+    if (a.coverage != b.coverage) return a.coverage == Coverage::kWhole;
     return a.score > b.score;
   });
   if (static_cast<int>(result.matches.size()) > options.top) result.matches.resize(options.top);
@@ -350,6 +415,7 @@ engine::Fingerprint fingerprint_query(const Library& library, const std::string&
   fingerprint_options.decode = options.decode;
   fingerprint_options.mirrored = true;
   fingerprint_options.insets = true;
+  fingerprint_options.local_features = engine::LocalFeatureUse::kLayers;
   // Insets are found and described at 256 px, where a half-size inset has the resolution that
   // whole reference frames are described at.
   fingerprint_options.decode.analysis_size =

@@ -1,7 +1,11 @@
 // Single-file lookup, wired in one place (lookup.cpp):
-//   fingerprint the query (both orientations) -> FAISS nearest neighbours per informative
-//   sample -> temporal alignment per reference -> shared-content check -> visual verification
-//   of the best frame pairs -> score and verdict.
+//   fingerprint the query (both orientations; a layer's foreground features)
+//   -> whole-picture search: FAISS nearest neighbours per informative sample
+//   -> partial search: the foreground's local features against library key frames
+//      (index/partial_search.h), for layers only
+//   -> temporal alignment per reference, for each kind -> shared-content check
+//   -> visual verification of the best frame pairs (one-sided for partial evidence)
+//   -> verdict, a pure function of the evidence (index/decision.h).
 #pragma once
 
 #include <cstdint>
@@ -11,13 +15,11 @@
 #include "engine/fingerprint.h"
 #include "engine/media.h"
 #include "index/alignment.h"
+#include "index/decision.h"
 #include "index/library.h"
 #include "index/verify.h"
 
 namespace celtrace::index {
-
-enum class Verdict { kConfirmed, kPossible };
-const char* to_string(Verdict verdict);
 
 struct MatchSegment {
   double query_start = 0, query_end = 0;          // seconds in the query
@@ -25,6 +27,7 @@ struct MatchSegment {
   double score = 0;  // mean descriptor similarity along the alignment, unmatched samples as 0
   double speed = 1;  // reference seconds per query second
   bool mirrored = false;
+  bool partial = false;    // found by the query's foreground (local features), not whole pictures
   int support = 0;         // query samples that agree
   double specificity = 0;  // see alignment.h
 };
@@ -33,6 +36,7 @@ struct Match {
   ReferenceRecord reference;
   double score = 0;  // the best segment's score (0..1); see README "Scores and verdicts"
   Verdict verdict = Verdict::kPossible;
+  Coverage coverage = Coverage::kWhole;  // the evidence's kind (index/decision.h)
   bool shared = false;    // content that recurs across references: identifies the series only
   bool temporal = false;  // evidence 1: enough samples agree on one time mapping
   Verification visual;    // evidence 2: the best verified frame pair

@@ -64,6 +64,10 @@ Statement& Statement::bind(int position, const std::optional<int>& value) {
   }
   return *this;
 }
+Statement& Statement::bind_null(int position) {
+  sqlite3_bind_null(statement_, position);
+  return *this;
+}
 Statement& Statement::bind_blob(int position, const void* data, std::size_t size) {
   sqlite3_bind_blob(statement_, position, data, static_cast<int>(size), SQLITE_TRANSIENT);
   return *this;

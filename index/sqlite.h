@@ -42,6 +42,7 @@ class Statement {
   Statement& bind(int position, const std::string& value);
   Statement& bind(int position, const std::optional<int>& value);
   Statement& bind_blob(int position, const void* data, std::size_t size);
+  Statement& bind_null(int position);
   bool step();  // true while there is a row
   void reset();
   std::int64_t integer(int column) const;

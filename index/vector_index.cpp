@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <faiss/IndexBinary.h>
+#include <faiss/IndexBinaryIVF.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
@@ -21,6 +22,10 @@ namespace {
 // on descriptor libraries (benchmarks/lookup_scaling).
 constexpr int kProbes = 32;
 constexpr std::int64_t kExactLimit = 250'000;  // about 35 reference hours at 2 fps
+// Local features: a lookup searches about 1,000 codes; exhaustively over 150,000 that is about
+// as costly as the whole-picture search of a 10-hour library.
+constexpr std::int64_t kExactLocalLimit = 150'000;
+constexpr int kLocalProbes = 16;
 
 template <typename Call>
 auto guarded(const std::string& what, Call call) {
@@ -46,6 +51,10 @@ void save_atomically(const std::string& path, Write write) {
 
 void tune(faiss::Index* index) {
   if (auto* inverted = dynamic_cast<faiss::IndexIVF*>(index)) inverted->nprobe = kProbes;
+}
+
+void tune(faiss::IndexBinary* index) {
+  if (auto* inverted = dynamic_cast<faiss::IndexBinaryIVF*>(index)) inverted->nprobe = kLocalProbes;
 }
 
 class FaissDescriptorIndex final : public DescriptorIndex {
@@ -81,7 +90,9 @@ class FaissDescriptorIndex final : public DescriptorIndex {
 class FaissHashIndex final : public HashIndex {
  public:
   FaissHashIndex(std::unique_ptr<faiss::IndexBinary> index, std::string factory)
-      : index_(std::move(index)), factory_(std::move(factory)) {}
+      : index_(std::move(index)), factory_(std::move(factory)) {
+    tune(index_.get());
+  }
   void save(const std::string& path) const override {
     save_atomically(
         path, [&](const char* temporary) { faiss::write_index_binary(index_.get(), temporary); });
@@ -120,6 +131,13 @@ std::string auto_descriptor_factory(std::int64_t count) {
   int lists = 1;
   while (lists * lists < 16 * count) lists *= 2;
   return "IVF" + std::to_string(std::min(lists, 65536)) + ",SQ8";
+}
+
+std::string auto_local_factory(std::int64_t count) {
+  if (count <= kExactLocalLimit) return "BFlat";
+  int lists = 1;
+  while (lists * lists < 16 * count) lists *= 2;
+  return "BIVF" + std::to_string(std::min(lists, 65536));
 }
 
 std::unique_ptr<DescriptorIndex> DescriptorIndex::build(const std::string& factory, int dimension,

@@ -26,6 +26,10 @@ void search_on_one_thread();
 // fast enough, an inverted file with 8-bit scalar quantisation beyond.
 std::string auto_descriptor_factory(std::int64_t count);
 
+// Chooses the local-feature index type for `count` 256-bit codes: exact ("BFlat") while a lookup's
+// few hundred query codes scan it quickly, a binary inverted file beyond.
+std::string auto_local_factory(std::int64_t count);
+
 class DescriptorIndex {
  public:
   virtual ~DescriptorIndex() = default;
@@ -42,6 +46,7 @@ class DescriptorIndex {
   virtual std::int64_t size() const = 0;
 };
 
+// 256-bit binary codes under Hamming distance: PDQ hashes, and local features' ORB codes.
 class HashIndex {
  public:
   virtual ~HashIndex() = default;

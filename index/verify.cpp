@@ -7,6 +7,8 @@
 #include <opencv2/features2d.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "engine/local_features.h"
+
 namespace celtrace::index {
 namespace {
 
@@ -28,22 +30,6 @@ constexpr int kBorder = 8;     // pixels trimmed off the common area (inset bord
 // shot of another episode, same character and place, can stay under it: README.)
 constexpr double kMaxUnexplained = 0.10;
 
-// Edge presence of the lightly blurred picture, scaled to 0..255 (the descriptor's weighting):
-// lines and colour boundaries look alike.
-cv::Mat structure_image(const cv::Mat& image) {
-  cv::Mat blurred, gx, gy, magnitude;
-  cv::GaussianBlur(image, blurred, cv::Size(0, 0), 1.0);
-  cv::Sobel(blurred, gx, CV_32F, 1, 0);
-  cv::Sobel(blurred, gy, CV_32F, 0, 1);
-  cv::magnitude(gx, gy, magnitude);
-  const float softness = std::max(2.0f * static_cast<float>(cv::mean(magnitude)[0]), 4.0f);
-  cv::Mat squared = magnitude.mul(magnitude);
-  cv::Mat presence = squared / (squared + softness * softness);
-  cv::Mat out;
-  presence.convertTo(out, CV_8U, 255.0);
-  return out;
-}
-
 // Share of `edges`' pixels with no pixel of `other` within kTolerance.
 double unexplained_share(const cv::Mat& edges, const cv::Mat& other) {
   const int total = cv::countNonZero(edges);
@@ -58,23 +44,39 @@ double unexplained_share(const cv::Mat& edges, const cv::Mat& other) {
 // A picture (mirrored when asked) with the ORB features of its structure image.
 struct Features {
   cv::Mat luma, structure;
+  cv::Mat content;  // layers: 255 on the content (query only), empty for whole pictures
   std::vector<cv::KeyPoint> points;
   cv::Mat descriptors;
 };
 
-Features features_of(const engine::GrayImage& luma, bool mirrored) {
+cv::Mat view_of(const engine::GrayImage& image) {
+  return cv::Mat(image.height, image.width, CV_8UC1,
+                 const_cast<std::uint8_t*>(image.pixels.data()));
+}
+
+Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mask, bool mirrored) {
   Features f;
-  const cv::Mat view(luma.height, luma.width, CV_8UC1,
-                     const_cast<std::uint8_t*>(luma.pixels.data()));
   if (mirrored) {
-    cv::flip(view, f.luma, 1);  // a flipped copy
+    cv::flip(view_of(luma), f.luma, 1);  // a flipped copy
   } else {
-    f.luma = view;  // read only
+    f.luma = view_of(luma);  // read only
   }
-  f.structure = structure_image(f.luma);
+  if (!mask.empty()) {
+    cv::resize(view_of(mask), f.content, f.luma.size(), 0, 0, cv::INTER_NEAREST);
+    if (mirrored) cv::flip(f.content, f.content, 1);
+    cv::threshold(f.content, f.content, 127, 255, cv::THRESH_BINARY);
+  }
+  f.structure = engine::structure_image(f.luma);
   auto orb = cv::ORB::create(kFeatures, 1.2f, 6, 15, 0, 2, cv::ORB::HARRIS_SCORE, 21);
-  orb->detectAndCompute(f.structure, cv::noArray(), f.points, f.descriptors);
+  orb->detectAndCompute(f.structure, f.content,  // an empty mask: the whole picture
+                        f.points, f.descriptors);
   return f;
+}
+
+// The bounding box of a mask's non-zero pixels as shares of its size.
+Verification::Box box_of(const cv::Rect& r, const cv::Size& size) {
+  return {static_cast<double>(r.x) / size.width, static_cast<double>(r.y) / size.height,
+          static_cast<double>(r.width) / size.width, static_cast<double>(r.height) / size.height};
 }
 
 Verification verify_features(const Features& query, const Features& reference) {
@@ -112,12 +114,35 @@ Verification verify_features(const Features& query, const Features& reference) {
   cv::Mat warped_luma, common;
   cv::warpAffine(reference.luma, warped_luma, affine, q.size(), cv::INTER_LINEAR,
                  cv::BORDER_REPLICATE);
-  const cv::Mat warped = structure_image(warped_luma);
+  const cv::Mat warped = engine::structure_image(warped_luma);
   cv::warpAffine(cv::Mat(reference.luma.size(), CV_8U, cv::Scalar(255)), common, affine, q.size(),
                  cv::INTER_NEAREST);
   cv::erode(common, common, cv::Mat(), cv::Point(-1, -1), kBorder);
-  const cv::Mat query_edges = (q >= kStrongEdge) & common;
-  const cv::Mat reference_edges = (warped >= kStrongEdge) & common;
+  cv::Mat query_edges = (q >= kStrongEdge) & common;
+  cv::Mat reference_edges = (warped >= kStrongEdge) & common;
+  if (!query.content.empty()) {
+    // One-sided: the query's content must be explained; of the reference only the inside of the
+    // content counts, a margin away from its outline, where the reference's background begins.
+    cv::Mat inside;
+    cv::erode(query.content, inside,
+              cv::getStructuringElement(cv::MORPH_ELLIPSE,
+                                        cv::Size(4 * kTolerance + 1, 4 * kTolerance + 1)));
+    query_edges &= query.content;
+    reference_edges &= inside;
+    const cv::Rect region = cv::boundingRect(query.content);
+    result.query_region = box_of(region, q.size());
+    cv::Mat inverse;
+    cv::invertAffineTransform(affine, inverse);
+    std::vector<cv::Point2f> corners = {
+        {static_cast<float>(region.x), static_cast<float>(region.y)},
+        {static_cast<float>(region.br().x), static_cast<float>(region.y)},
+        {static_cast<float>(region.x), static_cast<float>(region.br().y)},
+        {static_cast<float>(region.br().x), static_cast<float>(region.br().y)}};
+    cv::transform(corners, corners, inverse);
+    const cv::Rect mapped =
+        cv::boundingRect(corners) & cv::Rect(0, 0, reference.luma.cols, reference.luma.rows);
+    result.reference_region = box_of(mapped, reference.luma.size());
+  }
   result.unexplained_query = unexplained_share(query_edges, reference_edges);
   result.unexplained_reference = unexplained_share(reference_edges, query_edges);
   result.passed = result.unexplained_query <= kMaxUnexplained &&
@@ -127,15 +152,15 @@ Verification verify_features(const Features& query, const Features& reference) {
 
 }  // namespace
 
-Verification verify_pair(const engine::GrayImage& query,
+Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& query_mask,
                          const std::vector<engine::GrayImage>& references, bool mirrored) {
   Verification best;
   if (query.empty()) return best;
-  const Features q = features_of(query, mirrored);
+  const Features q = features_of(query, query_mask, mirrored);
   int unrelated = 0;  // candidates far from registering: the pictures differ, not the timing
   for (std::size_t i = 0; i < references.size() && unrelated < kUnrelatedCandidates; ++i) {
     if (references[i].empty()) continue;
-    Verification v = verify_features(q, features_of(references[i], false));
+    Verification v = verify_features(q, features_of(references[i], {}, false));
     v.candidate = static_cast<int>(i);
     if (v.passed) return v;
     if (v.inliers < kMinInliers / 3) ++unrelated;

@@ -23,13 +23,26 @@ struct Verification {
   double unexplained_query = 1, unexplained_reference = 1;
   bool passed = false;  // registered and both unexplained shares small
   int candidate = -1;   // which of the reference pictures this is about (-1: none was usable)
+  // A layer's check (a query mask was given): the bounding box of the query's content, and where
+  // the registration puts it in the reference picture; shares of each picture's width and height.
+  struct Box {
+    double x = 0, y = 0, width = 0, height = 0;
+  };
+  Box query_region, reference_region;
 };
 
 // `mirrored`: the query is a mirror image of the reference. `references` are candidate
 // reference pictures (the mapped time's neighbours: the mapping can be a frame off while the
 // characters move), best first; the first that passes is the result, else the closest to
 // passing. Three candidates far from registering end the search.
-Verification verify_pair(const engine::GrayImage& query,
+//
+// `query_mask` (the query's size, non-zero on content; empty: the whole picture is content) makes
+// the check one-sided, for a layer: features come from the content only, the query's edges in it
+// must be explained by the reference, and the reference's edges count only inside the content,
+// away from its outline (the reference's background and other characters are expected there).
+// A background plate is a whole picture whose missing characters the reference shows: it is
+// checked as a whole picture and fails agreement, which is why a plate is listed, not confirmed.
+Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& query_mask,
                          const std::vector<engine::GrayImage>& references, bool mirrored);
 
 }  // namespace celtrace::index

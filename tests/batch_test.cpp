@@ -61,7 +61,8 @@ class BatchMatch : public ::testing::Test {
         index::Library::open_or_create(dir.path("lib"), engine::default_model());
     index::NewReference r;
     r.fingerprint =
-        engine::Fingerprinter(engine::default_model()).fingerprint(dir.path("Toon.S01E01.mp4"), {});
+        engine::Fingerprinter(engine::default_model())
+            .fingerprint(dir.path("Toon.S01E01.mp4"), index::reference_fingerprint_options());
     r.name = "Toon.S01E01";
     r.title = "Toon";
     r.path = dir.path("Toon.S01E01.mp4");

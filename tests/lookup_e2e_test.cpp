@@ -41,7 +41,7 @@ class LookupEndToEnd : public ::testing::Test {
       if (entry.path().extension() != ".mp4") continue;
       NewReference r;
       r.fingerprint =
-          fingerprinter.fingerprint(entry.path().string(), engine::FingerprintOptions{});
+          fingerprinter.fingerprint(entry.path().string(), reference_fingerprint_options());
       r.name = entry.path().stem().string();
       r.title = r.name.substr(0, 6);
       r.path = entry.path().string();
@@ -254,7 +254,7 @@ TEST(LookupRealFootage, MegamindAndItsDamagedCopyIfInstalled) {
   Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
   NewReference r;
   r.fingerprint = engine::Fingerprinter(engine::default_model())
-                      .fingerprint(data + "Megamind.avi", engine::FingerprintOptions{});
+                      .fingerprint(data + "Megamind.avi", reference_fingerprint_options());
   r.name = r.title = "Megamind";
   r.path = data + "Megamind.avi";
   r.checksum = file_checksum(r.path);

@@ -42,7 +42,7 @@ TEST(Verify, SameDrawingAgreesUnderTransformsAndLineArt) {
   cv::resize(reference, smaller, cv::Size(), 0.75, 0.75, cv::INTER_AREA);
   cv::flip(smaller, mirrored, 1);
   const engine::GrayImage query = to_luma(mirrored);
-  const Verification rescaled = verify_pair(query, {to_luma(reference)}, true);
+  const Verification rescaled = verify_pair(query, {}, {to_luma(reference)}, true);
   EXPECT_EQ(query.pixels, to_luma(mirrored).pixels);  // the query is read, not flipped in place
   EXPECT_TRUE(rescaled.passed);
   EXPECT_NEAR(rescaled.scale, 0.75, 0.05);
@@ -50,7 +50,7 @@ TEST(Verify, SameDrawingAgreesUnderTransformsAndLineArt) {
   EXPECT_LT(rescaled.unexplained_reference, 0.05);
 
   const Verification line_art = verify_pair(
-      to_luma(cartoon_frame(5, 1, t, bench::Render::kLineArt)), {to_luma(reference)}, false);
+      to_luma(cartoon_frame(5, 1, t, bench::Render::kLineArt)), {}, {to_luma(reference)}, false);
   EXPECT_TRUE(line_art.passed) << line_art.unexplained_query << " "
                                << line_art.unexplained_reference;
 }
@@ -58,20 +58,20 @@ TEST(Verify, SameDrawingAgreesUnderTransformsAndLineArt) {
 TEST(Verify, AFigureOnTheSameBackgroundRegistersButDoesNotAgree) {
   const cv::Mat reference = cartoon_frame(5, 1, action_time());
   const Verification stranger =
-      verify_pair(to_luma(with_stranger(reference.clone())), {to_luma(reference)}, false);
+      verify_pair(to_luma(with_stranger(reference.clone())), {}, {to_luma(reference)}, false);
   EXPECT_TRUE(stranger.registered);
   EXPECT_FALSE(stranger.passed);
   EXPECT_GT(stranger.unexplained_query, 0.10);
   // The other way round the figure is the reference's structure missing from the query.
   const Verification missing =
-      verify_pair(to_luma(reference), {to_luma(with_stranger(reference.clone()))}, false);
+      verify_pair(to_luma(reference), {}, {to_luma(with_stranger(reference.clone()))}, false);
   EXPECT_TRUE(missing.registered);
   EXPECT_FALSE(missing.passed);
   EXPECT_GT(missing.unexplained_reference, 0.10);
 }
 
 TEST(Verify, UnrelatedPicturesDoNotRegister) {
-  const Verification v = verify_pair(to_luma(cartoon_frame(5, 1, action_time())),
+  const Verification v = verify_pair(to_luma(cartoon_frame(5, 1, action_time())), {},
                                      {to_luma(cartoon_frame(9, 2, 20))}, false);
   EXPECT_FALSE(v.registered);
   EXPECT_FALSE(v.passed);
@@ -82,14 +82,14 @@ TEST(Verify, TheFirstAgreeingCandidateCounts) {
   const cv::Mat reference = cartoon_frame(5, 1, t);
   // Candidates around a mapped time: an unrelated picture, then a stranger's, then the shot.
   const Verification v =
-      verify_pair(to_luma(reference),
+      verify_pair(to_luma(reference), {},
                   {to_luma(cartoon_frame(9, 2, 20)), to_luma(with_stranger(reference.clone())),
                    to_luma(reference)},
                   false);
   EXPECT_TRUE(v.passed);
   EXPECT_EQ(v.candidate, 2);
   const Verification none = verify_pair(
-      to_luma(reference),
+      to_luma(reference), {},
       {to_luma(cartoon_frame(9, 2, 20)), to_luma(with_stranger(reference.clone()))}, false);
   EXPECT_TRUE(none.registered);  // the closest to passing is reported: the stranger's
   EXPECT_FALSE(none.passed);

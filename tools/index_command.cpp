@@ -109,8 +109,7 @@ int run_add(const AddSettings& s) {
   std::atomic<double> done_bytes{0};
   auto worker = [&] {
     const engine::Fingerprinter fingerprinter(model);
-    engine::FingerprintOptions options;
-    options.decode = s.decode;
+    const engine::FingerprintOptions options = index::reference_fingerprint_options(s.decode);
     for (std::size_t i = next++; i < jobs.size(); i = next++) {
       Job& job = jobs[i];
       const double bytes = static_cast<double>(fs::file_size(job.path));

@@ -31,6 +31,7 @@ void print_table(const std::string& path, const index::LookupResult& result) {
     std::string se = season_episode_text(m.reference.season, m.reference.episode);
     if (se.empty()) se = "-";
     std::string verdict = index::to_string(m.verdict);
+    if (m.coverage == index::Coverage::kPartial) verdict += " partial";
     if (m.shared) verdict += " (shared: series-level)";
     for (std::size_t i = 0; i < m.segments.size(); ++i) {
       const auto& s = m.segments[i];
@@ -77,6 +78,11 @@ void register_lookup_command(CLI::App& app, Action& action) {
       "mapping AND a visual check of the best frame pairs; one kind of evidence gives 'possible'.\n"
       "Content shared by several references (openings, recaps) is reported for all of them,\n"
       "marked shared, and never confirmed. Exit code 0 whether or not anything matched.\n"
+      "Work-in-progress layers (a character on white or on a transparent background, a cel, a\n"
+      "pencil test on paper) are searched by their foreground's local features too; a match on\n"
+      "part of the picture is marked 'partial', and the JSON gives the region and its box in\n"
+      "the reference frame. A layer that fits several episodes alike (a character in the same\n"
+      "pose) is series-level, never confirmed.\n"
       "  celtrace lookup lib/ leaked_clip.mp4\n"
       "  celtrace lookup lib/ 'wip/sc012_%04d.png' --json");
   command->add_option("library", s->library, "Library directory (see celtrace index add)")

@@ -28,6 +28,7 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
                           {"score", rounded(s.score)},
                           {"speed", rounded(s.speed)},
                           {"mirrored", s.mirrored},
+                          {"coverage", s.partial ? "partial" : "whole"},
                           {"support", s.support},
                           {"specificity", rounded(s.specificity)}});
     }
@@ -41,12 +42,25 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
       evidence["unexplained_query"] = rounded(m.visual.unexplained_query);
       evidence["unexplained_reference"] = rounded(m.visual.unexplained_reference);
     }
+    if (m.coverage == index::Coverage::kPartial && m.visual.registered) {
+      // Boxes as shares of each picture's width and height: the query's content, and where it
+      // lies in the reference frame at evidence.reference_time.
+      const auto box = [](const index::Verification::Box& b) {
+        return nlohmann::json{{"x", rounded(b.x)},
+                              {"y", rounded(b.y)},
+                              {"width", rounded(b.width)},
+                              {"height", rounded(b.height)}};
+      };
+      evidence["query_region"] = box(m.visual.query_region);
+      evidence["reference_box"] = box(m.visual.reference_region);
+    }
     matches.push_back({{"reference", m.reference.name},
                        {"title", m.reference.title},
                        {"season", optional_number(m.reference.season)},
                        {"episode", optional_number(m.reference.episode)},
                        {"score", rounded(m.score)},
                        {"verdict", index::to_string(m.verdict)},
+                       {"coverage", index::to_string(m.coverage)},
                        {"shared", m.shared},
                        {"evidence", std::move(evidence)},
                        {"segments", std::move(segments)}});

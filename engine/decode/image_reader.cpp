@@ -100,10 +100,11 @@ class StillSource final : public FrameSource {
     info_.kind = MediaKind::kImage;
     info_.format =
         lower_extension(path).substr(std::min<std::size_t>(1, lower_extension(path).size()));
-    frame_.luma = read_luma(path, options.limits);
-    info_.width = frame_.luma.width;
-    info_.height = frame_.luma.height;
-    frame_.luma = fit_within(frame_.luma, options.still_analysis_size);
+    StillPicture picture = read_picture(path, options.limits);
+    info_.width = picture.luma.width;
+    info_.height = picture.luma.height;
+    frame_.luma = fit_within(picture.luma, options.still_analysis_size);
+    frame_.alpha = fit_within(picture.alpha, options.still_analysis_size);
   }
   const MediaInfo& info() const override { return info_; }
   bool next(Frame& frame) override {
@@ -151,7 +152,9 @@ class SequenceSource final : public FrameSource {
           static_cast<double>(file.number - files_.front().number) / options_.sequence_fps;
       if (!sampler_.take(t)) continue;
       frame.pts_seconds = t;
-      frame.luma = fit_within(read_luma(file.path, options_.limits), options_.analysis_size);
+      StillPicture picture = read_picture(file.path, options_.limits);
+      frame.luma = fit_within(picture.luma, options_.analysis_size);
+      frame.alpha = fit_within(picture.alpha, options_.analysis_size);
       if (info_.width == 0) {
         info_.width = frame.luma.width;
         info_.height = frame.luma.height;
@@ -225,13 +228,13 @@ std::optional<ImageSize> read_image_size(const std::string& path) {
   return std::nullopt;
 }
 
-GrayImage read_luma(const std::string& path, const Limits& limits) {
+StillPicture read_picture(const std::string& path, const Limits& limits) {
   std::error_code error;
   if (!fs::is_regular_file(path, error)) throw MediaError(path + ": not a readable file");
   if (fs::file_size(path, error) == 0) throw MediaError(path + ": empty file");
   const auto declared = read_image_size(path);
   if (declared) check_size(path, *declared, limits);
-  return decode_still_luma(path, limits.max_pixels);
+  return decode_still(path, limits.max_pixels);
 }
 
 std::unique_ptr<FrameSource> open_image(const std::string& path, const DecodeOptions& options) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/decode/still_decoder.h"
 #include "engine/media.h"
 
 namespace celtrace::engine {
@@ -20,8 +21,8 @@ struct ImageSize {
 std::optional<ImageSize> read_image_size(const std::string& path);
 
 // Decodes a still image to full-resolution luma (transparent pixels composited over white, as
-// line art is drawn). Throws MediaError / LimitError.
-GrayImage read_luma(const std::string& path, const Limits& limits);
+// line art is drawn) and its alpha channel, if any. Throws MediaError / LimitError.
+StillPicture read_picture(const std::string& path, const Limits& limits);
 
 std::unique_ptr<FrameSource> open_image(const std::string& path, const DecodeOptions& options);
 

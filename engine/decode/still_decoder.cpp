@@ -8,7 +8,7 @@
 #include "engine/decode/av_common.h"
 
 namespace celtrace::engine {
-GrayImage decode_still_luma(const std::string& path, std::int64_t max_pixels) {
+StillPicture decode_still(const std::string& path, std::int64_t max_pixels) {
   auto fail = [&](const std::string& what, int code) -> MediaError {
     return MediaError(path + ": " + what + (code < 0 ? " (" + av::error_text(code) + ")" : ""));
   };
@@ -65,14 +65,21 @@ GrayImage decode_still_luma(const std::string& path, std::int64_t max_pixels) {
   int strides[4] = {width * 4, 0, 0, 0};
   sws_scale(scaler.get(), frame->data, frame->linesize, 0, height, planes, strides);
 
-  GrayImage luma(width, height);
-  for (std::size_t i = 0; i < luma.pixels.size(); ++i) {
+  StillPicture picture;
+  picture.luma = GrayImage(width, height);
+  picture.alpha = GrayImage(width, height);
+  bool transparent = false;
+  for (std::size_t i = 0; i < picture.luma.pixels.size(); ++i) {
     const std::uint8_t* p = rgba.data() + 4 * i;
     const float value = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
     const float alpha = p[3] / 255.f;
-    luma.pixels[i] = static_cast<std::uint8_t>(std::lround(value * alpha + 255.f * (1.f - alpha)));
+    picture.luma.pixels[i] =
+        static_cast<std::uint8_t>(std::lround(value * alpha + 255.f * (1.f - alpha)));
+    picture.alpha.pixels[i] = p[3];
+    transparent |= p[3] < 255;
   }
-  return luma;
+  if (!transparent) picture.alpha = GrayImage();
+  return picture;
 }
 
 }  // namespace celtrace::engine

@@ -10,9 +10,15 @@
 
 namespace celtrace::engine {
 
+struct StillPicture {
+  GrayImage luma;
+  GrayImage alpha;  // empty unless the image has an alpha channel with a transparent pixel
+};
+
 // Decodes the first picture of an image file to full-resolution luma with PDQ's coefficients
 // (0.299 R + 0.587 G + 0.114 B); transparent pixels are composited over white, as line art is
-// drawn on a transparent layer. Throws MediaError, or LimitError above max_pixels.
-GrayImage decode_still_luma(const std::string& path, std::int64_t max_pixels);
+// drawn on a transparent layer, and the alpha channel is kept beside it. Throws MediaError, or
+// LimitError above max_pixels.
+StillPicture decode_still(const std::string& path, std::int64_t max_pixels);
 
 }  // namespace celtrace::engine

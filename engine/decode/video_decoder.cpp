@@ -224,17 +224,38 @@ class VideoSource final : public FrameSource {
       out_height = std::max(1, static_cast<int>(std::lround(static_cast<double>(decoded.height) *
                                                             options_.analysis_size / long_side)));
     }
+    // Sources with an alpha channel (QuickTime Animation, ProRes 4444, PNG in MOV) are scaled to
+    // gray + alpha and composited over white, as stills are (still_decoder.h).
+    const AVPixFmtDescriptor* format =
+        av_pix_fmt_desc_get(static_cast<AVPixelFormat>(decoded.format));
+    const bool has_alpha = format && (format->flags & AV_PIX_FMT_FLAG_ALPHA);
     scaler_.reset(sws_getCachedContext(scaler_.release(), decoded.width, decoded.height,
                                        static_cast<AVPixelFormat>(decoded.format), out_width,
-                                       out_height, AV_PIX_FMT_GRAY8, SWS_FAST_BILINEAR, nullptr,
-                                       nullptr, nullptr));
+                                       out_height, has_alpha ? AV_PIX_FMT_YA8 : AV_PIX_FMT_GRAY8,
+                                       SWS_FAST_BILINEAR, nullptr, nullptr, nullptr));
     if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
     Frame out;
     out.pts_seconds = t;
     out.luma = GrayImage(out_width, out_height);
-    std::uint8_t* planes[4] = {out.luma.pixels.data(), nullptr, nullptr, nullptr};
-    int strides[4] = {out_width, 0, 0, 0};
-    sws_scale(scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes, strides);
+    if (!has_alpha) {
+      std::uint8_t* planes[4] = {out.luma.pixels.data(), nullptr, nullptr, nullptr};
+      int strides[4] = {out_width, 0, 0, 0};
+      sws_scale(scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes, strides);
+    } else {
+      std::vector<std::uint8_t> gray_alpha(out.luma.pixels.size() * 2);
+      std::uint8_t* planes[4] = {gray_alpha.data(), nullptr, nullptr, nullptr};
+      int strides[4] = {2 * out_width, 0, 0, 0};
+      sws_scale(scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes, strides);
+      out.alpha = GrayImage(out_width, out_height);
+      bool transparent = false;
+      for (std::size_t i = 0; i < out.luma.pixels.size(); ++i) {
+        const int value = gray_alpha[2 * i], alpha = gray_alpha[2 * i + 1];
+        out.luma.pixels[i] = static_cast<std::uint8_t>((value * alpha + 255 * (255 - alpha)) / 255);
+        out.alpha.pixels[i] = static_cast<std::uint8_t>(alpha);
+        transparent |= alpha < 255;
+      }
+      if (!transparent) out.alpha = GrayImage();
+    }
     ready_.push_back(std::move(out));
     ++frames_sampled_;
   }

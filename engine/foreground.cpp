@@ -1,0 +1,122 @@
+#include "engine/foreground.h"
+
+#include <algorithm>
+
+#include <opencv2/imgproc.hpp>
+
+#include "engine/local_features.h"
+#include "engine/media.h"
+
+namespace celtrace::engine {
+namespace {
+
+// A picture is a layer when at least this share of it is background: a character layer leaves
+// most of the canvas blank, a finished frame with a patch of white sky rarely a fifth.
+constexpr double kMinBackgroundShare = 0.2;
+// ... and when this share of its border pixels is background (a drawing may touch the border).
+constexpr double kMinBorderShare = 0.6;
+// Background pixels are within this many luma levels of the border's median brightness (paper
+// grain, JPEG ringing and soft vignetting stay inside) ...
+constexpr int kLevelTolerance = 22;
+// ... and flat: the luma range over their 3x3 neighbourhood (blurred picture) at most this.
+constexpr int kFlatRange = 10;
+// Backgrounds darker than this are not blank paper: black bars, night skies and fades are
+// finished-frame content, searched as whole pictures.
+constexpr int kMinPaperLevel = 96;
+// Alpha: a pixel is content from half opacity.
+constexpr int kOpaque = 128;
+// Content is widened by this many pixels (at kLocalFeatureSide) so corners on its outline keep
+// their surroundings.
+constexpr int kMargin = 3;
+
+cv::Mat view_of(const GrayImage& image) {
+  return cv::Mat(image.height, image.width, CV_8UC1,
+                 const_cast<std::uint8_t*>(image.pixels.data()));
+}
+
+GrayImage image_of(const cv::Mat& mat) {
+  GrayImage out(mat.cols, mat.rows);
+  cv::Mat target(mat.rows, mat.cols, CV_8UC1, out.pixels.data());
+  mat.copyTo(target);
+  return out;
+}
+
+Foreground from_mask(const cv::Mat& content) {
+  Foreground f;
+  f.share = static_cast<double>(cv::countNonZero(content)) / static_cast<double>(content.total());
+  cv::Mat widened;
+  cv::dilate(
+      content, widened,
+      cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kMargin + 1, 2 * kMargin + 1)));
+  f.mask = image_of(widened);
+  return f;
+}
+
+}  // namespace
+
+Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
+  if (!alpha.empty()) {
+    const GrayImage fitted = fit_within(alpha, kLocalFeatureSide);
+    cv::Mat content = view_of(fitted) >= kOpaque;
+    const double transparent =
+        1.0 - static_cast<double>(cv::countNonZero(content)) / static_cast<double>(content.total());
+    if (transparent >= kMinBackgroundShare) {
+      Foreground f = from_mask(content);
+      f.from_alpha = true;
+      return f;
+    }
+  }
+  if (luma.width < 16 || luma.height < 16) return {};
+  const GrayImage fitted = fit_within(luma, kLocalFeatureSide);
+  cv::Mat blurred, high, low, range;
+  cv::GaussianBlur(view_of(fitted), blurred, cv::Size(0, 0), 1.2);
+  cv::dilate(blurred, high, cv::Mat());
+  cv::erode(blurred, low, cv::Mat());
+  cv::subtract(high, low, range);
+
+  const int w = blurred.cols, h = blurred.rows;
+  std::vector<std::uint8_t> border;
+  for (int x = 0; x < w; ++x)
+    border.insert(border.end(),
+                  {blurred.at<std::uint8_t>(0, x), blurred.at<std::uint8_t>(h - 1, x)});
+  for (int y = 1; y + 1 < h; ++y)
+    border.insert(border.end(),
+                  {blurred.at<std::uint8_t>(y, 0), blurred.at<std::uint8_t>(y, w - 1)});
+  std::nth_element(border.begin(), border.begin() + static_cast<std::ptrdiff_t>(border.size() / 2),
+                   border.end());
+  const int level = border[border.size() / 2];
+  if (level < kMinPaperLevel) return {};
+
+  cv::Mat candidate = (cv::abs(blurred - level) <= kLevelTolerance) & (range <= kFlatRange);
+  // The background is the candidate region connected to the border.
+  cv::Mat labels;
+  const int label_count = cv::connectedComponents(candidate, labels, 4, CV_32S);
+  std::vector<char> touches(static_cast<std::size_t>(label_count), 0);
+  std::size_t border_background = 0, border_total = 0;
+  const auto visit_border = [&](int x, int y) {
+    ++border_total;
+    const int label = labels.at<int>(y, x);
+    if (label > 0) {
+      touches[static_cast<std::size_t>(label)] = 1;
+      ++border_background;
+    }
+  };
+  for (int x = 0; x < w; ++x) visit_border(x, 0), visit_border(x, h - 1);
+  for (int y = 1; y + 1 < h; ++y) visit_border(0, y), visit_border(w - 1, y);
+  if (static_cast<double>(border_background) < kMinBorderShare * static_cast<double>(border_total))
+    return {};
+  cv::Mat content(h, w, CV_8UC1);
+  std::size_t background = 0;
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const int label = labels.at<int>(y, x);
+      const bool is_background = label > 0 && touches[static_cast<std::size_t>(label)];
+      content.at<std::uint8_t>(y, x) = is_background ? 0 : 255;
+      background += is_background;
+    }
+  }
+  if (static_cast<double>(background) < kMinBackgroundShare * static_cast<double>(w * h)) return {};
+  return from_mask(content);
+}
+
+}  // namespace celtrace::engine

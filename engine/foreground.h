@@ -1,0 +1,23 @@
+// The query's foreground: what a work-in-progress layer shows of the drawing. A character layer or
+// cel exported with transparency carries it in its alpha channel; one exported on white, or a
+// pencil test on paper, has a blank background around the drawing.
+#pragma once
+
+#include "engine/image.h"
+
+namespace celtrace::engine {
+
+struct Foreground {
+  // 255 where the picture has content, 0 on the background; the picture's size (alpha's size when
+  // an alpha channel decided). Empty when the whole picture is content: no background was found.
+  GrayImage mask;
+  double share = 1;  // share of the picture that is content, 0..1
+  bool from_alpha = false;
+};
+
+// `alpha` may be empty (opaque source). Without one, the background is the near-uniform,
+// low-detail region of one brightness connected to the picture's border (white, paper, a flat
+// backdrop colour), kept when it covers enough of the border and of the picture.
+Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha);
+
+}  // namespace celtrace::engine

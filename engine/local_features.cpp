@@ -1,0 +1,96 @@
+#include "engine/local_features.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <opencv2/features2d.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "engine/media.h"
+
+namespace celtrace::engine {
+namespace {
+
+constexpr int kGrid = 4;  // cells per side for spreading keypoints
+// ORB detection: corners are found on 4 pyramid levels 1.3 apart (exports at 0.45x to 1x of the
+// canvas size register), with a patch of 21 pixels at each level.
+constexpr float kPyramidScale = 1.3f;
+constexpr int kPyramidLevels = 4;
+constexpr int kPatchSize = 21;
+constexpr int kFastThreshold = 12;  // structure levels (0..255); structure images are high contrast
+
+cv::Mat view_of(const GrayImage& image) {
+  return cv::Mat(image.height, image.width, CV_8UC1,
+                 const_cast<std::uint8_t*>(image.pixels.data()));
+}
+
+}  // namespace
+
+cv::Mat structure_image(const cv::Mat& luma) {
+  cv::Mat blurred, gx, gy, magnitude;
+  cv::GaussianBlur(luma, blurred, cv::Size(0, 0), 1.0);
+  cv::Sobel(blurred, gx, CV_32F, 1, 0);
+  cv::Sobel(blurred, gy, CV_32F, 0, 1);
+  cv::magnitude(gx, gy, magnitude);
+  // Magnitudes of twice the picture's mean count as half presence, so a faint pencil line on
+  // clean paper and a strong ink line are both present.
+  const float softness = std::max(2.0f * static_cast<float>(cv::mean(magnitude)[0]), 4.0f);
+  cv::Mat squared = magnitude.mul(magnitude);
+  cv::Mat presence = squared / (squared + softness * softness);
+  cv::Mat out;
+  presence.convertTo(out, CV_8U, 255.0);
+  return out;
+}
+
+std::vector<LocalFeature> local_features(const GrayImage& luma, const GrayImage& mask,
+                                         int max_features) {
+  std::vector<LocalFeature> out;
+  if (luma.empty() || max_features <= 0) return out;
+  const GrayImage picture = fit_within(luma, kLocalFeatureSide);
+  const cv::Mat structure = structure_image(view_of(picture));
+  cv::Mat region;
+  if (!mask.empty()) {
+    cv::resize(view_of(mask), region, structure.size(), 0, 0, cv::INTER_AREA);
+    cv::threshold(region, region, 127, 255, cv::THRESH_BINARY);
+  }
+  auto orb = cv::ORB::create(4 * max_features, kPyramidScale, kPyramidLevels, kPatchSize, 0, 2,
+                             cv::ORB::HARRIS_SCORE, kPatchSize, kFastThreshold);
+  std::vector<cv::KeyPoint> found;
+  orb->detect(structure, found, region);
+  std::stable_sort(found.begin(), found.end(), [](const cv::KeyPoint& a, const cv::KeyPoint& b) {
+    return a.response > b.response;
+  });
+  // The strongest of each grid cell first, up to an even share per cell; then the strongest of
+  // the rest until max_features.
+  const int share = (max_features + kGrid * kGrid - 1) / (kGrid * kGrid);
+  std::vector<int> per_cell(kGrid * kGrid, 0);
+  std::vector<cv::KeyPoint> kept, rest;
+  for (const cv::KeyPoint& k : found) {
+    const int cx = std::clamp(static_cast<int>(k.pt.x * kGrid / structure.cols), 0, kGrid - 1);
+    const int cy = std::clamp(static_cast<int>(k.pt.y * kGrid / structure.rows), 0, kGrid - 1);
+    int& count = per_cell[static_cast<std::size_t>(cy * kGrid + cx)];
+    if (count < share) {
+      ++count;
+      kept.push_back(k);
+    } else {
+      rest.push_back(k);
+    }
+  }
+  for (const cv::KeyPoint& k : rest) {
+    if (static_cast<int>(kept.size()) >= max_features) break;
+    kept.push_back(k);
+  }
+  if (static_cast<int>(kept.size()) > max_features)
+    kept.resize(static_cast<std::size_t>(max_features));
+  cv::Mat descriptors;
+  orb->compute(structure, kept, descriptors);
+  out.resize(kept.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    out[i].x = kept[i].pt.x / static_cast<float>(structure.cols);
+    out[i].y = kept[i].pt.y / static_cast<float>(structure.rows);
+    std::memcpy(out[i].code.data(), descriptors.ptr(static_cast<int>(i)), 32);
+  }
+  return out;
+}
+
+}  // namespace celtrace::engine

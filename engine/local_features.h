@@ -1,0 +1,40 @@
+// Local features of a picture's structure, for partial pictures: a character layer, a cel or a
+// background plate shares only part of the drawing with the published frame, so whole-picture
+// descriptors miss it while keypoints on the shared part still match.
+//
+// Keypoints are ORB (FAST corners, 256-bit binary descriptors) found on the structure image (edge
+// presence, not colour), so line art, flat colours, paint and pencil of one drawing compare.
+// Positions are shares of the picture's width and height: a layer exported on the episode's
+// canvas keeps its keypoints where the published frame has them, at any export size.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "engine/image.h"
+
+namespace celtrace::engine {
+
+// Pictures are described at this size (pixels, longer side): characters of a sixth of the frame
+// keep enough corners, and ORB's pyramid covers exports at other sizes.
+inline constexpr int kLocalFeatureSide = 320;
+
+struct LocalFeature {
+  float x = 0, y = 0;                   // position, shares of width and height (0..1)
+  std::array<std::uint8_t, 32> code{};  // ORB descriptor, compared by Hamming distance
+};
+
+// Edge presence of the lightly blurred picture, 0..255 (CV_8U): magnitude compressed so that lines
+// and colour boundaries look alike whatever their contrast.
+cv::Mat structure_image(const cv::Mat& luma);
+
+// Up to `max_features` features of `luma` (fitted to kLocalFeatureSide first), spread over a 4x4
+// grid so that a small region (a character) keeps its share next to a busy background. `mask`
+// (same size as luma, non-zero = use) limits them to a region; empty: the whole picture.
+std::vector<LocalFeature> local_features(const GrayImage& luma, const GrayImage& mask,
+                                         int max_features);
+
+}  // namespace celtrace::engine

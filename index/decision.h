@@ -1,0 +1,36 @@
+// The verdict on one candidate reference: a pure function of its evidence, so each rule has a
+// unit test (tests/decision_test.cpp) and lookup.cpp only gathers evidence.
+#pragma once
+
+#include <optional>
+
+namespace celtrace::index {
+
+enum class Verdict { kConfirmed, kPossible };
+const char* to_string(Verdict verdict);
+
+// How much of the picture the evidence covers: the whole picture (a copy, a re-render), or part
+// of it (a character layer, a cel, a pencil test on paper: the query's foreground only).
+enum class Coverage { kWhole, kPartial };
+const char* to_string(Coverage coverage);
+
+struct Evidence {
+  Coverage coverage = Coverage::kWhole;
+  double score = 0;         // the best listed segment's score, 0..1
+  bool temporal = false;    // enough samples agree on one time mapping
+  bool registered = false;  // a verified frame pair registered (shares a drawing)
+  bool agreed = false;      // ... and every registered pair agreed (one-sided for partial)
+  // The content recurs in other references (an opening, a reused background), or a layer fits
+  // several references' frames as well (a character in the same pose): series level only.
+  bool shared = false;
+};
+
+// Listing on visual evidence alone needs at least this score (a drawing of a frame, a still).
+inline constexpr double kVisualOnlyScore = 0.50;
+
+// nullopt: not listed. Listed with temporal evidence, or with a registered pair and a score of
+// kVisualOnlyScore (a still, a drawing of the frame); confirmed only with both kinds of evidence,
+// the pair agreeing, and content that identifies one reference.
+std::optional<Verdict> decide(const Evidence& evidence);
+
+}  // namespace celtrace::index

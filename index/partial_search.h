@@ -1,0 +1,32 @@
+// Partial-picture search: a query layer's local features (its foreground only) against the
+// library's key frames. A key frame is a candidate for a query picture when many of the query's
+// features find a near code in it at one consistent shift of position: a layer exported on the
+// episode's canvas has its features where the frame has them (shift near zero), a layer moved on
+// its canvas shifts them all alike. Pure search: no decoding.
+#pragma once
+
+#include <vector>
+
+#include "engine/fingerprint.h"
+#include "index/alignment.h"
+#include "index/library.h"
+
+namespace celtrace::index {
+
+struct PartialSearch {
+  std::vector<double> sample_times;  // the query samples searched (layers), seconds
+  std::vector<int> sample_indexes;   // ... their indexes in the query fingerprint
+  std::vector<FrameMatch> matches;   // FrameMatch::query_sample indexes sample_times
+};
+
+// The similarity a partial match is given for `votes` consistent features: 12 votes give 0.5.
+float partial_similarity(int votes);
+
+// Searches every query sample that has local features (engine::Sample::local_features).
+PartialSearch search_partial(const Library& library, const engine::Fingerprint& query);
+
+// The alignment parameters for partial matches: key frames are sparse (held drawings are
+// described once), so mapped times may be up to a hold away from the key frame's time.
+AlignmentParams partial_alignment_params();
+
+}  // namespace celtrace::index

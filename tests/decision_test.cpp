@@ -1,0 +1,55 @@
+// Each verdict rule on synthetic evidence (index/decision.h).
+#include <gtest/gtest.h>
+
+#include "index/decision.h"
+
+namespace celtrace::index {
+namespace {
+
+Evidence full(Coverage coverage) {
+  Evidence e;
+  e.coverage = coverage;
+  e.score = 0.8;
+  e.temporal = e.registered = e.agreed = true;
+  return e;
+}
+
+TEST(Decision, BothKindsOfAgreeingEvidenceConfirm) {
+  EXPECT_EQ(decide(full(Coverage::kWhole)), Verdict::kConfirmed);
+  EXPECT_EQ(decide(full(Coverage::kPartial)), Verdict::kConfirmed);
+}
+
+TEST(Decision, SharedContentIsNeverConfirmed) {
+  Evidence e = full(Coverage::kPartial);
+  e.shared = true;  // a character in the same pose in several episodes
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+}
+
+TEST(Decision, ADisagreeingPairKeepsItPossible) {
+  Evidence e = full(Coverage::kWhole);
+  e.agreed = false;  // a reused background under other characters
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+}
+
+TEST(Decision, TemporalEvidenceAloneIsListedAsPossible) {
+  Evidence e = full(Coverage::kWhole);
+  e.registered = e.agreed = false;  // the reference could not be verified (moved, damaged)
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+}
+
+TEST(Decision, VisualEvidenceAloneNeedsAScore) {
+  Evidence e = full(Coverage::kWhole);
+  e.temporal = false;  // a still
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+  e.score = kVisualOnlyScore - 0.01;
+  EXPECT_EQ(decide(e), std::nullopt);
+}
+
+TEST(Decision, NoEvidenceIsNotListed) {
+  Evidence e;
+  e.score = 0.9;
+  EXPECT_EQ(decide(e), std::nullopt);
+}
+
+}  // namespace
+}  // namespace celtrace::index
