@@ -15,10 +15,10 @@ namespace {
 // kKeyFrameInterval seconds in a held shot. Animation holds drawings for several frames, so this
 // spends the library's size on new drawings. The sizes set the library's bytes per hour
 // (README, "Partial pictures").
-constexpr float kKeyFrameChange = 0.92f;
-constexpr double kKeyFrameInterval = 2.0;   // seconds
+constexpr float kKeyFrameChange = 0.80f;
+constexpr double kKeyFrameInterval = 3.0;   // seconds
 constexpr int kReferenceFeatures = 96;      // per key frame
-constexpr int kLayerFeatures = 300;         // per query layer picture
+constexpr int kLayerFeatures = 200;         // per query layer picture
 constexpr double kMinLayerContent = 0.005;  // share of the picture; less is a blank page
 
 float dot(const std::vector<float>& a, const std::vector<float>& b) {

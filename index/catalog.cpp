@@ -67,6 +67,10 @@ std::vector<engine::LocalFeature> unpack_local(const void* blob, int size,
 }  // namespace
 
 Catalog::Catalog(const std::string& path) : db_(std::make_unique<sql::Database>(path)) {
+  // Large pages keep a key frame's local features (kLocalFeatureBytes each, a few KB a frame) in
+  // its row: with 4 KB pages SQLite moved them to overflow pages that were half empty, 85% more
+  // bytes than the features (measured on benchmarks/run small). No effect on an existing file.
+  db_->execute("PRAGMA page_size = 32768");
   db_->execute("PRAGMA foreign_keys = ON");
   db_->execute(
       "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"

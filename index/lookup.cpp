@@ -374,12 +374,17 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       verify_candidate(*m, evidence_of[m->reference.id], query_path, options.decode);
     }
     // A layer that agrees with frames of several references (a character in the same pose in
-    // several episodes) tells the series, not the episode.
+    // several episodes) tells the series, not the episode, unless one of them alone also follows
+    // the query's motion over time.
     if (coverage == Coverage::kPartial) {
-      const auto agreeing = std::count_if(to_verify.begin(), to_verify.end(),
-                                          [](const Match* m) { return m->visual.passed; });
-      if (agreeing > 1) {
-        for (Match* m : to_verify) m->shared = m->shared || m->visual.passed;
+      std::vector<Match*> agreeing;
+      for (Match* m : to_verify) {
+        if (m->visual.passed) agreeing.push_back(m);
+      }
+      const auto moving = std::count_if(agreeing.begin(), agreeing.end(),
+                                        [](const Match* m) { return m->temporal; });
+      for (Match* m : agreeing) {
+        if (agreeing.size() > 1 && !(moving == 1 && m->temporal)) m->shared = true;
       }
     }
   }
@@ -400,8 +405,12 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
         [](const MatchSegment& a, const MatchSegment& b) { return a.query_start < b.query_start; });
     result.matches.push_back(m);
   }
-  std::sort(result.matches.begin(), result.matches.end(), [](const Match& a, const Match& b) {
+  // Confirmed first; then the candidates with more kinds of evidence (an agreeing frame pair,
+  // temporal agreement); then by score, which is comparable within one coverage only.
+  const auto strength = [](const Match& m) { return 2 * m.visual.passed + m.temporal; };
+  std::sort(result.matches.begin(), result.matches.end(), [&](const Match& a, const Match& b) {
     if (a.verdict != b.verdict) return a.verdict == Verdict::kConfirmed;
+    if (strength(a) != strength(b)) return strength(a) > strength(b);
     if (a.coverage != b.coverage) return a.coverage == Coverage::kWhole;
     return a.score > b.score;
   });

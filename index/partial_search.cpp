@@ -17,6 +17,9 @@ constexpr double kShiftBin = 0.04;
 constexpr int kMinVotes = 6;          // consistent features for a key frame to be a candidate
 constexpr int kFramesPerSample = 24;  // candidates kept per query picture, most votes first
 constexpr double kHalfVotes = 12;     // votes at which partial_similarity is 0.5
+// Layer pictures searched per query, evenly spread: each costs a few hundred code searches, and
+// alignment needs no more than the whole-picture search's samples.
+constexpr std::size_t kMaxSamples = 12;
 
 }  // namespace
 
@@ -37,9 +40,18 @@ PartialSearch search_partial(const Library& library, const engine::Fingerprint& 
   if (library.local_features().empty()) return out;
   const int k = static_cast<int>(std::min<std::int64_t>(
       kNeighbours, static_cast<std::int64_t>(library.local_features().size())));
+  std::vector<std::size_t> layers;
   for (std::size_t i = 0; i < query.samples.size(); ++i) {
+    if (query.samples[i].local_features.size() >= static_cast<std::size_t>(kMinVotes))
+      layers.push_back(i);
+  }
+  if (layers.size() > kMaxSamples) {
+    std::vector<std::size_t> spread;
+    for (std::size_t j = 0; j < kMaxSamples; ++j) spread.push_back(layers[j * layers.size() / kMaxSamples]);
+    layers = spread;
+  }
+  for (const std::size_t i : layers) {
     const engine::Sample& sample = query.samples[i];
-    if (sample.local_features.size() < static_cast<std::size_t>(kMinVotes)) continue;
     const int q = static_cast<int>(out.sample_times.size());
     out.sample_times.push_back(sample.pts_seconds);
     out.sample_indexes.push_back(static_cast<int>(i));
