@@ -15,7 +15,7 @@ namespace celtrace::engine {
 enum class LocalFeatureUse {
   kNone,
   kKeyFrames,  // references: whole pictures, at key frames (see fingerprinter.cpp)
-  kLayers,     // queries: the foreground of every picture that has a blank or transparent background
+  kLayers,  // queries: the foreground of every picture that has a blank or transparent background
 };
 
 struct FingerprintOptions {

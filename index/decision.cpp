@@ -12,7 +12,8 @@ const char* to_string(Coverage coverage) {
 
 std::optional<Verdict> decide(const Evidence& e) {
   if (!e.temporal && !(e.registered && e.score >= kVisualOnlyScore)) return std::nullopt;
-  if (e.temporal && e.registered && e.agreed && !e.shared) return Verdict::kConfirmed;
+  if (e.coverage == Coverage::kWhole && e.temporal && e.registered && e.agreed && !e.shared)
+    return Verdict::kConfirmed;
   return Verdict::kPossible;
 }
 

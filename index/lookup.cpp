@@ -34,7 +34,12 @@ constexpr int kUnregisteredPairs = 2;           // ... or this many do not even 
 constexpr std::size_t kVerifiedReferences = 3;  // best-scoring candidates verified per query
 constexpr std::size_t kCandidateFrames = 10;    // reference frames tried per pair
 constexpr double kPairSpacing = 0.5;            // seconds between the query times of tried pairs
-constexpr int kVerifySize = 480;                // pixels, longer side, for verification
+// Layers: a drawing that slides across the screen can sit where the frame has it at one moment
+// of another shot (same character, other motion); agreement is asked at three moments at least
+// a second apart, over which the paths part.
+constexpr int kAgreeingLayerPairs = 3;
+constexpr double kLayerPairSpacing = 1.0;
+constexpr int kVerifySize = 480;        // pixels, longer side, for verification
 constexpr double kMappingSlack = 0.15;  // seconds: reference frames tried around a mapped time
 constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best match this near
 
@@ -68,6 +73,8 @@ std::vector<engine::Frame> frames_for_verification(const std::string& path, doub
 void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                       const std::string& query_path, const engine::DecodeOptions& decode) {
   const bool partial = m.coverage == Coverage::kPartial;
+  const double spacing = partial ? kLayerPairSpacing : kPairSpacing;
+  const int needed = partial ? kAgreeingLayerPairs : kAgreeingPairs;
   // A pair: a query sample, where the segment's mapping puts it in the reference, and where
   // its own best match is (they differ when the copy is damaged or the mapping is a few frames
   // off while characters move; frames from both neighbourhoods are tried).
@@ -88,15 +95,15 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   for (const Pair& pair : pairs) {
     if (static_cast<int>(tried.size()) == kVerifiedPairs) break;
     if (std::none_of(tried.begin(), tried.end(), [&](const Pair* t) {
-          return std::abs(t->query_time - pair.query_time) < kPairSpacing;
+          return std::abs(t->query_time - pair.query_time) < spacing;
         })) {
       tried.push_back(&pair);
     }
   }
   int agreeing = 0, unregistered = 0;
   bool disagreeing = false;
-  for (std::size_t i = 0; i < tried.size() && !disagreeing && agreeing < kAgreeingPairs &&
-                          unregistered < kUnregisteredPairs;
+  for (std::size_t i = 0;
+       i < tried.size() && !disagreeing && agreeing < needed && unregistered < kUnregisteredPairs;
        ++i) {
     const Pair& pair = *tried[i];
     double from = pair.mapped_time - kMappingSlack, to = pair.mapped_time + kMappingSlack;
@@ -135,7 +142,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                            : pair.mapped_time;
     }
   }
-  m.visual.passed = agreeing > 0 && !disagreeing;
+  m.visual.passed = (partial ? agreeing >= needed : agreeing > 0) && !disagreeing;
 }
 
 }  // namespace
@@ -258,7 +265,6 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     segments.insert(segments.end(), found.begin(), found.end());
   }
   if (segments.empty()) return result;
-
   // One match per reference; its segments are the listed ones.
   const double period = 1.0 / (query.sample_fps > 0 ? query.sample_fps : 1.0);
   std::map<std::int64_t, Match> by_reference;

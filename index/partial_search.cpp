@@ -14,6 +14,11 @@ constexpr float kMaxDistance = 64;
 // Shift bins, shares of the picture: 0.04 is 13 pixels at the described size. Each vote counts in
 // the 2x2 bins around its shift, so a shift on a bin edge is not split.
 constexpr double kShiftBin = 0.04;
+// Layers are exported on the episode's canvas: a feature lies where the published frame has it, up
+// to this shift (shares of the picture), or the frame is another moment (the same drawing
+// elsewhere on the screen) or another episode. This pins the time while a character slides
+// across the frame without changing pose.
+constexpr double kMaxShift = 0.06;
 constexpr int kMinVotes = 6;          // consistent features for a key frame to be a candidate
 constexpr int kFramesPerSample = 24;  // candidates kept per query picture, most votes first
 constexpr double kHalfVotes = 12;     // votes at which partial_similarity is 0.5
@@ -47,7 +52,8 @@ PartialSearch search_partial(const Library& library, const engine::Fingerprint& 
   }
   if (layers.size() > kMaxSamples) {
     std::vector<std::size_t> spread;
-    for (std::size_t j = 0; j < kMaxSamples; ++j) spread.push_back(layers[j * layers.size() / kMaxSamples]);
+    for (std::size_t j = 0; j < kMaxSamples; ++j)
+      spread.push_back(layers[j * layers.size() / kMaxSamples]);
     layers = spread;
   }
   for (const std::size_t i : layers) {
@@ -68,6 +74,8 @@ PartialSearch search_partial(const Library& library, const engine::Fingerprint& 
         const Neighbour& n = hits[static_cast<std::size_t>(f * k + j)];
         if (n.id < 0 || n.score > kMaxDistance) break;
         const IndexedLocalFeature& found = library.local_features()[static_cast<std::size_t>(n.id)];
+        if (std::abs(found.x - feature.x) > kMaxShift || std::abs(found.y - feature.y) > kMaxShift)
+          continue;
         const int bx = static_cast<int>(std::floor((found.x - feature.x) / kShiftBin - 0.5));
         const int by = static_cast<int>(std::floor((found.y - feature.y) / kShiftBin - 0.5));
         for (int dx = 0; dx < 2; ++dx) {

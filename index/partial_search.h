@@ -1,8 +1,9 @@
 // Partial-picture search: a query layer's local features (its foreground only) against the
 // library's key frames. A key frame is a candidate for a query picture when many of the query's
-// features find a near code in it at one consistent shift of position: a layer exported on the
-// episode's canvas has its features where the frame has them (shift near zero), a layer moved on
-// its canvas shifts them all alike. Pure search: no decoding.
+// features find a near code in it at one consistent, small shift of position: a layer exported on
+// the episode's canvas (at any size) has its features where the frame has them, so the same
+// drawing elsewhere on the screen (another moment, another episode) does not count. Pure search:
+// no decoding.
 #pragma once
 
 #include <vector>

@@ -29,6 +29,9 @@ constexpr int kBorder = 8;     // pixels trimmed off the common area (inset bord
 // head), same-series clips over a library episode's background 0.11 to 0.58. (A near-duplicate
 // shot of another episode, same character and place, can stay under it: README.)
 constexpr double kMaxUnexplained = 0.10;
+// Layers: the most their content's centre may lie from the same place in the reference frame,
+// shares of the picture (index/partial_search.cpp uses the same bound for features).
+constexpr double kMaxCanvasShift = 0.06;
 
 // Share of `edges`' pixels with no pixel of `other` within kTolerance.
 double unexplained_share(const cv::Mat& edges, const cv::Mat& other) {
