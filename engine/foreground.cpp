@@ -22,9 +22,10 @@ constexpr double kMinBorderShare = 0.85;
 constexpr int kLevelTolerance = 22;
 // ... and flat: the luma range over their 3x3 neighbourhood (blurred picture) at most this.
 constexpr int kFlatRange = 10;
-// Backgrounds darker than this are not blank paper: black bars, night skies and fades are
-// finished-frame content, searched as whole pictures.
-constexpr int kMinPaperLevel = 96;
+// Backgrounds darker than this are not blank paper or white: black bars, night skies, fades and
+// pale skies (generated skies sit at 150-190) are finished-frame content, searched as whole
+// pictures. Layers exported on a coloured backdrop need an alpha channel.
+constexpr int kMinPaperLevel = 200;
 // Alpha: a pixel is content from half opacity.
 constexpr int kOpaque = 128;
 // Content is widened by this many pixels (at kLocalFeatureSide) so corners on its outline keep

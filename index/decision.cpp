@@ -12,8 +12,7 @@ const char* to_string(Coverage coverage) {
 
 std::optional<Verdict> decide(const Evidence& e) {
   if (!e.temporal && !(e.registered && e.score >= kVisualOnlyScore)) return std::nullopt;
-  if (e.coverage == Coverage::kWhole && e.temporal && e.registered && e.agreed && !e.shared)
-    return Verdict::kConfirmed;
+  if (e.temporal && e.registered && e.agreed && !e.shared) return Verdict::kConfirmed;
   return Verdict::kPossible;
 }
 

@@ -30,10 +30,9 @@ inline constexpr double kVisualOnlyScore = 0.50;
 
 // nullopt: not listed. Listed with temporal evidence, or with a registered pair and a score of
 // kVisualOnlyScore (a still, a drawing of the frame); confirmed only with both kinds of evidence,
-// the pair agreeing, and content that identifies one reference. Partial evidence is not confirmed
-// yet: on real art (benchmarks/layers-real-art) the same character's layer from an episode
-// outside the library, sliding through the same screen positions, met all of it (README,
-// "Partial pictures").
+// the pair agreeing, and content that identifies one reference. For partial evidence "agreed"
+// asks more (index/lookup.cpp): several moments of the layer agree, at reference times that follow
+// the query's own timing.
 std::optional<Verdict> decide(const Evidence& evidence);
 
 }  // namespace celtrace::index

