@@ -26,6 +26,13 @@ constexpr int kFlatRange = 10;
 // pale skies (generated skies sit at 150-190) are finished-frame content, searched as whole
 // pictures. Layers exported on a coloured backdrop need an alpha channel.
 constexpr int kMinPaperLevel = 200;
+// A layer leaves whole regions of its canvas empty: at least this many cells of a 4x4 grid hold
+// (almost) no content, and its content does not span the canvas. Line art, a rough or an animatic
+// of a whole frame, on white too, has a horizon or a floor from border to border and is searched
+// as a whole picture.
+constexpr int kMinEmptyCells = 4;
+constexpr double kEmptyCellContent = 0.01;  // share of a cell
+constexpr double kMaxSpan = 0.9;            // share of the canvas's width or height
 // Alpha: a pixel is content from half opacity.
 constexpr int kOpaque = 128;
 // Content is widened by this many pixels (at kLocalFeatureSide) so corners on its outline keep
@@ -42,6 +49,22 @@ GrayImage image_of(const cv::Mat& mat) {
   cv::Mat target(mat.rows, mat.cols, CV_8UC1, out.pixels.data());
   mat.copyTo(target);
   return out;
+}
+
+bool leaves_canvas_empty(const cv::Mat& content) {
+  int empty = 0;
+  for (int cy = 0; cy < 4; ++cy) {
+    for (int cx = 0; cx < 4; ++cx) {
+      const cv::Rect cell(cx * content.cols / 4, cy * content.rows / 4, content.cols / 4,
+                          content.rows / 4);
+      const double filled = static_cast<double>(cv::countNonZero(content(cell))) /
+                            static_cast<double>(std::max(1, cell.area()));
+      empty += filled < kEmptyCellContent;
+    }
+  }
+  const cv::Rect box = cv::boundingRect(content);
+  return empty >= kMinEmptyCells && box.width < kMaxSpan * content.cols &&
+         box.height < kMaxSpan * content.rows;
 }
 
 Foreground from_mask(const cv::Mat& content) {
@@ -63,7 +86,7 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
     cv::Mat content = view_of(fitted) >= kOpaque;
     const double transparent =
         1.0 - static_cast<double>(cv::countNonZero(content)) / static_cast<double>(content.total());
-    if (transparent >= kMinBackgroundShare) {
+    if (transparent >= kMinBackgroundShare && leaves_canvas_empty(content)) {
       Foreground f = from_mask(content);
       f.from_alpha = true;
       return f;
@@ -118,7 +141,10 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
       background += is_background;
     }
   }
-  if (static_cast<double>(background) < kMinBackgroundShare * static_cast<double>(w * h)) return {};
+  if (static_cast<double>(background) < kMinBackgroundShare * static_cast<double>(w * h) ||
+      !leaves_canvas_empty(content)) {
+    return {};
+  }
   return from_mask(content);
 }
 
