@@ -51,7 +51,8 @@ Sample Fingerprinter::sample_of(const Frame& frame, const FingerprintOptions& op
     const Foreground foreground = find_foreground(frame.luma, frame.alpha);
     if (!foreground.mask.empty() && foreground.share >= kMinLayerContent) {
       sample.foreground_share = foreground.share;
-      sample.local_features = local_features(frame.luma, foreground.mask, kLayerFeatures);
+      sample.local_features = local_features(frame.detail.empty() ? frame.luma : frame.detail,
+                                             foreground.mask, kLayerFeatures);
     }
   }
   if (options.mirrored) {
@@ -65,7 +66,7 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
                                        const ProgressCallback& progress) const {
   FingerprintOptions used = options;
   if (options.local_features != LocalFeatureUse::kNone) {
-    used.decode.analysis_size = std::max(used.decode.analysis_size, kLocalFeatureSide);
+    used.decode.detail_size = kLocalFeatureSide;
   }
   auto source = open_media(path, used.decode);
   Fingerprint result;
@@ -82,7 +83,8 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
     if (options.local_features == LocalFeatureUse::kKeyFrames && sample.detail >= kFlatDetail &&
         (frame.pts_seconds - last_key_time >= kKeyFrameInterval ||
          dot(sample.descriptor, last_key_descriptor) < kKeyFrameChange)) {
-      sample.local_features = local_features(remove_bars(frame.luma), {}, kReferenceFeatures);
+      const GrayImage& detailed = frame.detail.empty() ? frame.luma : frame.detail;
+      sample.local_features = local_features(remove_bars(detailed), {}, kReferenceFeatures);
       last_key_time = frame.pts_seconds;
       last_key_descriptor = sample.descriptor;
     }

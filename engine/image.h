@@ -24,10 +24,14 @@ struct GrayImage {
 // at analysis resolution (see DecodeOptions::analysis_size). Pictures with an alpha channel (cels,
 // layers exported with transparency) carry it in `alpha` (same size, 0 transparent .. 255
 // opaque), and their luma is composited over white; `alpha` is empty for opaque sources.
+//
+// `detail` is the same picture larger (DecodeOptions::detail_size), when asked for and the source
+// is larger than `luma`; empty otherwise.
 struct Frame {
   double pts_seconds = 0.0;
   GrayImage luma;
   GrayImage alpha;
+  GrayImage detail;
 };
 
 }  // namespace celtrace::engine

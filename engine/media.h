@@ -33,6 +33,10 @@ struct DecodeOptions {
   // Stills get more, as PDQ's reference hashes images shrunk to at most 512 pixels: hashes of
   // stills then agree with other PDQ tools to a few bits.
   int still_analysis_size = 512;
+  // > analysis_size: video and sequence frames also come as Frame::detail, fitted within this
+  // many pixels, for local features; the analysis picture stays as it is, so whole-picture
+  // fingerprints do not depend on it.
+  int detail_size = 0;
   // Decoder threads per file; 1 keeps CPU accounting and memory predictable.
   int decode_threads = 1;
   Limits limits;

@@ -319,10 +319,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     // Whole-picture evidence, where a reference has it, is the match's evidence; partial
     // evidence stands alone only.
     const bool whole_known = !m.segments.empty() && m.coverage == Coverage::kWhole;
-    if (is_partial && whole_known) {
-      m.segments.push_back(out);
-      continue;
-    }
+    if (is_partial && whole_known) continue;
     if (!is_partial && m.coverage == Coverage::kPartial) {
       // A whole-picture segment found after partial ones: whole evidence replaces it.
       m.coverage = Coverage::kWhole;

@@ -155,6 +155,9 @@ class SequenceSource final : public FrameSource {
       StillPicture picture = read_picture(file.path, options_.limits);
       frame.luma = fit_within(picture.luma, options_.analysis_size);
       frame.alpha = fit_within(picture.alpha, options_.analysis_size);
+      frame.detail = options_.detail_size > options_.analysis_size
+                         ? fit_within(picture.luma, options_.detail_size)
+                         : GrayImage();
       if (info_.width == 0) {
         info_.width = frame.luma.width;
         info_.height = frame.luma.height;

@@ -256,6 +256,22 @@ class VideoSource final : public FrameSource {
       }
       if (!transparent) out.alpha = GrayImage();
     }
+    if (options_.detail_size > options_.analysis_size && long_side > options_.analysis_size) {
+      const double scale =
+          static_cast<double>(std::min(long_side, options_.detail_size)) / long_side;
+      const int detail_width = std::max(1, static_cast<int>(std::lround(decoded.width * scale)));
+      const int detail_height = std::max(1, static_cast<int>(std::lround(decoded.height * scale)));
+      detail_scaler_.reset(sws_getCachedContext(
+          detail_scaler_.release(), decoded.width, decoded.height,
+          static_cast<AVPixelFormat>(decoded.format), detail_width, detail_height, AV_PIX_FMT_GRAY8,
+          SWS_FAST_BILINEAR, nullptr, nullptr, nullptr));
+      if (!detail_scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
+      out.detail = GrayImage(detail_width, detail_height);
+      std::uint8_t* planes[4] = {out.detail.pixels.data(), nullptr, nullptr, nullptr};
+      int strides[4] = {detail_width, 0, 0, 0};
+      sws_scale(detail_scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes,
+                strides);
+    }
     ready_.push_back(std::move(out));
     ++frames_sampled_;
   }
@@ -286,6 +302,7 @@ class VideoSource final : public FrameSource {
   av::PacketPtr packet_;
   av::FramePtr frame_;
   av::ScalerPtr scaler_;
+  av::ScalerPtr detail_scaler_;  // DecodeOptions::detail_size
   const AVCodec* codec_ = nullptr;
   AVStream* stream_ = nullptr;  // owned by format_
   int stream_index_ = -1;
