@@ -1,0 +1,197 @@
+// Partial pictures without a decoder: the foreground of layers, local features, and the partial
+// search's canvas-bound votes on synthetic key frames.
+#include <random>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "engine/foreground.h"
+#include "engine/local_features.h"
+#include "engine/media.h"
+#include "index/library.h"
+#include "index/partial_search.h"
+#include "tests/test_media.h"
+
+namespace celtrace {
+namespace {
+
+engine::GrayImage image_of(const cv::Mat& gray) {
+  engine::GrayImage out(gray.cols, gray.rows);
+  cv::Mat(gray.rows, gray.cols, CV_8UC1, out.pixels.data()) += gray;
+  return out;
+}
+
+// A character: an outlined body and head with some inner lines, drawn at (x, y).
+void draw_character(cv::Mat& canvas, int x, int y, int ink = 30) {
+  cv::ellipse(canvas, {x, y}, {22, 40}, 0, 0, 360, cv::Scalar(150), cv::FILLED);
+  cv::ellipse(canvas, {x, y}, {22, 40}, 0, 0, 360, cv::Scalar(ink), 3);
+  cv::circle(canvas, {x, y - 58}, 18, cv::Scalar(200), cv::FILLED);
+  cv::circle(canvas, {x, y - 58}, 18, cv::Scalar(ink), 3);
+  cv::line(canvas, {x - 8, y - 62}, {x - 3, y - 62}, cv::Scalar(ink), 2);
+  cv::line(canvas, {x + 3, y - 62}, {x + 8, y - 62}, cv::Scalar(ink), 2);
+  cv::line(canvas, {x - 20, y - 10}, {x - 45, y + 15}, cv::Scalar(ink), 3);
+  cv::line(canvas, {x + 20, y - 10}, {x + 40, y - 30}, cv::Scalar(ink), 3);
+}
+
+TEST(Foreground, ACharacterOnWhiteIsALayer) {
+  cv::Mat canvas(360, 640, CV_8UC1, cv::Scalar(250));
+  draw_character(canvas, 420, 220);
+  const engine::Foreground f = engine::find_foreground(image_of(canvas), {});
+  ASSERT_FALSE(f.mask.empty());
+  EXPECT_FALSE(f.from_alpha);
+  // Body, head and arms: about 2-3% of the canvas.
+  EXPECT_GT(f.share, 0.01);
+  EXPECT_LT(f.share, 0.06);
+  // The mask covers the character, not the paper (mask at 320 px: half the canvas size).
+  EXPECT_EQ(f.mask.at(210, 110), 255);
+  EXPECT_EQ(f.mask.at(40, 40), 0);
+}
+
+TEST(Foreground, PaperGrainStaysBackground) {
+  cv::Mat canvas(360, 640, CV_8UC1, cv::Scalar(236));
+  cv::Mat grain(canvas.size(), CV_8UC1);
+  cv::randn(grain, 0, 4);
+  canvas += grain;
+  draw_character(canvas, 200, 220, 90);  // a pencil-grey drawing
+  const engine::Foreground f = engine::find_foreground(image_of(canvas), {});
+  ASSERT_FALSE(f.mask.empty());
+  EXPECT_LT(f.share, 0.06);
+}
+
+TEST(Foreground, TransparencyDecidesWhenThereIsAnAlphaChannel) {
+  cv::Mat canvas(360, 640, CV_8UC1, cv::Scalar(255));
+  draw_character(canvas, 320, 220);
+  cv::Mat alpha(360, 640, CV_8UC1, cv::Scalar(0));
+  cv::ellipse(alpha, {320, 220}, {25, 43}, 0, 0, 360, cv::Scalar(255), cv::FILLED);
+  const engine::Foreground f = engine::find_foreground(image_of(canvas), image_of(alpha));
+  ASSERT_FALSE(f.mask.empty());
+  EXPECT_TRUE(f.from_alpha);
+  EXPECT_EQ(f.mask.at(160, 110), 255);
+  EXPECT_EQ(f.mask.at(160, 81), 0);  // the head is drawn but transparent
+}
+
+TEST(Foreground, WholePicturesHaveNone) {
+  // A finished frame: textured everywhere.
+  cv::Mat painted(360, 640, CV_8UC1);
+  cv::randu(painted, 0, 255);
+  cv::GaussianBlur(painted, painted, cv::Size(0, 0), 3);
+  EXPECT_TRUE(engine::find_foreground(image_of(painted), {}).mask.empty());
+  // Line art of a whole frame on white: a horizon from border to border.
+  cv::Mat line_art(360, 640, CV_8UC1, cv::Scalar(255));
+  cv::line(line_art, {0, 240}, {639, 200}, cv::Scalar(0), 3);
+  draw_character(line_art, 300, 200);
+  EXPECT_TRUE(engine::find_foreground(image_of(line_art), {}).mask.empty());
+  // A dark frame (a night sky, a fade) is not paper.
+  cv::Mat night(360, 640, CV_8UC1, cv::Scalar(20));
+  draw_character(night, 300, 200, 200);
+  EXPECT_TRUE(engine::find_foreground(image_of(night), {}).mask.empty());
+}
+
+TEST(Foreground, ACelKeepsItsAlphaThroughDecoding) {
+  testing::TempDir dir;
+  cv::Mat cel(360, 640, CV_8UC4, cv::Scalar(0, 0, 0, 0));  // transparent black
+  cv::ellipse(cel, {320, 220}, {25, 43}, 0, 0, 360, cv::Scalar(40, 90, 200, 255), cv::FILLED);
+  ASSERT_TRUE(cv::imwrite(dir.path("cel.png"), cel));
+  engine::Frame frame;
+  ASSERT_TRUE(engine::open_media(dir.path("cel.png"), {})->next(frame));
+  ASSERT_FALSE(frame.alpha.empty());
+  EXPECT_EQ(frame.alpha.at(0, 0), 0);
+  EXPECT_EQ(frame.luma.at(0, 0), 255);  // transparent pixels composited over white, not black
+  const engine::Foreground f = engine::find_foreground(frame.luma, frame.alpha);
+  EXPECT_TRUE(f.from_alpha);
+  EXPECT_NEAR(f.share, 3.14159 * 25 * 43 / (640.0 * 360), 0.01);
+}
+
+TEST(LocalFeatures, FollowTheDrawingAndStayInTheMask) {
+  cv::Mat canvas(360, 640, CV_8UC1, cv::Scalar(250));
+  draw_character(canvas, 420, 220);
+  draw_character(canvas, 150, 230);
+  cv::Mat mask(360, 640, CV_8UC1, cv::Scalar(0));
+  cv::rectangle(mask, cv::Rect(360, 120, 120, 160), cv::Scalar(255), cv::FILLED);
+  const auto features = engine::local_features(image_of(canvas), image_of(mask), 100);
+  ASSERT_GE(features.size(), 10u);
+  for (const engine::LocalFeature& f : features) {
+    EXPECT_GE(f.x, 360 / 640.f - 0.01f);
+    EXPECT_LE(f.x, 480 / 640.f + 0.01f);
+  }
+  EXPECT_LE(engine::local_features(image_of(canvas), {}, 40).size(), 40u);
+}
+
+// A library of two references whose key frames hold random codes; the query is one key frame's
+// codes with a few bits flipped, at the same or at shifted canvas positions.
+class PartialSearch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const engine::ProjectionModel& model = engine::default_model();
+    std::mt19937 random(11);
+    std::uniform_real_distribution<float> position(0.05f, 0.95f);
+    std::vector<index::NewReference> references;
+    for (int r = 0; r < 2; ++r) {
+      index::NewReference ref;
+      ref.name = "Show.S01E0" + std::to_string(r + 1);
+      ref.title = "Show";
+      ref.path = "/nonexistent/" + ref.name;
+      ref.checksum = ref.name;
+      ref.fingerprint.model_id = model.id;
+      ref.fingerprint.descriptor_size = model.output_size;
+      ref.fingerprint.sample_fps = 2;
+      for (int i = 0; i < 20; ++i) {
+        engine::Sample s;
+        s.pts_seconds = i / 2.0;
+        s.detail = 5;
+        s.descriptor.assign(static_cast<std::size_t>(model.output_size), 0.f);
+        s.descriptor[static_cast<std::size_t>((r * 20 + i) % model.output_size)] = 1;
+        if (i % 2 == 0) {
+          for (int k = 0; k < 60; ++k) {
+            engine::LocalFeature f;
+            f.x = position(random);
+            f.y = position(random);
+            for (auto& byte : f.code) byte = static_cast<std::uint8_t>(random());
+            s.local_features.push_back(f);
+          }
+        }
+        ref.fingerprint.samples.push_back(s);
+      }
+      references.push_back(ref);
+    }
+    key_frame_ = references[1].fingerprint.samples[8];  // episode 2 at 4.0 s
+    index::Library library = index::Library::open_or_create(dir_.path("lib"), model);
+    library.add(references);
+  }
+
+  engine::Fingerprint query(float shift) const {
+    engine::Fingerprint q;
+    engine::Sample s = key_frame_;
+    std::mt19937 random(5);
+    for (engine::LocalFeature& f : s.local_features) {
+      f.x += shift;
+      f.code[random() % 32] ^= static_cast<std::uint8_t>(1u << (random() % 8));  // re-rendered
+    }
+    s.local_features.resize(40);  // a layer holds part of the picture
+    q.samples.push_back(s);
+    return q;
+  }
+
+  testing::TempDir dir_;
+  engine::Sample key_frame_;
+};
+
+TEST_F(PartialSearch, FindsTheKeyFrameAtItsCanvasPlace) {
+  const index::Library library = index::Library::open(dir_.path("lib"));
+  EXPECT_EQ(library.local_features().size(), 2u * 10 * 60);
+  const index::PartialSearch found = index::search_partial(library, query(0.02f));
+  ASSERT_FALSE(found.matches.empty());
+  const index::FrameMatch& best = found.matches.front();
+  EXPECT_EQ(library.reference(best.reference).name, "Show.S01E02");
+  EXPECT_DOUBLE_EQ(best.reference_time, 4.0);
+  EXPECT_GT(best.similarity, index::partial_similarity(30));
+}
+
+TEST_F(PartialSearch, TheSameDrawingElsewhereOnTheCanvasDoesNotCount) {
+  const index::Library library = index::Library::open(dir_.path("lib"));
+  EXPECT_TRUE(index::search_partial(library, query(0.2f)).matches.empty());
+}
+
+}  // namespace
+}  // namespace celtrace
