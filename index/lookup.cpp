@@ -40,9 +40,14 @@ constexpr double kPairSpacing = 0.5;            // seconds between the query tim
 constexpr int kAgreeingLayerPairs = 3;
 constexpr double kLayerPairSpacing = 1.0;
 constexpr double kLayerTimingSlack = 0.5;  // seconds between query and reference spacing
-constexpr int kVerifySize = 480;           // pixels, longer side, for verification
-constexpr double kMappingSlack = 0.15;     // seconds: reference frames tried around a mapped time
-constexpr double kMatchedReach = 0.6;      // ... and up to the sample's own best match this near
+// A layer still (a cel) has no mapping to pin its time, only the key frame it matched, which may
+// be a hold away: frames this far around it, every kLayerStillStride-th, are tried, and the
+// canvas check (index/verify.cpp) picks the moment where the drawing stands where the cel has it.
+constexpr double kLayerStillReach = 1.5;  // seconds
+constexpr std::size_t kLayerStillStride = 8;
+constexpr int kVerifySize = 480;        // pixels, longer side, for verification
+constexpr double kMappingSlack = 0.15;  // seconds: reference frames tried around a mapped time
+constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best match this near
 
 // The frames from `from` to `to` seconds at the verification size, bars removed: at most
 // kCandidateFrames, those nearest to one of `centres` first (verification stops at the first
@@ -50,10 +55,15 @@ constexpr double kMatchedReach = 0.6;      // ... and up to the sample's own bes
 std::vector<engine::Frame> frames_for_verification(const std::string& path, double from, double to,
                                                    const std::vector<double>& centres,
                                                    const engine::DecodeOptions& base,
-                                                   bool keep_bars = false) {
+                                                   bool keep_bars = false, std::size_t stride = 1) {
   engine::DecodeOptions options = base;
   options.analysis_size = kVerifySize;
   std::vector<engine::Frame> frames = engine::frames_between(path, from, to, options);
+  if (stride > 1) {
+    std::vector<engine::Frame> spaced;
+    for (std::size_t i = 0; i < frames.size(); i += stride) spaced.push_back(std::move(frames[i]));
+    frames = std::move(spaced);
+  }
   const auto distance = [&centres](const engine::Frame& f) {
     double nearest = 1e9;
     for (double c : centres) nearest = std::min(nearest, std::abs(f.pts_seconds - c));
@@ -124,8 +134,15 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       const engine::GrayImage mask =
           partial ? engine::find_foreground(query_frame.luma, query_frame.alpha).mask
                   : engine::GrayImage();
-      candidates = frames_for_verification(m.reference.path, from, to,
-                                           {pair.mapped_time, pair.matched_time}, decode);
+      const bool still_layer = partial && pair.query_time == 0 && evidence.size() == 1 &&
+                               evidence.front()->span_samples == 1;
+      if (still_layer) {
+        from = pair.mapped_time - kLayerStillReach;
+        to = pair.mapped_time + kLayerStillReach;
+      }
+      candidates =
+          frames_for_verification(m.reference.path, from, to, {pair.mapped_time, pair.matched_time},
+                                  decode, false, still_layer ? kLayerStillStride : 1);
       std::vector<engine::GrayImage> pictures;
       for (const engine::Frame& c : candidates) pictures.push_back(c.luma);
       v = verify_pair(query_frame.luma, mask, pictures, pair.mirrored);
@@ -334,8 +351,12 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     const int needed =
         std::max(kMinSupport, static_cast<int>(std::ceil(kMinSupportShare * searched)));
     const double temporal_score = is_partial ? kPartialTemporalScore : kTemporalScore;
-    m.temporal = m.temporal || (!still && s.support >= needed && s.score >= temporal_score &&
-                                s.query_end - s.query_start >= kMinSpan);
+    // A layer's temporal evidence comes from the canvas-bound partial search only: the whole
+    // picture of a layer, mostly blank, follows the same drawing anywhere on the screen.
+    const bool timed = !layer_query || i >= whole_segments;
+    m.temporal =
+        m.temporal || (timed && !still && s.support >= needed && s.score >= temporal_score &&
+                       s.query_end - s.query_start >= kMinSpan);
     m.shared = m.shared || s.shared_fraction >= 0.5;
     evidence_of[s.reference].push_back(&s);
   }
@@ -415,6 +436,16 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       for (Match* m : agreeing) {
         if (agreeing.size() > 1 && !(moving == 1 && m->temporal)) m->shared = true;
       }
+    }
+  }
+
+  // A still is placed where its verified frame is: the library frame it matched is up to half a
+  // sampling period away, a key frame up to a hold.
+  if (still) {
+    for (auto& [reference, m] : by_reference) {
+      if (!m.visual.registered || m.segments.size() != 1) continue;
+      m.segments.front().reference_start = m.segments.front().reference_end =
+          m.evidence_reference_time;
     }
   }
 

@@ -30,8 +30,10 @@ constexpr int kBorder = 8;     // pixels trimmed off the common area (inset bord
 // shot of another episode, same character and place, can stay under it: README.)
 constexpr double kMaxUnexplained = 0.10;
 // Layers: the most their content's centre may lie from the same place in the reference frame,
-// shares of the picture (index/partial_search.cpp uses the same bound for features).
-constexpr double kMaxCanvasShift = 0.06;
+// shares of the picture: registration error plus a character's motion within the tried frames'
+// reach of the mapped time (on benchmarks/layers-real-art the same drawing of another episode
+// passing nearby was 0.04-0.07 off).
+constexpr double kMaxCanvasShift = 0.035;
 
 // Share of `edges`' pixels with no pixel of `other` within kTolerance.
 double unexplained_share(const cv::Mat& edges, const cv::Mat& other) {
@@ -145,6 +147,17 @@ Verification verify_features(const Features& query, const Features& reference) {
     const cv::Rect mapped =
         cv::boundingRect(corners) & cv::Rect(0, 0, reference.luma.cols, reference.luma.rows);
     result.reference_region = box_of(mapped, reference.luma.size());
+    // A layer is exported on the episode's canvas: its content lies where the frame shows it, at
+    // the canvas's scale. The same drawing elsewhere on the screen is another moment.
+    const Verification::Box& a = result.query_region;
+    const Verification::Box& b = result.reference_region;
+    const double ratio = b.width > 0 ? a.width / b.width : 0;
+    if (std::abs(a.x + a.width / 2 - b.x - b.width / 2) > kMaxCanvasShift ||
+        std::abs(a.y + a.height / 2 - b.y - b.height / 2) > kMaxCanvasShift || ratio < 0.8 ||
+        ratio > 1.25) {
+      result.registered = false;
+      return result;
+    }
   }
   result.unexplained_query = unexplained_share(query_edges, reference_edges);
   result.unexplained_reference = unexplained_share(reference_edges, query_edges);
