@@ -16,10 +16,11 @@ namespace {
 // spends the library's size on new drawings. The sizes set the library's bytes per hour
 // (README, "Partial pictures").
 constexpr float kKeyFrameChange = 0.80f;
-constexpr double kKeyFrameInterval = 3.0;   // seconds
-constexpr int kReferenceFeatures = 96;      // per key frame
-constexpr int kLayerFeatures = 200;         // per query layer picture
-constexpr double kMinLayerContent = 0.005;  // share of the picture; less is a blank page
+constexpr double kKeyFrameInterval = 3.0;       // seconds
+constexpr int kReferenceFeatures = 96;          // per key frame
+constexpr int kLayerFeatures = 200;             // per query layer picture
+constexpr double kMinLayerContent = 0.005;      // share of the picture; less is a blank page
+constexpr std::size_t kMinSparseFeatures = 30;  // a sparse whole picture's corners to be searched
 
 float dot(const std::vector<float>& a, const std::vector<float>& b) {
   float sum = 0;
@@ -49,10 +50,18 @@ Sample Fingerprinter::sample_of(const Frame& frame, const FingerprintOptions& op
   }
   if (options.local_features == LocalFeatureUse::kLayers) {
     const Foreground foreground = find_foreground(frame.luma, frame.alpha);
-    if (!foreground.mask.empty() && foreground.share >= kMinLayerContent) {
+    const GrayImage& detailed = frame.detail.empty() ? frame.luma : frame.detail;
+    // A picture in a picture on a pale page is a finished frame, searched by its inset.
+    if (!foreground.mask.empty() && foreground.share >= kMinLayerContent &&
+        sample.inset_descriptor.empty()) {
       sample.foreground_share = foreground.share;
-      sample.local_features = local_features(frame.detail.empty() ? frame.luma : frame.detail,
-                                             foreground.mask, kLayerFeatures);
+      sample.local_features = local_features(detailed, foreground.mask, kLayerFeatures);
+    } else if (sample.detail < kFlatDetail) {
+      // Too sparse for the whole-picture descriptor, as thin line art on white is, yet it may
+      // hold corners: searched by local features over the whole picture. Black, grey and faded
+      // frames have none.
+      sample.local_features = local_features(remove_bars(detailed), {}, kLayerFeatures);
+      if (sample.local_features.size() < kMinSparseFeatures) sample.local_features.clear();
     }
   }
   if (options.mirrored) {

@@ -33,6 +33,9 @@ constexpr int kMinPaperLevel = 200;
 constexpr int kMinEmptyCells = 4;
 constexpr double kEmptyCellContent = 0.01;  // share of a cell
 constexpr double kMaxSpan = 0.9;            // share of the canvas's width or height
+// ... nor fill its bounding box: a rectangle on a pale page is a picture in a picture (a review
+// copy's inset), searched as a whole picture by its inset.
+constexpr double kMaxFill = 0.9;
 // Alpha: a pixel is content from half opacity.
 constexpr int kOpaque = 128;
 // Content is widened by this many pixels (at kLocalFeatureSide) so corners on its outline keep
@@ -63,8 +66,10 @@ bool leaves_canvas_empty(const cv::Mat& content) {
     }
   }
   const cv::Rect box = cv::boundingRect(content);
+  const double fill = static_cast<double>(cv::countNonZero(content(box))) /
+                      static_cast<double>(std::max(1, box.area()));
   return empty >= kMinEmptyCells && box.width < kMaxSpan * content.cols &&
-         box.height < kMaxSpan * content.rows;
+         box.height < kMaxSpan * content.rows && fill < kMaxFill;
 }
 
 Foreground from_mask(const cv::Mat& content) {
