@@ -39,7 +39,11 @@ constexpr double kPairSpacing = 0.5;            // seconds between the query tim
 // a second apart, over which the paths part.
 constexpr int kAgreeingLayerPairs = 3;
 constexpr double kLayerPairSpacing = 1.0;
-constexpr double kLayerTimingSlack = 0.5;  // seconds between query and reference spacing
+// ... within 0.2 s plus 40% of their spacing: a drawing that slides slowly is placed only to a few
+// tenths of a second by its position, while one reference moment for moments 1 s apart (a hold,
+// the same drawing of another episode passing by) is off by the whole spacing.
+constexpr double kLayerTimingSlack = 0.2;  // seconds
+constexpr double kLayerTimingShare = 0.4;
 // A layer still (a cel) has no mapping to pin its time, only the key frame it matched, which may
 // be a hold away: frames this far around it, every kLayerStillStride-th, are tried, and the
 // canvas check (index/verify.cpp) picks the moment where the drawing stands where the cel has it.
@@ -119,7 +123,9 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
        ++i) {
     const Pair& pair = *tried[i];
     double from = pair.mapped_time - kMappingSlack, to = pair.mapped_time + kMappingSlack;
-    if (std::abs(pair.matched_time - pair.mapped_time) <= kMatchedReach) {
+    // A layer's own best match is a key frame, which stands for a whole hold: only the mapping
+    // places it.
+    if (!partial && std::abs(pair.matched_time - pair.mapped_time) <= kMatchedReach) {
       from = std::min(from, pair.matched_time - kMappingSlack);
       to = std::max(to, pair.matched_time + kMappingSlack);
     }
@@ -140,9 +146,11 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
         from = pair.mapped_time - kLayerStillReach;
         to = pair.mapped_time + kLayerStillReach;
       }
-      candidates =
-          frames_for_verification(m.reference.path, from, to, {pair.mapped_time, pair.matched_time},
-                                  decode, false, still_layer ? kLayerStillStride : 1);
+      candidates = frames_for_verification(
+          m.reference.path, from, to,
+          partial ? std::vector<double>{pair.mapped_time}
+                  : std::vector<double>{pair.mapped_time, pair.matched_time},
+          decode, false, still_layer ? kLayerStillStride : 1);
       std::vector<engine::GrayImage> pictures;
       for (const engine::Frame& c : candidates) pictures.push_back(c.luma);
       v = verify_pair(query_frame.luma, mask, pictures, pair.mirrored);
@@ -172,7 +180,9 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     const double speed = evidence.front()->speed;
     for (const auto& [q1, r1] : agreed_times) {
       for (const auto& [q2, r2] : agreed_times) {
-        if (std::abs((r2 - r1) - speed * (q2 - q1)) > kLayerTimingSlack) m.visual.passed = false;
+        if (std::abs((r2 - r1) - speed * (q2 - q1)) >
+            kLayerTimingSlack + kLayerTimingShare * std::abs(q2 - q1))
+          m.visual.passed = false;
       }
     }
   }

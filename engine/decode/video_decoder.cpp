@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/errors.h"
+#include "engine/media.h"
 #include "engine/sampler.h"
 
 #include "engine/decode/av_common.h"
@@ -224,37 +225,52 @@ class VideoSource final : public FrameSource {
       out_height = std::max(1, static_cast<int>(std::lround(static_cast<double>(decoded.height) *
                                                             options_.analysis_size / long_side)));
     }
-    // Sources with an alpha channel (QuickTime Animation, ProRes 4444, PNG in MOV) are scaled to
-    // gray + alpha and composited over white, as stills are (still_decoder.h).
+    // Sources with an alpha channel (QuickTime Animation, ProRes 4444, PNG in MOV) are composited
+    // over white, as stills are (still_decoder.h), and keep their alpha for the foreground.
     const AVPixFmtDescriptor* format =
         av_pix_fmt_desc_get(static_cast<AVPixelFormat>(decoded.format));
     const bool has_alpha = format && (format->flags & AV_PIX_FMT_FLAG_ALPHA);
-    scaler_.reset(sws_getCachedContext(scaler_.release(), decoded.width, decoded.height,
-                                       static_cast<AVPixelFormat>(decoded.format), out_width,
-                                       out_height, has_alpha ? AV_PIX_FMT_YA8 : AV_PIX_FMT_GRAY8,
-                                       SWS_FAST_BILINEAR, nullptr, nullptr, nullptr));
-    if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
     Frame out;
     out.pts_seconds = t;
+    if (has_alpha) {
+      // Composited over white at full size, then fitted: scaling gray and alpha apart would mix
+      // the transparent pixels' colour into the outline, a dark halo no published frame has.
+      scaler_.reset(sws_getCachedContext(scaler_.release(), decoded.width, decoded.height,
+                                         static_cast<AVPixelFormat>(decoded.format), decoded.width,
+                                         decoded.height, AV_PIX_FMT_YA8, SWS_POINT, nullptr,
+                                         nullptr, nullptr));
+      if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
+      std::vector<std::uint8_t> gray_alpha(static_cast<std::size_t>(decoded.width) *
+                                           decoded.height * 2);
+      std::uint8_t* planes[4] = {gray_alpha.data(), nullptr, nullptr, nullptr};
+      int strides[4] = {2 * decoded.width, 0, 0, 0};
+      sws_scale(scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes, strides);
+      GrayImage luma(decoded.width, decoded.height), alpha(decoded.width, decoded.height);
+      bool transparent = false;
+      for (std::size_t i = 0; i < luma.pixels.size(); ++i) {
+        const int value = gray_alpha[2 * i], opacity = gray_alpha[2 * i + 1];
+        luma.pixels[i] = static_cast<std::uint8_t>((value * opacity + 255 * (255 - opacity)) / 255);
+        alpha.pixels[i] = static_cast<std::uint8_t>(opacity);
+        transparent |= opacity < 255;
+      }
+      out.luma = fit_within(luma, options_.analysis_size);
+      if (transparent) out.alpha = fit_within(alpha, options_.analysis_size);
+      if (options_.detail_size > options_.analysis_size && long_side > options_.analysis_size)
+        out.detail = fit_within(luma, options_.detail_size);
+      ready_.push_back(std::move(out));
+      ++frames_sampled_;
+      return;
+    }
+    scaler_.reset(sws_getCachedContext(scaler_.release(), decoded.width, decoded.height,
+                                       static_cast<AVPixelFormat>(decoded.format), out_width,
+                                       out_height, AV_PIX_FMT_GRAY8, SWS_FAST_BILINEAR, nullptr,
+                                       nullptr, nullptr));
+    if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
     out.luma = GrayImage(out_width, out_height);
-    if (!has_alpha) {
+    {
       std::uint8_t* planes[4] = {out.luma.pixels.data(), nullptr, nullptr, nullptr};
       int strides[4] = {out_width, 0, 0, 0};
       sws_scale(scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes, strides);
-    } else {
-      std::vector<std::uint8_t> gray_alpha(out.luma.pixels.size() * 2);
-      std::uint8_t* planes[4] = {gray_alpha.data(), nullptr, nullptr, nullptr};
-      int strides[4] = {2 * out_width, 0, 0, 0};
-      sws_scale(scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes, strides);
-      out.alpha = GrayImage(out_width, out_height);
-      bool transparent = false;
-      for (std::size_t i = 0; i < out.luma.pixels.size(); ++i) {
-        const int value = gray_alpha[2 * i], alpha = gray_alpha[2 * i + 1];
-        out.luma.pixels[i] = static_cast<std::uint8_t>((value * alpha + 255 * (255 - alpha)) / 255);
-        out.alpha.pixels[i] = static_cast<std::uint8_t>(alpha);
-        transparent |= alpha < 255;
-      }
-      if (!transparent) out.alpha = GrayImage();
     }
     if (options_.detail_size > options_.analysis_size && long_side > options_.analysis_size) {
       const double scale =
