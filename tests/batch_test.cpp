@@ -16,6 +16,7 @@
 #include "engine/fingerprinter.h"
 #include "index/library.h"
 #include "tests/test_media.h"
+#include "tools/match/report.h"
 
 extern char** environ;
 
@@ -206,6 +207,32 @@ TEST_F(BatchMatch, KilledBatchResumesWithoutLossOrDuplicates) {
   }
   EXPECT_EQ(results.size(), 10u);
   EXPECT_EQ(queries.size(), 10u);
+}
+
+TEST(Report, PartialEvidenceDrawsItsBoxOnTheEpisodeFrame) {
+  testing::TempDir dir;
+  const json match = {
+      {"reference", "Show.S01E02"},
+      {"title", "Show"},
+      {"season", 1},
+      {"episode", 2},
+      {"score", 0.7},
+      {"verdict", "confirmed"},
+      {"coverage", "partial"},
+      {"reference_duration", 60.0},
+      {"thumbnails",
+       {{"query", "thumbs/1-0-query.png"}, {"reference", "thumbs/1-0-reference.png"}}},
+      {"evidence",
+       {{"query_time", 1.0},
+        {"reference_time", 31.0},
+        {"visual_inliers", 90},
+        {"reference_box", {{"x", 0.25}, {"y", 0.5}, {"width", 0.2}, {"height", 0.3}}}}},
+      {"segments", json::array()}};
+  const json result = {{"query", "layer.mov"}, {"status", "matched"}, {"matches", {match}}};
+  write_outputs(dir.path(""), {{"layer.mov", "video", "matched", result}});
+  const std::string html = testing::read_bytes(dir.path("report.html"));
+  EXPECT_NE(html.find("class=\"region\""), std::string::npos);
+  EXPECT_NE(html.find("left:25.0%;top:50.0%;width:20.0%;height:30.0%"), std::string::npos);
 }
 
 }  // namespace

@@ -59,7 +59,8 @@ table{border-collapse:collapse;background:#fff}td,th{padding:4px 10px;border-bot
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;color:#fff;margin-left:6px}
 .confirmed{background:#1a7f37}.possible{background:#bf8700}.no_match{background:#6e7781}.skipped{background:#8c959f}.error{background:#cf222e}
 .pair{display:flex;gap:10px;align-items:flex-start;margin:8px 0}.pair figure{margin:0}
-.pair img{width:240px;border:1px solid #ccc}.pair figcaption{font-size:12px;color:#555}
+.pair img{width:240px;border:1px solid #ccc;display:block}.pair figcaption{font-size:12px;color:#555}
+.shot{position:relative;width:242px}.region{position:absolute;border:2px solid #cf222e;box-sizing:border-box}
 .bar{position:relative;height:10px;width:480px;background:#e5e5e5;border-radius:5px;margin:4px 0 10px}
 .bar span{position:absolute;top:0;height:10px;background:#0969da;border-radius:5px;min-width:3px}
 .muted{color:#6e7781}
@@ -222,10 +223,22 @@ void write_outputs(const std::string& directory, const std::vector<ReportItem>& 
                << "</figcaption></figure>";
         }
         if (t.contains("reference")) {
-          html << "<figure><img alt=\"episode frame\" src=\""
-               << html_escape(t.value("reference", "")) << "\"><figcaption>episode at "
-               << clock_text(e.value("reference_time", 0.0)) << " (" << e.value("visual_inliers", 0)
-               << " matching features)</figcaption></figure>";
+          html << "<figure><div class=\"shot\"><img alt=\"episode frame\" src=\""
+               << html_escape(t.value("reference", "")) << "\">";
+          // Partial evidence: where the file's content lies in the episode's frame.
+          if (e.contains("reference_box")) {
+            const json& b = e["reference_box"];
+            char style[128];
+            std::snprintf(style, sizeof style, "left:%.1f%%;top:%.1f%%;width:%.1f%%;height:%.1f%%",
+                          100 * b.value("x", 0.0), 100 * b.value("y", 0.0),
+                          100 * b.value("width", 0.0), 100 * b.value("height", 0.0));
+            html << "<span class=\"region\" title=\"the file's content\" style=\"" << style
+                 << "\"></span>";
+          }
+          html << "</div><figcaption>episode at " << clock_text(e.value("reference_time", 0.0))
+               << " (" << e.value("visual_inliers", 0) << " matching features"
+               << (e.contains("reference_box") ? "; the box: this file's content" : "")
+               << ")</figcaption></figure>";
         }
         html << "</div>\n";
       }
