@@ -34,6 +34,13 @@ ReferenceRecord read_reference(const Statement& row) {
   return r;
 }
 
+// Columns 0-2 of a frames query: id, reference_id, pts.
+void read_frame_head(const Statement& row, FrameRecord& f) {
+  f.id = row.integer(0);
+  f.reference_id = row.integer(1);
+  f.pts_seconds = row.real(2);
+}
+
 std::vector<std::uint8_t> pack_local(const std::vector<engine::LocalFeature>& features) {
   std::vector<std::uint8_t> out(features.size() * kLocalFeatureBytes);
   std::uint8_t* p = out.data();
@@ -176,9 +183,7 @@ void Catalog::for_each_frame(bool with_descriptors,
                             (with_descriptors ? ", descriptor" : "") + " FROM frames ORDER BY id");
   FrameRecord f;
   while (query.step()) {
-    f.id = query.integer(0);
-    f.reference_id = query.integer(1);
-    f.pts_seconds = query.real(2);
+    read_frame_head(query, f);
     int size = 0;
     const void* pdq = query.blob(3, size);
     if (size != 32) throw FormatError(db_->path() + ": corrupt frame hash");
@@ -200,9 +205,7 @@ void Catalog::for_each_key_frame(const std::function<void(const FrameRecord&)>& 
       *db_, "SELECT id, reference_id, pts, local FROM frames WHERE local IS NOT NULL ORDER BY id");
   FrameRecord f;
   while (query.step()) {
-    f.id = query.integer(0);
-    f.reference_id = query.integer(1);
-    f.pts_seconds = query.real(2);
+    read_frame_head(query, f);
     int size = 0;
     const void* blob = query.blob(3, size);
     f.local_features = unpack_local(blob, size, db_->path());
