@@ -86,7 +86,8 @@ std::vector<engine::Frame> frames_for_verification(const std::string& path, doub
 // Visual evidence for one candidate: the most similar pairs of its segments, spread over the
 // query; every registered pair must agree picture-wide, two agreeing pairs end it.
 void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
-                      const std::string& query_path, const engine::DecodeOptions& decode) {
+                      const std::string& query_path, bool still,
+                      const engine::DecodeOptions& decode) {
   const bool partial = m.coverage == Coverage::kPartial;
   const double spacing = partial ? kLayerPairSpacing : kPairSpacing;
   const int needed = partial ? kAgreeingLayerPairs : kAgreeingPairs;
@@ -140,8 +141,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       const engine::GrayImage mask =
           partial ? engine::find_foreground(query_frame.luma, query_frame.alpha).mask
                   : engine::GrayImage();
-      const bool still_layer = partial && pair.query_time == 0 && evidence.size() == 1 &&
-                               evidence.front()->span_samples == 1;
+      const bool still_layer = partial && still;
       if (still_layer) {
         from = pair.mapped_time - kLayerStillReach;
         to = pair.mapped_time + kLayerStillReach;
@@ -431,7 +431,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     for (Match* m : to_verify) {
       if (!std::filesystem::exists(m->reference.path))
         continue;  // reference moved: one kind of evidence only
-      verify_candidate(*m, evidence_of[m->reference.id], query_path, options.decode);
+      verify_candidate(*m, evidence_of[m->reference.id], query_path, still, options.decode);
     }
     // A layer that agrees with frames of several references (a character in the same pose in
     // several episodes) tells the series, not the episode, unless one of them alone also follows
