@@ -188,6 +188,8 @@ GrayImage apply_transform(const GrayImage& image, Transform transform, std::mt19
   return image;
 }
 
+constexpr int kMinTrainingSide = 32;  // pixels
+
 TrainingSet collect_training_set(const std::vector<std::string>& paths,
                                  const TrainingOptions& options,
                                  const std::function<void(const std::string&)>& on_file) {
@@ -202,8 +204,10 @@ TrainingSet collect_training_set(const std::vector<std::string>& paths,
     Frame frame;
     while (source->next(frame)) {
       const GrayImage content = remove_bars(frame.luma);
+      // Pictures smaller than the transforms' blocks (an icon) teach nothing, nor do flat ones.
+      if (content.width < kMinTrainingSide || content.height < kMinTrainingSide) continue;
       const RawDescriptor original = raw_descriptor(content);
-      if (original.detail < 1.5f) continue;  // flat frames teach nothing
+      if (original.detail < kFlatDetail) continue;
       set.samples.push_back(original.values);
       for (int p = 0; p < options.pairs_per_frame; ++p) {
         GrayImage changed = content;

@@ -7,6 +7,10 @@
 
 #include "engine/descriptor.h"
 #include "engine/errors.h"
+#include "engine/training.h"
+#include "tests/test_media.h"
+
+#include <opencv2/imgcodecs.hpp>
 
 namespace celtrace::engine {
 namespace {
@@ -58,6 +62,23 @@ TEST(TrainModel, RefusesTooLittleData) {
   tiny.samples.assign(3, std::vector<float>(6, 1.f));
   tiny.pair_differences.assign(3, std::vector<float>(6, 0.f));
   EXPECT_THROW(train_model("tiny", tiny, 3), UsageError);
+}
+
+TEST(TrainingSet, SkipsPicturesTooSmallToTransform) {
+  // An icon-sized still once crashed the random crop (a region larger than the picture).
+  testing::TempDir dir;
+  cv::Mat icon(6, 6, CV_8UC3);
+  cv::randu(icon, 0, 255);
+  ASSERT_TRUE(cv::imwrite(dir.path("icon.png"), icon));
+  cv::Mat picture(120, 160, CV_8UC3);
+  cv::randu(picture, 0, 255);
+  ASSERT_TRUE(cv::imwrite(dir.path("picture.png"), picture));
+  TrainingOptions options;
+  options.pairs_per_frame = 3;
+  const TrainingSet set =
+      collect_training_set({dir.path("icon.png"), dir.path("picture.png")}, options);
+  EXPECT_EQ(set.samples.size(), 1u);
+  EXPECT_EQ(set.pair_differences.size(), 3u);
 }
 
 TEST(ProjectionModel, SerialisesAndRejectsCorruption) {
