@@ -1,5 +1,7 @@
 // The engine's pipeline, wired in one place:
 //   open_media (decode + sample) -> remove_bars -> { PDQ hash, raw descriptor -> model } -> Sample
+//   and, when asked: references' key frames -> local features (whole picture); query pictures
+//   -> foreground (alpha or blank background) -> local features of the foreground
 #pragma once
 
 #include <functional>
