@@ -86,6 +86,7 @@ Foreground from_mask(const cv::Mat& content) {
 }  // namespace
 
 Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
+  if (luma.width < 16 || luma.height < 16) return {};
   if (!alpha.empty()) {
     const GrayImage fitted = fit_within(alpha, kLocalFeatureSide);
     cv::Mat content = view_of(fitted) >= kOpaque;
@@ -97,7 +98,6 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
       return f;
     }
   }
-  if (luma.width < 16 || luma.height < 16) return {};
   const GrayImage fitted = fit_within(luma, kLocalFeatureSide);
   cv::Mat blurred, high, low, range;
   cv::GaussianBlur(view_of(fitted), blurred, cv::Size(0, 0), 1.2);

@@ -106,6 +106,8 @@ void Library::load() {
   const std::string local_factory = catalog_->meta("local_factory").value_or("BFlat");
   const bool exact_local = local_factory == "BFlat";
   catalog_->for_each_key_frame([&](const FrameRecord& f) {
+    if (f.id < 0 || f.id >= static_cast<std::int64_t>(frames_.size()))
+      throw FormatError(directory_ + ": local features of an unknown frame (damaged library)");
     for (const engine::LocalFeature& l : f.local_features) {
       local_features_.push_back({f.id, l.x, l.y});
       if (exact_local) local_codes.insert(local_codes.end(), l.code.begin(), l.code.end());

@@ -136,6 +136,29 @@ TEST(Library, RefusesOtherModelsVersionsAndDuplicates) {
   EXPECT_THROW(Library::open(dir.path("lib")), FormatError);
 }
 
+TEST(Library, DamagedLocalFeaturesAreRefused) {
+  TempDir dir;
+  NewReference r = synthetic_reference("a", 20, 1);
+  engine::LocalFeature feature;
+  feature.x = 0.5f;
+  r.fingerprint.samples[4].local_features.assign(10, feature);
+  Library::open_or_create(dir.path("lib"), engine::default_model()).add({r});
+  EXPECT_EQ(Library::open(dir.path("lib")).local_features().size(), 10u);
+  {
+    Catalog catalog(dir.path("lib/catalog.sqlite"));
+    catalog.database().execute("UPDATE frames SET local = x'0102' WHERE local IS NOT NULL");
+  }
+  EXPECT_THROW(Library::open(dir.path("lib")), FormatError);  // not a whole number of features
+  {
+    Catalog catalog(dir.path("lib/catalog.sqlite"));
+    catalog.database().execute("UPDATE frames SET local = NULL");
+    catalog.database().execute(
+        "UPDATE frames SET local = zeroblob(36) WHERE rowid = (SELECT MIN(rowid) FROM frames)");
+    catalog.database().execute("UPDATE frames SET id = 99999 WHERE local IS NOT NULL");
+  }
+  EXPECT_THROW(Library::open(dir.path("lib")), FormatError);  // features of an unknown frame
+}
+
 TEST(Library, SharedContentIsMarked) {
   TempDir dir;
   Library library = Library::open_or_create(dir.path("lib"), engine::default_model());

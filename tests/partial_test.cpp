@@ -71,6 +71,12 @@ TEST(Foreground, TransparencyDecidesWhenThereIsAnAlphaChannel) {
   EXPECT_EQ(f.mask.at(160, 81), 0);  // the head is drawn but transparent
 }
 
+TEST(Foreground, TinyPicturesHaveNone) {
+  const engine::GrayImage icon(6, 4, 255), transparent(6, 4, 0);
+  EXPECT_TRUE(engine::find_foreground(icon, transparent).mask.empty());
+  EXPECT_TRUE(engine::local_features(icon, {}, 50).empty());
+}
+
 TEST(Foreground, WholePicturesHaveNone) {
   // A finished frame: textured everywhere.
   cv::Mat painted(360, 640, CV_8UC1);
