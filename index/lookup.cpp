@@ -286,49 +286,77 @@ std::vector<Segment> search_whole(const Library& library, const engine::Fingerpr
 
 }  // namespace
 
-LookupResult match(const Library& library, const engine::Fingerprint& query,
-                   const std::string& query_path, const LookupOptions& options) {
-  LookupResult result;
-  result.media = query.media;
-  std::vector<double> times;
-  for (const engine::Sample& s : query.samples) {
-    if (is_informative(s)) times.push_back(s.pts_seconds);
-  }
-  result.informative_samples = static_cast<int>(times.size());
-  const bool still = query.samples.size() == 1;
-  std::vector<FrameMatch> matches;
-  std::vector<Segment> segments = search_whole(library, query, times, matches);
-  const std::size_t whole_segments = segments.size();
-  // Partial search, for layers: their segments follow the whole-picture ones.
+namespace {
+
+// What the searches found: segments of both kinds, whole-picture ones first.
+struct Found {
+  std::vector<FrameMatch> whole_matches;  // every whole-picture neighbour (shared content)
+  std::vector<Segment> segments;
+  std::size_t whole_segments = 0;
+  std::size_t whole_samples = 0, partial_samples = 0;  // query samples each search used
+  bool still = false;
+  // Most of the query's pictures are layers (content on at most half of a white, paper or
+  // transparent picture): every candidate is checked as a layer, whichever search found it, and
+  // only the canvas-bound partial search gives temporal evidence. The whole picture of a layer,
+  // mostly blank, follows the same drawing anywhere on the screen, and its blank background must
+  // not count as agreement with a painted one, whose soft gradients leave few strong edges next
+  // to a character's outline (measured: 0.014 unexplained).
+  bool layer_query = false;
+};
+
+// One candidate per reference: the match being built and the segments that support it.
+struct Candidate {
+  Match match;
+  std::vector<const Segment*> evidence;
+};
+using Candidates = std::map<std::int64_t, Candidate>;
+
+Found search(const Library& library, const engine::Fingerprint& query,
+             const std::vector<double>& times) {
+  Found found;
+  found.still = query.samples.size() == 1;
+  found.segments = search_whole(library, query, times, found.whole_matches);
+  found.whole_segments = found.segments.size();
+  found.whole_samples = times.size();
   const PartialSearch partial = search_partial(library, query);
+  found.partial_samples = partial.sample_times.size();
   if (!partial.matches.empty()) {
-    std::vector<Segment> found =
-        still ? still_segments(partial.matches, partial_alignment_params().min_similarity)
-              : align(partial.matches, partial.sample_times, partial_alignment_params());
-    segments.insert(segments.end(), found.begin(), found.end());
+    std::vector<Segment> segments =
+        found.still ? still_segments(partial.matches, partial_alignment_params().min_similarity)
+                    : align(partial.matches, partial.sample_times, partial_alignment_params());
+    found.segments.insert(found.segments.end(), segments.begin(), segments.end());
   }
-  if (segments.empty()) return result;
-  // A query most of whose pictures are layers (content on at most half of a white, paper or
-  // transparent picture) is checked as a layer whichever search found the candidate: its blank
-  // background must not count as agreement with a painted one, whose soft gradients leave few
-  // strong edges next to a character's outline (measured: 0.014 unexplained).
   const auto layers =
       std::count_if(query.samples.begin(), query.samples.end(), [](const engine::Sample& x) {
         return !x.local_features.empty() && x.foreground_share <= 0.5;
       });
-  const bool layer_query = 2 * static_cast<std::size_t>(layers) > query.samples.size();
+  found.layer_query = 2 * static_cast<std::size_t>(layers) > query.samples.size();
+  return found;
+}
 
-  // One match per reference; its segments are the listed ones.
+// The listed segments, one candidate per reference, with its temporal evidence. Whole-picture
+// evidence, where a reference has it, is the candidate's evidence; partial evidence stands alone.
+Candidates list_candidates(const Library& library, const engine::Fingerprint& query,
+                           const Found& found) {
+  const bool still = found.still;
   const double period = 1.0 / (query.sample_fps > 0 ? query.sample_fps : 1.0);
-  std::map<std::int64_t, Match> by_reference;
-  std::map<std::int64_t, std::vector<const Segment*>> evidence_of;
-  for (std::size_t i = 0; i < segments.size(); ++i) {
-    const Segment& s = segments[i];
-    const bool is_partial = i >= whole_segments || layer_query;
+  Candidates candidates;
+  for (std::size_t i = 0; i < found.segments.size(); ++i) {
+    const Segment& s = found.segments[i];
+    const bool from_partial_search = i >= found.whole_segments;
+    const bool is_partial = from_partial_search || found.layer_query;
     // Stray one- or two-sample agreements are noise next to real segments, not evidence.
     if (s.score < kListScore || (!still && s.support < kMinSegmentSupport)) continue;
-    Match& m = by_reference[s.reference];
+    Candidate& c = candidates[s.reference];
+    Match& m = c.match;
     m.reference = library.reference(s.reference);
+    if (is_partial && !m.segments.empty() && m.coverage == Coverage::kWhole) continue;
+    if (!is_partial && m.coverage == Coverage::kPartial) {
+      // A whole-picture segment found after partial ones: whole evidence replaces it.
+      m = Match{};
+      m.reference = library.reference(s.reference);
+      c.evidence.clear();
+    }
     MatchSegment out;
     out.query_start = s.query_start;
     out.query_end =
@@ -343,50 +371,42 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     out.partial = is_partial;
     out.support = s.support;
     out.specificity = s.specificity;
-    // Whole-picture evidence, where a reference has it, is the match's evidence; partial
-    // evidence stands alone only.
-    const bool whole_known = !m.segments.empty() && m.coverage == Coverage::kWhole;
-    if (is_partial && whole_known) continue;
-    if (!is_partial && m.coverage == Coverage::kPartial) {
-      // A whole-picture segment found after partial ones: whole evidence replaces it.
-      m.coverage = Coverage::kWhole;
-      m.temporal = false;
-      m.score = 0;
-      evidence_of[s.reference].clear();
-    }
     m.coverage = is_partial ? Coverage::kPartial : Coverage::kWhole;
     m.segments.push_back(out);
     m.score = std::max(m.score, s.score);
-    const int searched = static_cast<int>(is_partial ? partial.sample_times.size() : times.size());
-    const int needed =
-        std::max(kMinSupport, static_cast<int>(std::ceil(kMinSupportShare * searched)));
+    const std::size_t searched = from_partial_search ? found.partial_samples : found.whole_samples;
+    const int needed = std::max(
+        kMinSupport, static_cast<int>(std::ceil(kMinSupportShare * static_cast<double>(searched))));
     const double temporal_score = is_partial ? kPartialTemporalScore : kTemporalScore;
-    // A layer's temporal evidence comes from the canvas-bound partial search only: the whole
-    // picture of a layer, mostly blank, follows the same drawing anywhere on the screen.
-    const bool timed = !layer_query || i >= whole_segments;
+    const bool timed = !found.layer_query || from_partial_search;
     m.temporal =
         m.temporal || (timed && !still && s.support >= needed && s.score >= temporal_score &&
                        s.query_end - s.query_start >= kMinSpan);
     m.shared = m.shared || s.shared_fraction >= 0.5;
-    evidence_of[s.reference].push_back(&s);
+    c.evidence.push_back(&s);
   }
-  // Shared content found in one reference stands for every reference holding it: list those too.
-  for (std::size_t i = 0; i < whole_segments; ++i) {
-    const Segment& s = segments[i];
-    if (s.shared_fraction < 0.5 || !by_reference.count(s.reference)) continue;
+  return candidates;
+}
+
+// Shared content found in one reference stands for every reference holding it: those are
+// listed too, marked shared (series level).
+void add_sharing_references(const Library& library, const Found& found, Candidates& candidates) {
+  for (std::size_t i = 0; i < found.whole_segments; ++i) {
+    const Segment& s = found.segments[i];
+    if (s.shared_fraction < 0.5 || !candidates.count(s.reference)) continue;
     std::map<std::int64_t, std::set<int>> samples_by_reference;
     std::set<int> segment_samples;
     for (const FrameMatch& e : s.evidence) segment_samples.insert(e.query_sample);
-    for (const FrameMatch& m : matches) {
+    for (const FrameMatch& m : found.whole_matches) {
       if (m.shared && m.similarity >= kSharedSimilarity - 0.05 &&
           segment_samples.count(m.query_sample)) {
         samples_by_reference[m.reference].insert(m.query_sample);
       }
     }
     for (const auto& [reference, samples] : samples_by_reference) {
-      if (by_reference.count(reference) || 2 * samples.size() < segment_samples.size()) continue;
-      const bool temporal = by_reference[s.reference].temporal;
-      Match& m = by_reference[reference];
+      if (candidates.count(reference) || 2 * samples.size() < segment_samples.size()) continue;
+      const bool temporal = candidates[s.reference].match.temporal;
+      Match& m = candidates[reference].match;
       m.reference = library.reference(reference);
       m.shared = true;
       m.temporal = temporal;
@@ -398,7 +418,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       out.support = static_cast<int>(samples.size());
       // Place it in this reference by the median offset of its best matches.
       std::map<int, const FrameMatch*> best;
-      for (const FrameMatch& f : matches) {
+      for (const FrameMatch& f : found.whole_matches) {
         if (f.reference != reference || !samples.count(f.query_sample)) continue;
         auto& slot = best[f.query_sample];
         if (!slot || f.similarity > slot->similarity) slot = &f;
@@ -411,35 +431,39 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       m.segments.push_back(out);
     }
   }
+}
 
-  // Visual verification of the best pairs of the best-scoring non-shared candidates of each kind,
-  // each reference frame taken where the segment's mapping puts the query time (indexed frames
-  // are up to half a sampling period off, key frames up to a hold). Every registered pair must
-  // also agree: picture-wide for whole pictures (one pair showing structure that the other
-  // picture lacks, a different character on a reused background, fails the candidate), on the
-  // query's foreground for layers. Each pair decodes from a keyframe, so the work is bounded.
+// Visual verification of the best pairs of the best-scoring non-shared candidates of each kind,
+// each reference frame taken where the segment's mapping puts the query time (indexed frames are
+// up to half a sampling period off, key frames up to a hold). Every registered pair must also
+// agree: picture-wide for whole pictures (one pair showing structure that the other picture
+// lacks, a different character on a reused background, fails the candidate), on the query's
+// foreground for layers. Each pair decodes from a keyframe, so the work is bounded.
+void verify_candidates(Candidates& candidates, const std::string& query_path, bool still,
+                       const LookupOptions& options) {
+  if (!options.verify || query_path.empty()) return;
   for (const Coverage coverage : {Coverage::kWhole, Coverage::kPartial}) {
-    std::vector<Match*> to_verify;
-    for (auto& [reference, m] : by_reference) {
-      if (options.verify && !query_path.empty() && !m.shared && m.coverage == coverage &&
-          evidence_of.count(reference))
-        to_verify.push_back(&m);
+    std::vector<Candidate*> to_verify;
+    for (auto& [reference, c] : candidates) {
+      if (!c.match.shared && c.match.coverage == coverage && !c.evidence.empty())
+        to_verify.push_back(&c);
     }
-    std::sort(to_verify.begin(), to_verify.end(),
-              [](const Match* a, const Match* b) { return a->score > b->score; });
+    std::sort(to_verify.begin(), to_verify.end(), [](const Candidate* a, const Candidate* b) {
+      return a->match.score > b->match.score;
+    });
     if (to_verify.size() > kVerifiedReferences) to_verify.resize(kVerifiedReferences);
-    for (Match* m : to_verify) {
-      if (!std::filesystem::exists(m->reference.path))
+    for (Candidate* c : to_verify) {
+      if (!std::filesystem::exists(c->match.reference.path))
         continue;  // reference moved: one kind of evidence only
-      verify_candidate(*m, evidence_of[m->reference.id], query_path, still, options.decode);
+      verify_candidate(c->match, c->evidence, query_path, still, options.decode);
     }
     // A layer that agrees with frames of several references (a character in the same pose in
     // several episodes) tells the series, not the episode, unless one of them alone also follows
     // the query's motion over time.
     if (coverage == Coverage::kPartial) {
       std::vector<Match*> agreeing;
-      for (Match* m : to_verify) {
-        if (m->visual.passed) agreeing.push_back(m);
+      for (Candidate* c : to_verify) {
+        if (c->match.visual.passed) agreeing.push_back(&c->match);
       }
       const auto moving = std::count_if(agreeing.begin(), agreeing.end(),
                                         [](const Match* m) { return m->temporal; });
@@ -448,18 +472,25 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
       }
     }
   }
-
   // A still is placed where its verified frame is: the library frame it matched is up to half a
   // sampling period away, a key frame up to a hold.
   if (still) {
-    for (auto& [reference, m] : by_reference) {
+    for (auto& [reference, c] : candidates) {
+      Match& m = c.match;
       if (!m.visual.registered || m.segments.size() != 1) continue;
       m.segments.front().reference_start = m.segments.front().reference_end =
           m.evidence_reference_time;
     }
   }
+}
 
-  for (auto& [reference, m] : by_reference) {
+// The verdicts (index/decision.h), in listing order: confirmed first; then the candidates with
+// more kinds of evidence (an agreeing frame pair, temporal agreement); then by score, which is
+// comparable within one coverage only.
+std::vector<Match> decide_all(Candidates& candidates, int top) {
+  std::vector<Match> listed;
+  for (auto& [reference, c] : candidates) {
+    Match& m = c.match;
     Evidence evidence;
     evidence.coverage = m.coverage;
     evidence.score = m.score;
@@ -473,18 +504,38 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     std::sort(
         m.segments.begin(), m.segments.end(),
         [](const MatchSegment& a, const MatchSegment& b) { return a.query_start < b.query_start; });
-    result.matches.push_back(m);
+    listed.push_back(m);
   }
-  // Confirmed first; then the candidates with more kinds of evidence (an agreeing frame pair,
-  // temporal agreement); then by score, which is comparable within one coverage only.
   const auto strength = [](const Match& m) { return 2 * m.visual.passed + m.temporal; };
-  std::sort(result.matches.begin(), result.matches.end(), [&](const Match& a, const Match& b) {
+  std::sort(listed.begin(), listed.end(), [&](const Match& a, const Match& b) {
     if (a.verdict != b.verdict) return a.verdict == Verdict::kConfirmed;
     if (strength(a) != strength(b)) return strength(a) > strength(b);
     if (a.coverage != b.coverage) return a.coverage == Coverage::kWhole;
     return a.score > b.score;
   });
-  if (static_cast<int>(result.matches.size()) > options.top) result.matches.resize(options.top);
+  if (static_cast<int>(listed.size()) > top) listed.resize(static_cast<std::size_t>(top));
+  return listed;
+}
+
+}  // namespace
+
+// The stages: search (whole pictures, partial pictures) -> candidates with temporal evidence ->
+// references sharing the content -> visual verification -> verdicts.
+LookupResult match(const Library& library, const engine::Fingerprint& query,
+                   const std::string& query_path, const LookupOptions& options) {
+  LookupResult result;
+  result.media = query.media;
+  std::vector<double> times;
+  for (const engine::Sample& s : query.samples) {
+    if (is_informative(s)) times.push_back(s.pts_seconds);
+  }
+  result.informative_samples = static_cast<int>(times.size());
+  const Found found = search(library, query, times);
+  if (found.segments.empty()) return result;
+  Candidates candidates = list_candidates(library, query, found);
+  add_sharing_references(library, found, candidates);
+  verify_candidates(candidates, query_path, found.still, options);
+  result.matches = decide_all(candidates, options.top);
   return result;
 }
 
