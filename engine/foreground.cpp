@@ -118,7 +118,9 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
   const int level = border[border.size() / 2];
   if (level < kMinPaperLevel) return {};
 
-  cv::Mat candidate = (cv::abs(blurred - level) <= kLevelTolerance) & (range <= kFlatRange);
+  cv::Mat difference;
+  cv::absdiff(blurred, cv::Scalar(level), difference);  // 8-bit subtraction would clip at 0
+  cv::Mat candidate = (difference <= kLevelTolerance) & (range <= kFlatRange);
   // The background is the candidate region connected to the border.
   cv::Mat labels;
   const int label_count = cv::connectedComponents(candidate, labels, 4, CV_32S);

@@ -48,6 +48,17 @@ TEST(Foreground, ACharacterOnWhiteIsALayer) {
   EXPECT_EQ(f.mask.at(40, 40), 0);
 }
 
+TEST(Foreground, DarkPartsTouchingTheBorderAreContent) {
+  // A dark, flat shape reaching the border is drawing, not paper (8-bit subtraction once clipped
+  // darker-than-paper differences to zero and took it for background).
+  cv::Mat canvas(360, 640, CV_8UC1, cv::Scalar(250));
+  cv::rectangle(canvas, cv::Rect(0, 0, 120, 90), cv::Scalar(40), cv::FILLED);
+  draw_character(canvas, 420, 220);
+  const engine::Foreground f = engine::find_foreground(image_of(canvas), {});
+  ASSERT_FALSE(f.mask.empty());
+  EXPECT_EQ(f.mask.at(20, 20), 255);
+}
+
 TEST(Foreground, PaperGrainStaysBackground) {
   cv::Mat canvas(360, 640, CV_8UC1, cv::Scalar(236));
   cv::Mat grain(canvas.size(), CV_8UC1);
