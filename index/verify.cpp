@@ -126,13 +126,15 @@ Verification verify_features(const Features& query, const Features& reference) {
   cv::Mat query_edges = (q >= kStrongEdge) & common;
   cv::Mat reference_edges = (warped >= kStrongEdge) & common;
   if (!query.content.empty()) {
-    // One-sided: the query's content must be explained; of the reference only the inside of the
-    // content counts, a margin away from its outline, where the reference's background begins.
+    // One-sided: only the inside of the layer's content counts, a margin away from its outline,
+    // on both pictures. Beyond it the reference shows its own background; along it the layer's
+    // silhouette is an edge against white that a dark or busy background hides (the outer side
+    // of an ink outline), so it is no evidence either way.
     cv::Mat inside;
     cv::erode(query.content, inside,
               cv::getStructuringElement(cv::MORPH_ELLIPSE,
                                         cv::Size(4 * kTolerance + 1, 4 * kTolerance + 1)));
-    query_edges &= query.content;
+    query_edges &= inside;
     reference_edges &= inside;
     const cv::Rect region = cv::boundingRect(query.content);
     result.query_region = box_of(region, q.size());
