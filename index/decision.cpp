@@ -11,7 +11,11 @@ const char* to_string(Coverage coverage) {
 }
 
 std::optional<Verdict> decide(const Evidence& e) {
-  if (!e.temporal && !(e.registered && e.score >= kVisualOnlyScore)) return std::nullopt;
+  // A layer's registered pair already passed the canvas check (the drawing where the frame has
+  // it, at its scale), evidence that a low vote score does not weaken.
+  const bool visual_listing =
+      e.registered && (e.score >= kVisualOnlyScore || e.coverage == Coverage::kPartial);
+  if (!e.temporal && !visual_listing) return std::nullopt;
   if (e.temporal && e.registered && e.agreed && !e.shared) return Verdict::kConfirmed;
   return Verdict::kPossible;
 }

@@ -45,6 +45,15 @@ TEST(Decision, VisualEvidenceAloneNeedsAScore) {
   EXPECT_EQ(decide(e), std::nullopt);
 }
 
+TEST(Decision, ARegisteredLayerIsListedWhateverItsVotes) {
+  Evidence e = full(Coverage::kPartial);
+  e.temporal = false;  // a cel
+  e.score = 0.35;      // few consistent features in the search
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+  e.registered = e.agreed = false;
+  EXPECT_EQ(decide(e), std::nullopt);
+}
+
 TEST(Decision, NoEvidenceIsNotListed) {
   Evidence e;
   e.score = 0.9;
