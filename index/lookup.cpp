@@ -362,9 +362,11 @@ Candidates list_candidates(const Library& library, const engine::Fingerprint& qu
     out.query_end =
         still ? s.query_end
               : std::min(s.query_end + period, std::max(query.media.duration_seconds, s.query_end));
-    out.reference_start = s.reference_start;
     out.reference_end =
         still ? s.reference_end : s.reference_start + s.speed * (out.query_end - out.query_start);
+    // A mapping fitted a little before the reference's first frame still starts there.
+    out.reference_start = std::max(0.0, s.reference_start);
+    out.reference_end = std::max(out.reference_end, out.reference_start);
     out.score = s.score;
     out.speed = s.speed;
     out.mirrored = s.mirrored;
