@@ -203,9 +203,12 @@ int run_info(const std::string& directory) {
   }
   const double hours = seconds / 3600;
   const auto frames = static_cast<double>(library.frames().size());
-  // In memory: the descriptor index (floats), the hash index (32 bytes) and the frame map.
+  // In memory: the descriptor index (floats), the hash index (32 bytes) and the frame map; the
+  // local features' codes (32 bytes) and their map.
+  const auto local = static_cast<double>(library.local_features().size());
   const double memory =
-      frames * (library.model().output_size * 4.0 + 32 + sizeof(index::IndexedFrame));
+      frames * (library.model().output_size * 4.0 + 32 + sizeof(index::IndexedFrame)) +
+      local * (32 + sizeof(index::IndexedLocalFeature));
   std::printf("library:          %s\n", directory.c_str());
   std::printf("references:       %zu (%.2f hours, %.1f MB of media)\n", library.references().size(),
               hours, source_bytes / 1e6);
@@ -214,6 +217,8 @@ int run_info(const std::string& directory) {
               library.model().output_size);
   std::printf("descriptor index: %s\nhash index:       %s\n",
               library.descriptors().factory().c_str(), library.hashes().factory().c_str());
+  std::printf("local features:   %.0f (partial pictures; %s)\n", local,
+              library.local_index().factory().c_str());
   std::printf("on disk:          %.2f MB (%.2f MB per reference hour)\n",
               library.disk_bytes() / 1e6, hours > 0 ? library.disk_bytes() / 1e6 / hours : 0.0);
   std::printf("in memory:        %.2f MB (%.2f MB per reference hour)\n", memory / 1e6,
