@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
       write_clip(path, episodes[e], 0, episodes[e].total_frames() / bench::kFps,
                  bench::Render::kFinal, "libx264");
       index::NewReference r;
-      r.fingerprint = fingerprinter.fingerprint(path.string(), index::reference_fingerprint_options());
+      r.fingerprint =
+          fingerprinter.fingerprint(path.string(), index::reference_fingerprint_options());
       r.name = path.stem().string();
       r.title = "Batch Show";
       r.path = path.string();
