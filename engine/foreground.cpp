@@ -6,6 +6,7 @@
 
 #include "engine/local_features.h"
 #include "engine/media.h"
+#include "engine/opencv_image.h"
 
 namespace celtrace::engine {
 namespace {
@@ -41,18 +42,6 @@ constexpr int kOpaque = 128;
 // Content is widened by this many pixels (at kLocalFeatureSide) so corners on its outline keep
 // their surroundings.
 constexpr int kMargin = 3;
-
-cv::Mat view_of(const GrayImage& image) {
-  return cv::Mat(image.height, image.width, CV_8UC1,
-                 const_cast<std::uint8_t*>(image.pixels.data()));
-}
-
-GrayImage image_of(const cv::Mat& mat) {
-  GrayImage out(mat.cols, mat.rows);
-  cv::Mat target(mat.rows, mat.cols, CV_8UC1, out.pixels.data());
-  mat.copyTo(target);
-  return out;
-}
 
 bool leaves_canvas_empty(const cv::Mat& content) {
   int empty = 0;

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "engine/media.h"
+#include "engine/opencv_image.h"
 
 namespace celtrace::engine {
 namespace {
@@ -18,11 +19,6 @@ constexpr float kPyramidScale = 1.3f;
 constexpr int kPyramidLevels = 4;
 constexpr int kPatchSize = 21;
 constexpr int kFastThreshold = 12;  // structure levels (0..255); structure images are high contrast
-
-cv::Mat view_of(const GrayImage& image) {
-  return cv::Mat(image.height, image.width, CV_8UC1,
-                 const_cast<std::uint8_t*>(image.pixels.data()));
-}
 
 }  // namespace
 

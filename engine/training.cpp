@@ -7,22 +7,11 @@
 
 #include "engine/descriptor.h"
 #include "engine/media.h"
+#include "engine/opencv_image.h"
 #include "engine/preprocess.h"
 
 namespace celtrace::engine {
 namespace {
-
-cv::Mat as_mat(const GrayImage& image) {
-  return cv::Mat(image.height, image.width, CV_8UC1, const_cast<std::uint8_t*>(image.pixels.data()))
-      .clone();
-}
-
-GrayImage from_mat(const cv::Mat& mat) {
-  cv::Mat continuous = mat.isContinuous() ? mat : mat.clone();
-  GrayImage out(continuous.cols, continuous.rows);
-  std::copy_n(continuous.ptr<std::uint8_t>(0), out.pixels.size(), out.pixels.data());
-  return out;
-}
 
 double uniform(std::mt19937& random, double lo, double hi) {
   return std::uniform_real_distribution<double>(lo, hi)(random);
@@ -170,20 +159,20 @@ const char* to_string(Transform transform) {
 }
 
 GrayImage apply_transform(const GrayImage& image, Transform transform, std::mt19937& random) {
-  const cv::Mat luma = as_mat(image);
+  const cv::Mat luma = view_of(image).clone();
   switch (transform) {
     case Transform::kCrop:
-      return from_mat(crop_random(luma, random));
+      return image_of(crop_random(luma, random));
     case Transform::kLineArt:
-      return from_mat(line_art(luma, random));
+      return image_of(line_art(luma, random));
     case Transform::kFlatRecolour:
-      return from_mat(flat_recolour(luma, random));
+      return image_of(flat_recolour(luma, random));
     case Transform::kTone:
-      return from_mat(tone(luma, random));
+      return image_of(tone(luma, random));
     case Transform::kText:
-      return from_mat(text(luma, random));
+      return image_of(text(luma, random));
     case Transform::kDegrade:
-      return from_mat(degrade(luma, random));
+      return image_of(degrade(luma, random));
   }
   return image;
 }

@@ -13,6 +13,9 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr const char* kHashFactory = "BFlat";
+// The exact local-feature index (auto_local_factory's choice for small libraries) is a copy of
+// the catalog's codes: made by load(), never stored twice.
+constexpr const char* kExactLocalFactory = "BFlat";
 constexpr int kSharedNeighbours = 8;
 
 std::string catalog_path(const std::string& directory) {
@@ -81,7 +84,7 @@ Library Library::open_or_create(const std::string& directory,
     catalog->set_meta("descriptor_size", std::to_string(model.output_size));
     catalog->set_meta("descriptor_factory", "Flat");
     catalog->set_meta("hash_factory", kHashFactory);
-    catalog->set_meta("local_factory", "BFlat");
+    catalog->set_meta("local_factory", kExactLocalFactory);
     catalog->set_meta("generation", "0");
     transaction.commit();
   }
@@ -103,8 +106,8 @@ void Library::load() {
   });
   local_features_.clear();
   std::vector<std::uint8_t> local_codes;
-  const std::string local_factory = catalog_->meta("local_factory").value_or("BFlat");
-  const bool exact_local = local_factory == "BFlat";
+  const std::string local_factory = catalog_->meta("local_factory").value_or(kExactLocalFactory);
+  const bool exact_local = local_factory == kExactLocalFactory;
   catalog_->for_each_key_frame([&](const FrameRecord& f) {
     if (f.id < 0 || f.id >= static_cast<std::int64_t>(frames_.size()))
       throw FormatError(directory_ + ": local features of an unknown frame (damaged library)");
@@ -122,8 +125,7 @@ void Library::load() {
     descriptors_ = DescriptorIndex::load(index_path("descriptors", generation), descriptor_factory);
     hashes_ = HashIndex::load(index_path("hashes", generation), kHashFactory);
   }
-  // An exact local-feature index is a copy of the catalog's codes, made here rather than stored
-  // twice (the library's size); an inverted file is trained, so it is stored per generation.
+  // An inverted file is trained, so it is stored per generation (kExactLocalFactory).
   if (exact_local || generation == 0) {
     local_ = HashIndex::build(local_factory, local_codes.data(),
                               static_cast<std::int64_t>(local_codes.size() / 32));
@@ -230,7 +232,9 @@ void Library::rebuild_and_commit(Transaction& transaction,
   });
   const auto local_count = static_cast<std::int64_t>(local_codes.size() / 32);
   const std::string local_factory = auto_local_factory(local_count);
-  auto local = HashIndex::build(local_factory, local_codes.data(), local_count);
+  std::unique_ptr<HashIndex> local;  // the exact index is made by load()
+  if (local_factory != kExactLocalFactory)
+    local = HashIndex::build(local_factory, local_codes.data(), local_count);
 
   // Shared content: a new frame whose picture also occurs in another reference.
   std::vector<std::int64_t> shared;
@@ -257,7 +261,7 @@ void Library::rebuild_and_commit(Transaction& transaction,
   try {
     descriptors->save(index_path("descriptors", next));
     hashes->save(index_path("hashes", next));
-    if (local_factory != "BFlat") local->save(index_path("local", next));
+    if (local) local->save(index_path("local", next));
     catalog_->set_meta("generation", std::to_string(next));
     catalog_->set_meta("local_factory", local_factory);
     catalog_->set_meta("descriptor_factory", factory);

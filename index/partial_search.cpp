@@ -60,7 +60,6 @@ PartialSearch search_partial(const Library& library, const engine::Fingerprint& 
     const engine::Sample& sample = query.samples[i];
     const int q = static_cast<int>(out.sample_times.size());
     out.sample_times.push_back(sample.pts_seconds);
-    out.sample_indexes.push_back(static_cast<int>(i));
     std::vector<std::uint8_t> codes;
     for (const engine::LocalFeature& f : sample.local_features)
       codes.insert(codes.end(), f.code.begin(), f.code.end());

@@ -16,7 +16,6 @@ namespace celtrace::index {
 
 struct PartialSearch {
   std::vector<double> sample_times;  // the query samples searched (layers), seconds
-  std::vector<int> sample_indexes;   // ... their indexes in the query fingerprint
   std::vector<FrameMatch> matches;   // FrameMatch::query_sample indexes sample_times
 };
 

@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "engine/local_features.h"
+#include "engine/opencv_image.h"
 
 namespace celtrace::index {
 namespace {
@@ -54,20 +55,15 @@ struct Features {
   cv::Mat descriptors;
 };
 
-cv::Mat view_of(const engine::GrayImage& image) {
-  return cv::Mat(image.height, image.width, CV_8UC1,
-                 const_cast<std::uint8_t*>(image.pixels.data()));
-}
-
 Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mask, bool mirrored) {
   Features f;
   if (mirrored) {
-    cv::flip(view_of(luma), f.luma, 1);  // a flipped copy
+    cv::flip(engine::view_of(luma), f.luma, 1);  // a flipped copy
   } else {
-    f.luma = view_of(luma);  // read only
+    f.luma = engine::view_of(luma);  // read only
   }
   if (!mask.empty()) {
-    cv::resize(view_of(mask), f.content, f.luma.size(), 0, 0, cv::INTER_NEAREST);
+    cv::resize(engine::view_of(mask), f.content, f.luma.size(), 0, 0, cv::INTER_NEAREST);
     if (mirrored) cv::flip(f.content, f.content, 1);
     cv::threshold(f.content, f.content, 127, 255, cv::THRESH_BINARY);
   }

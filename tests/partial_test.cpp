@@ -9,6 +9,7 @@
 #include "engine/foreground.h"
 #include "engine/local_features.h"
 #include "engine/media.h"
+#include "engine/opencv_image.h"
 #include "index/library.h"
 #include "index/partial_search.h"
 #include "tests/test_media.h"
@@ -16,11 +17,7 @@
 namespace celtrace {
 namespace {
 
-engine::GrayImage image_of(const cv::Mat& gray) {
-  engine::GrayImage out(gray.cols, gray.rows);
-  cv::Mat(gray.rows, gray.cols, CV_8UC1, out.pixels.data()) += gray;
-  return out;
-}
+using engine::image_of;
 
 // A character: an outlined body and head with some inner lines, drawn at (x, y).
 void draw_character(cv::Mat& canvas, int x, int y, int ink = 30) {
