@@ -13,11 +13,16 @@ namespace {
 // Reference key frames: local features are kept for a frame when the picture changed since the
 // last key frame (whole-picture descriptor similarity below kKeyFrameChange), and at least every
 // kKeyFrameInterval seconds in a held shot. Animation holds drawings for several frames, so this
-// spends the library's size on new drawings. The sizes set the library's bytes per hour
-// (README, "Partial pictures").
+// spends the library's size on new drawings. A small character moving over a held background
+// barely changes the whole-picture descriptor but moves its corners out of the partial search's
+// reach (index/partial_search.cpp): a PDQ distance of kKeyFrameMotion bits (which follows where
+// things are) makes a key frame too, at most one per kKeyFrameMotionGap. The sizes set the
+// library's bytes per hour (README, "Partial pictures").
 constexpr float kKeyFrameChange = 0.80f;
 constexpr double kKeyFrameInterval = 3.0;       // seconds
-constexpr int kReferenceFeatures = 96;          // per key frame
+constexpr int kKeyFrameMotion = 64;             // bits of 256
+constexpr double kKeyFrameMotionGap = 1.0;      // seconds
+constexpr int kReferenceFeatures = 80;          // per key frame
 constexpr int kLayerFeatures = 200;             // per query layer picture
 constexpr double kMinLayerContent = 0.005;      // share of the picture; less is a blank page
 constexpr std::size_t kMinSparseFeatures = 30;  // a sparse whole picture's corners to be searched
@@ -87,15 +92,20 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
   Frame frame;
   double last_key_time = -1e9;
   std::vector<float> last_key_descriptor;
+  PdqHash last_key_pdq;
   while (source->next(frame)) {
     Sample sample = sample_of(frame, used, hash_size);
+    const double since_key = frame.pts_seconds - last_key_time;
     if (options.local_features == LocalFeatureUse::kKeyFrames && sample.detail >= kFlatDetail &&
-        (frame.pts_seconds - last_key_time >= kKeyFrameInterval ||
-         dot(sample.descriptor, last_key_descriptor) < kKeyFrameChange)) {
+        (since_key >= kKeyFrameInterval ||
+         dot(sample.descriptor, last_key_descriptor) < kKeyFrameChange ||
+         (since_key >= kKeyFrameMotionGap &&
+          sample.pdq.distance(last_key_pdq) >= kKeyFrameMotion))) {
       const GrayImage& detailed = frame.detail.empty() ? frame.luma : frame.detail;
       sample.local_features = local_features(remove_bars(detailed), {}, kReferenceFeatures);
       last_key_time = frame.pts_seconds;
       last_key_descriptor = sample.descriptor;
+      last_key_pdq = sample.pdq;
     }
     result.samples.push_back(std::move(sample));
     if (progress) progress(frame.pts_seconds, source->info().duration_seconds);

@@ -474,6 +474,14 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
       }
     }
   }
+  // A background plate (index/verify.h) is evidence on part of the frame: the reference's
+  // characters are missing from the query.
+  for (auto& [reference, c] : candidates) {
+    Match& m = c.match;
+    if (!m.visual.passed || !m.visual.plate) continue;
+    m.coverage = Coverage::kPartial;
+    for (MatchSegment& s : m.segments) s.partial = true;
+  }
   // A still is placed where its verified frame is: the library frame it matched is up to half a
   // sampling period away, a key frame up to a hold.
   if (still) {

@@ -23,6 +23,7 @@ constexpr int kMinInliers = 30;
 constexpr int kUnrelatedCandidates = 3;  // candidates under a third of that end the search
 // Structure presence (0..255) counted as a strong edge: magnitude above twice the picture's mean.
 constexpr int kStrongEdge = 128;
+constexpr int kWeakEdge = 64;  // explains a strong edge of the other picture (plates)
 constexpr int kTolerance = 3;  // pixels at the working size: registration and line-width slack
 constexpr int kBorder = 8;     // pixels trimmed off the common area (inset borders, bars)
 // Most unexplained structure a confirmed pair may leave on either side. On benchmarks/run small:
@@ -35,16 +36,80 @@ constexpr double kMaxUnexplained = 0.10;
 // reach of the mapped time (on benchmarks/layers-real-art the same drawing of another episode
 // passing nearby was 0.04-0.07 off).
 constexpr double kMaxCanvasShift = 0.035;
+// A background plate: the reference shows characters the plate lacks. Their edges, unexplained in
+// the reference, must lie in one box of at most this share of the picture (the 5th to 95th
+// percentile of their positions), the rest of the reference's edges explained as for a whole
+// picture, and the plate on the episode's canvas (the reference's centre within kMaxCanvasShift
+// and its scale within kMaxPlateScale of the query's).
+constexpr double kMaxPlateGap = 0.30;
+constexpr double kMaxPlateScale = 0.10;
+
+// `edges`' pixels with no pixel of `other` within kTolerance.
+cv::Mat unexplained(const cv::Mat& edges, const cv::Mat& other) {
+  cv::Mat near;
+  cv::dilate(other, near,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE,
+                                       cv::Size(2 * kTolerance + 1, 2 * kTolerance + 1)));
+  return edges & ~near;
+}
 
 // Share of `edges`' pixels with no pixel of `other` within kTolerance.
 double unexplained_share(const cv::Mat& edges, const cv::Mat& other) {
   const int total = cv::countNonZero(edges);
   if (total == 0) return 0;
-  cv::Mat near;
-  cv::dilate(other, near,
-             cv::getStructuringElement(cv::MORPH_ELLIPSE,
-                                       cv::Size(2 * kTolerance + 1, 2 * kTolerance + 1)));
-  return static_cast<double>(cv::countNonZero(edges & ~near)) / total;
+  return static_cast<double>(cv::countNonZero(unexplained(edges, other))) / total;
+}
+
+// A background plate's check (see kMaxPlateGap): the edges of each picture (the reference's
+// resampled onto the query) explained by the other's except in one region, where the reference's
+// characters stand, and the registration `affine` (reference to query pixels, pictures of `size`)
+// near identity.
+bool explained_but_one_region(const cv::Mat& reference_structure, const cv::Mat& query_structure,
+                              const cv::Mat& common, const cv::Mat& affine) {
+  const cv::Size size = query_structure.size();
+  const double scale = std::sqrt(std::abs(cv::determinant(affine(cv::Rect(0, 0, 2, 2)))));
+  const double cx = size.width / 2.0, cy = size.height / 2.0;
+  const double mx =
+      affine.at<double>(0, 0) * cx + affine.at<double>(0, 1) * cy + affine.at<double>(0, 2);
+  const double my =
+      affine.at<double>(1, 0) * cx + affine.at<double>(1, 1) * cy + affine.at<double>(1, 2);
+  if (std::abs(scale - 1) > kMaxPlateScale || std::abs(mx - cx) > kMaxCanvasShift * size.width ||
+      std::abs(my - cy) > kMaxCanvasShift * size.height)
+    return false;
+  // A strong edge is explained by a weak one: the plate lacks the characters' strong edges, so its
+  // structure image (scaled by the picture's mean edge strength) has stronger background edges
+  // than the frame's.
+  const cv::Mat reference_edges = (reference_structure >= kStrongEdge) & common;
+  const cv::Mat query_edges = (query_structure >= kStrongEdge) & common;
+  const cv::Mat reference_weak = (reference_structure >= kWeakEdge) & common;
+  const cv::Mat query_weak = (query_structure >= kWeakEdge) & common;
+  const cv::Mat missing = unexplained(reference_edges, query_weak);
+  std::vector<cv::Point> points;
+  cv::findNonZero(missing, points);
+  if (points.empty()) return false;
+  std::vector<int> xs, ys;
+  for (const cv::Point& p : points) {
+    xs.push_back(p.x);
+    ys.push_back(p.y);
+  }
+  const auto percentile = [](std::vector<int>& v, double share) {
+    const auto at =
+        v.begin() + static_cast<std::ptrdiff_t>(share * static_cast<double>(v.size() - 1));
+    std::nth_element(v.begin(), at, v.end());
+    return *at;
+  };
+  const cv::Rect region(cv::Point(percentile(xs, 0.05), percentile(ys, 0.05)),
+                        cv::Point(percentile(xs, 0.95) + 1, percentile(ys, 0.95) + 1));
+  // The share of `edges` unexplained by `other` outside the region.
+  const auto rest = [&region](const cv::Mat& edges, const cv::Mat& other) {
+    cv::Mat outside = unexplained(edges, other);
+    outside(region).setTo(0);
+    return static_cast<double>(cv::countNonZero(outside)) / std::max(1, cv::countNonZero(edges));
+  };
+  const double area = static_cast<double>(region.area()) / size.area();
+  const double rest_reference = rest(reference_edges, query_weak);
+  const double rest_query = rest(query_edges, reference_weak);
+  return area <= kMaxPlateGap && rest_reference <= kMaxUnexplained && rest_query <= kMaxUnexplained;
 }
 
 // A picture (mirrored when asked) with the ORB features of its structure image.
@@ -78,6 +143,23 @@ Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mas
 Verification::Box box_of(const cv::Rect& r, const cv::Size& size) {
   return {static_cast<double>(r.x) / size.width, static_cast<double>(r.y) / size.height,
           static_cast<double>(r.width) / size.width, static_cast<double>(r.height) / size.height};
+}
+
+// Records `region` of the query (pictures of `query_size`) and where the registration `affine`
+// (reference to query pixels) puts it in the reference picture.
+void place_region(Verification& result, const cv::Rect& region, const cv::Size& query_size,
+                  const cv::Mat& affine, const cv::Size& reference_size) {
+  result.query_region = box_of(region, query_size);
+  cv::Mat inverse;
+  cv::invertAffineTransform(affine, inverse);
+  std::vector<cv::Point2f> corners = {
+      {static_cast<float>(region.x), static_cast<float>(region.y)},
+      {static_cast<float>(region.br().x), static_cast<float>(region.y)},
+      {static_cast<float>(region.x), static_cast<float>(region.br().y)},
+      {static_cast<float>(region.br().x), static_cast<float>(region.br().y)}};
+  cv::transform(corners, corners, inverse);
+  const cv::Rect mapped = cv::boundingRect(corners) & cv::Rect(cv::Point(0, 0), reference_size);
+  result.reference_region = box_of(mapped, reference_size);
 }
 
 Verification verify_features(const Features& query, const Features& reference) {
@@ -132,19 +214,7 @@ Verification verify_features(const Features& query, const Features& reference) {
                                         cv::Size(4 * kTolerance + 1, 4 * kTolerance + 1)));
     query_edges &= inside;
     reference_edges &= inside;
-    const cv::Rect region = cv::boundingRect(query.content);
-    result.query_region = box_of(region, q.size());
-    cv::Mat inverse;
-    cv::invertAffineTransform(affine, inverse);
-    std::vector<cv::Point2f> corners = {
-        {static_cast<float>(region.x), static_cast<float>(region.y)},
-        {static_cast<float>(region.br().x), static_cast<float>(region.y)},
-        {static_cast<float>(region.x), static_cast<float>(region.br().y)},
-        {static_cast<float>(region.br().x), static_cast<float>(region.br().y)}};
-    cv::transform(corners, corners, inverse);
-    const cv::Rect mapped =
-        cv::boundingRect(corners) & cv::Rect(0, 0, reference.luma.cols, reference.luma.rows);
-    result.reference_region = box_of(mapped, reference.luma.size());
+    place_region(result, cv::boundingRect(query.content), q.size(), affine, reference.luma.size());
     // A layer is exported on the episode's canvas: its content lies where the frame shows it, at
     // the canvas's scale. The same drawing elsewhere on the screen is another moment.
     const Verification::Box& a = result.query_region;
@@ -161,6 +231,13 @@ Verification verify_features(const Features& query, const Features& reference) {
   result.unexplained_reference = unexplained_share(reference_edges, query_edges);
   result.passed = result.unexplained_query <= kMaxUnexplained &&
                   result.unexplained_reference <= kMaxUnexplained;
+  if (!result.passed && query.content.empty()) {
+    result.plate = explained_but_one_region(warped, q, common, affine);
+    if (result.plate)
+      place_region(result, cv::Rect(cv::Point(0, 0), q.size()), q.size(), affine,
+                   reference.luma.size());
+  }
+  result.passed = result.passed || result.plate;
   return result;
 }
 

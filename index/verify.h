@@ -21,7 +21,10 @@ struct Verification {
   // characters unexplained; a transform or a work-in-progress render of the same drawing leaves
   // little (line art lacks only shading, which is weak structure).
   double unexplained_query = 1, unexplained_reference = 1;
-  bool passed = false;  // registered and both unexplained shares small
+  bool passed = false;  // registered and both unexplained shares small, or a plate
+  // A background plate: the reference's unexplained structure lies in one region (the characters
+  // the plate lacks) and the plate sits on the episode's canvas.
+  bool plate = false;
   int candidate = -1;   // which of the reference pictures this is about (-1: none was usable)
   // A layer's check (a query mask was given): the bounding box of the query's content, and where
   // the registration puts it in the reference picture; shares of each picture's width and height.
@@ -40,8 +43,8 @@ struct Verification {
 // the check one-sided, for a layer: features come from the content only, the query's edges in it
 // must be explained by the reference, and the reference's edges count only inside the content,
 // away from its outline (the reference's background and other characters are expected there).
-// A background plate is a whole picture whose missing characters the reference shows: it is
-// checked as a whole picture and fails agreement, which is why a plate is listed, not confirmed.
+// A background plate is a whole picture whose missing characters the reference shows: it passes
+// when everything but one region of the reference is explained and the geometry is near identity.
 Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& query_mask,
                          const std::vector<engine::GrayImage>& references, bool mirrored);
 

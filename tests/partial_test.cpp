@@ -6,9 +6,11 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "engine/fingerprinter.h"
 #include "engine/foreground.h"
 #include "engine/local_features.h"
 #include "engine/media.h"
+#include "engine/model.h"
 #include "engine/opencv_image.h"
 #include "index/library.h"
 #include "index/partial_search.h"
@@ -115,6 +117,40 @@ TEST(Foreground, ACelKeepsItsAlphaThroughDecoding) {
   const engine::Foreground f = engine::find_foreground(frame.luma, frame.alpha);
   EXPECT_TRUE(f.from_alpha);
   EXPECT_NEAR(f.share, 3.14159 * 25 * 43 / (640.0 * 360), 0.01);
+}
+
+// Reference key frames of 8 s of a held, textured background (numbered PNGs at 6 fps, sampled at
+// 2 fps) with the character held, or walking 60 pixels a second: a small character moves its
+// corners out of the partial search's reach long before the 3 s interval.
+int key_frames(bool walking) {
+  testing::TempDir dir;
+  cv::Mat background(360, 640, CV_8UC1);
+  cv::theRNG().state = 7;
+  cv::randu(background, 60, 200);
+  cv::GaussianBlur(background, background, cv::Size(), 6);
+  for (int i = 0; i < 12; ++i)
+    cv::rectangle(background, cv::Rect(50 * i, 30 + 20 * (i % 5), 30, 60), cv::Scalar(20), 2);
+  for (int i = 0; i < 48; ++i) {
+    cv::Mat frame = background.clone();
+    draw_character(frame, walking ? 80 + 10 * i : 300, 220);
+    char name[32];
+    std::snprintf(name, sizeof name, "f_%03d.png", i);
+    EXPECT_TRUE(cv::imwrite(dir.path(name), frame));
+  }
+  engine::FingerprintOptions options;
+  options.decode.sequence_fps = 6;
+  options.local_features = engine::LocalFeatureUse::kKeyFrames;
+  const engine::Fingerprint f =
+      engine::Fingerprinter(engine::default_model()).fingerprint(dir.path("f_%03d.png"), options);
+  EXPECT_EQ(f.samples.size(), 16u);
+  return static_cast<int>(
+      std::count_if(f.samples.begin(), f.samples.end(),
+                    [](const engine::Sample& s) { return !s.local_features.empty(); }));
+}
+
+TEST(KeyFrames, FollowACharacterMovingOverAHeldBackground) {
+  EXPECT_EQ(key_frames(false), 3);  // 0, 3 and 6 s
+  EXPECT_GE(key_frames(true), 6);   // at most one a second
 }
 
 TEST(LocalFeatures, FollowTheDrawingAndStayInTheMask) {

@@ -22,9 +22,10 @@ double action_time() {
   throw std::runtime_error("no frame with characters");
 }
 
-// A figure the reference lacks: outlined body and head, as the generator draws characters.
-cv::Mat with_stranger(cv::Mat frame) {
-  const cv::Point centre(frame.cols * 2 / 3, frame.rows * 3 / 5);
+// A figure the reference lacks: outlined body and head, as the generator draws characters; its
+// body centred at (`x`, `y`), shares of the frame.
+cv::Mat with_stranger(cv::Mat frame, double x = 2.0 / 3, double y = 3.0 / 5) {
+  const cv::Point centre(static_cast<int>(frame.cols * x), static_cast<int>(frame.rows * y));
   const cv::Size body(frame.cols / 18, frame.rows / 7);
   cv::ellipse(frame, centre, body, 0, 0, 360, cv::Scalar(60, 40, 200), cv::FILLED, cv::LINE_AA);
   cv::ellipse(frame, centre, body, 0, 0, 360, cv::Scalar(20, 20, 20), 3, cv::LINE_AA);
@@ -62,12 +63,36 @@ TEST(Verify, AFigureOnTheSameBackgroundRegistersButDoesNotAgree) {
   EXPECT_TRUE(stranger.registered);
   EXPECT_FALSE(stranger.passed);
   EXPECT_GT(stranger.unexplained_query, 0.10);
-  // The other way round the figure is the reference's structure missing from the query.
-  const Verification missing =
-      verify_pair(to_luma(reference), {}, {to_luma(with_stranger(reference.clone()))}, false);
-  EXPECT_TRUE(missing.registered);
-  EXPECT_FALSE(missing.passed);
-  EXPECT_GT(missing.unexplained_reference, 0.10);
+  EXPECT_FALSE(stranger.plate);
+}
+
+// The other way round the figure is the reference's structure missing from the query: a
+// background plate of the frame, which agrees on the episode's canvas only, and only when what it
+// lacks stands in one place.
+TEST(Verify, ABackgroundPlateAgreesWhereItsFrameLacksOneFigure) {
+  const cv::Mat plate = cartoon_frame(5, 1, action_time());
+  const Verification v =
+      verify_pair(to_luma(plate), {}, {to_luma(with_stranger(plate.clone()))}, false);
+  EXPECT_TRUE(v.passed);
+  EXPECT_TRUE(v.plate);
+  EXPECT_GT(v.unexplained_reference, 0.10);
+  EXPECT_NEAR(v.reference_region.x, 0, 0.02);
+  EXPECT_NEAR(v.reference_region.width, 1, 0.02);
+
+  // Cropped and enlarged: not on the episode's canvas.
+  cv::Mat cropped;
+  cv::resize(plate(cv::Rect(plate.cols / 10, 0, plate.cols * 9 / 10, plate.rows * 9 / 10)), cropped,
+             plate.size(), 0, 0, cv::INTER_AREA);
+  const Verification moved =
+      verify_pair(to_luma(cropped), {}, {to_luma(with_stranger(plate.clone()))}, false);
+  EXPECT_TRUE(moved.registered);
+  EXPECT_FALSE(moved.passed);
+
+  // Figures at opposite corners: the plate lacks more than one character's place.
+  const cv::Mat two = with_stranger(with_stranger(plate.clone(), 0.15, 0.3), 0.85, 0.75);
+  const Verification spread = verify_pair(to_luma(plate), {}, {to_luma(two)}, false);
+  EXPECT_TRUE(spread.registered);
+  EXPECT_FALSE(spread.passed);
 }
 
 TEST(Verify, UnrelatedPicturesDoNotRegister) {
@@ -80,18 +105,18 @@ TEST(Verify, UnrelatedPicturesDoNotRegister) {
 TEST(Verify, TheFirstAgreeingCandidateCounts) {
   const double t = action_time();
   const cv::Mat reference = cartoon_frame(5, 1, t);
-  // Candidates around a mapped time: an unrelated picture, then a stranger's, then the shot.
-  const Verification v =
-      verify_pair(to_luma(reference), {},
-                  {to_luma(cartoon_frame(9, 2, 20)), to_luma(with_stranger(reference.clone())),
-                   to_luma(reference)},
-                  false);
+  const engine::GrayImage query = to_luma(with_stranger(reference.clone()));
+  // Candidates around a mapped time: an unrelated picture, then the frame without the query's
+  // figure, then the shot.
+  const Verification v = verify_pair(query, {},
+                                     {to_luma(cartoon_frame(9, 2, 20)), to_luma(reference),
+                                      to_luma(with_stranger(reference.clone()))},
+                                     false);
   EXPECT_TRUE(v.passed);
   EXPECT_EQ(v.candidate, 2);
-  const Verification none = verify_pair(
-      to_luma(reference), {},
-      {to_luma(cartoon_frame(9, 2, 20)), to_luma(with_stranger(reference.clone()))}, false);
-  EXPECT_TRUE(none.registered);  // the closest to passing is reported: the stranger's
+  const Verification none =
+      verify_pair(query, {}, {to_luma(cartoon_frame(9, 2, 20)), to_luma(reference)}, false);
+  EXPECT_TRUE(none.registered);  // the closest to passing is reported: the frame without it
   EXPECT_FALSE(none.passed);
   EXPECT_EQ(none.candidate, 1);
 }
