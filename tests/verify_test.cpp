@@ -88,6 +88,12 @@ TEST(Verify, ABackgroundPlateAgreesWhereItsFrameLacksOneFigure) {
   EXPECT_TRUE(moved.registered);
   EXPECT_FALSE(moved.passed);
 
+  // Another figure beside the frame's: the library's background under another character.
+  const Verification other = verify_pair(to_luma(with_stranger(plate.clone(), 0.45, 0.6)), {},
+                                         {to_luma(with_stranger(plate.clone()))}, false);
+  EXPECT_TRUE(other.registered);
+  EXPECT_FALSE(other.passed);
+
   // Figures at opposite corners: the plate lacks more than one character's place.
   const cv::Mat two = with_stranger(with_stranger(plate.clone(), 0.15, 0.3), 0.85, 0.75);
   const Verification spread = verify_pair(to_luma(plate), {}, {to_luma(two)}, false);
