@@ -154,6 +154,10 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       std::vector<engine::GrayImage> pictures;
       for (const engine::Frame& c : candidates) pictures.push_back(c.luma);
       v = verify_pair(query_frame.luma, mask, pictures, pair.mirrored);
+      if (still && !partial && !v.registered) {
+        v.candidate = same_layout(query_frame.luma, pictures, pair.mirrored);
+        v.registered = v.by_layout = v.candidate >= 0;
+      }
     } catch (const Error&) {
       break;  // the reference cannot be decoded any more: no visual evidence
     }

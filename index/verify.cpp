@@ -48,6 +48,13 @@ constexpr double kMaxPlateScale = 0.10;
 // plates left 0.000, the library's background under another character standing next to where
 // the episode's stands 0.052 to 0.059.
 constexpr double kMaxPlateUnexplained = 0.03;
+// same_layout: pictures compared at this width (pixels), blurred by kLayoutBlur (pixels at that
+// width), the query's centre moved by up to kLayoutShift pixels.
+constexpr int kLayoutWidth = 64;
+constexpr double kLayoutBlur = 1.5;
+constexpr int kLayoutShift = 3;
+// Blurred colour scripts of benchmarks/layers-real-art frames correlated at 0.991 to 1.000.
+constexpr double kMinLayoutCorrelation = 0.97;
 
 // `edges`' pixels with no pixel of `other` within kTolerance.
 cv::Mat unexplained(const cv::Mat& edges, const cv::Mat& other) {
@@ -268,6 +275,35 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
     }
   }
   return best;
+}
+
+int same_layout(const engine::GrayImage& query, const std::vector<engine::GrayImage>& references,
+                bool mirrored) {
+  if (query.empty()) return -1;
+  const auto small = [](const engine::GrayImage& picture, bool flip) {
+    cv::Mat out;
+    const int height = std::max(8, kLayoutWidth * picture.height / picture.width);
+    cv::resize(engine::view_of(picture), out, cv::Size(kLayoutWidth, height), 0, 0, cv::INTER_AREA);
+    cv::GaussianBlur(out, out, cv::Size(0, 0), kLayoutBlur);
+    if (flip) cv::flip(out, out, 1);
+    out.convertTo(out, CV_32F);
+    return out;
+  };
+  const cv::Mat q = small(query, mirrored);
+  const cv::Rect centre(kLayoutShift, kLayoutShift, q.cols - 2 * kLayoutShift,
+                        q.rows - 2 * kLayoutShift);
+  for (std::size_t i = 0; i < references.size(); ++i) {
+    if (references[i].empty()) continue;
+    const cv::Mat r = small(references[i], false);
+    if (std::abs(r.rows - q.rows) > 1) continue;  // another aspect ratio
+    cv::Mat scores;
+    cv::matchTemplate(r(cv::Rect(0, 0, r.cols, std::min(r.rows, q.rows))), q(centre), scores,
+                      cv::TM_CCOEFF_NORMED);
+    double best = 0;
+    cv::minMaxLoc(scores, nullptr, &best);
+    if (best >= kMinLayoutCorrelation) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 }  // namespace celtrace::index

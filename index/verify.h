@@ -25,7 +25,9 @@ struct Verification {
   // A background plate: the reference's unexplained structure lies in one region (the characters
   // the plate lacks) and the plate sits on the episode's canvas.
   bool plate = false;
-  int candidate = -1;   // which of the reference pictures this is about (-1: none was usable)
+  // Registered by the pictures' layout alone (see same_layout), not by local features.
+  bool by_layout = false;
+  int candidate = -1;  // which of the reference pictures this is about (-1: none was usable)
   // A layer's check (a query mask was given): the bounding box of the query's content, and where
   // the registration puts it in the reference picture; shares of each picture's width and height.
   struct Box {
@@ -47,5 +49,12 @@ struct Verification {
 // when everything but one region of the reference is explained and the geometry is near identity.
 Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& query_mask,
                          const std::vector<engine::GrayImage>& references, bool mirrored);
+
+// A still too blurred or too small for local features (a colour script, a thumbnail) can still
+// show a frame's layout: both pictures at 64 pixels wide, equally blurred, correlate at 0.97 or
+// more at a shift of at most 3 pixels (and of one aspect ratio). Returns the first of
+// `references` that does, or -1. Evidence enough to list a still, never to confirm anything.
+int same_layout(const engine::GrayImage& query, const std::vector<engine::GrayImage>& references,
+                bool mirrored);
 
 }  // namespace celtrace::index

@@ -127,5 +127,24 @@ TEST(Verify, TheFirstAgreeingCandidateCounts) {
   EXPECT_EQ(none.candidate, 1);
 }
 
+// A colour script or thumbnail: the frame at 80 pixels wide, blown up and blurred, has no corners
+// left to register, yet its layout is the frame's and not another moment's.
+TEST(Verify, ABlurredThumbnailKeepsItsFramesLayout) {
+  const double t = action_time();
+  const cv::Mat frame = cartoon_frame(5, 1, t);
+  cv::Mat thumbnail;
+  cv::resize(frame, thumbnail, cv::Size(80, 45), 0, 0, cv::INTER_AREA);
+  cv::resize(thumbnail, thumbnail, frame.size(), 0, 0, cv::INTER_NEAREST);
+  cv::GaussianBlur(thumbnail, thumbnail, cv::Size(0, 0), 2);
+  const engine::GrayImage query = to_luma(thumbnail);
+  EXPECT_FALSE(verify_pair(query, {}, {to_luma(frame)}, false).registered);
+  EXPECT_EQ(same_layout(query, {to_luma(cartoon_frame(9, 2, 20)), to_luma(frame)}, false), 1);
+  cv::Mat flipped;
+  cv::flip(thumbnail, flipped, 1);
+  EXPECT_EQ(same_layout(to_luma(flipped), {to_luma(frame)}, true), 0);
+  EXPECT_EQ(same_layout(query, {to_luma(cartoon_frame(9, 2, 20))}, false), -1);
+  EXPECT_EQ(same_layout(query, {to_luma(cartoon_frame(5, 2, t))}, false), -1);
+}
+
 }  // namespace
 }  // namespace celtrace::index

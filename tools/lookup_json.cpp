@@ -37,11 +37,14 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
                                {"visual_inliers", m.visual.inliers},
                                {"query_time", rounded(m.evidence_query_time)},
                                {"reference_time", rounded(m.evidence_reference_time)}};
-    if (m.visual.registered) {
+    if (m.visual.by_layout) {
+      evidence["registered_by_layout"] = true;  // a blurred or tiny still (index/verify.h)
+    } else if (m.visual.registered) {
       // Shares of each picture's strong structure that the other lacks (index/verify.h).
       evidence["unexplained_query"] = rounded(m.visual.unexplained_query);
       evidence["unexplained_reference"] = rounded(m.visual.unexplained_reference);
     }
+    if (m.visual.plate) evidence["background_plate"] = true;
     if (m.coverage == index::Coverage::kPartial && m.visual.registered) {
       // Boxes as shares of each picture's width and height: the query's content, and where it
       // lies in the reference frame at evidence.reference_time.
