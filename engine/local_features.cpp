@@ -1,6 +1,7 @@
 #include "engine/local_features.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <opencv2/features2d.hpp>
@@ -19,6 +20,39 @@ constexpr float kPyramidScale = 1.3f;
 constexpr int kPyramidLevels = 4;
 constexpr int kPatchSize = 21;
 constexpr int kFastThreshold = 12;  // structure levels (0..255); structure images are high contrast
+constexpr int kMaskReach = 3;       // pixels around a mask's content kept as they are
+
+// The median level of `picture`'s pixels where `where` is non-zero (255 when there are none).
+int median(const cv::Mat& picture, const cv::Mat& where) {
+  std::array<int, 256> histogram{};
+  int count = 0;
+  for (int y = 0; y < picture.rows; ++y) {
+    const std::uint8_t* p = picture.ptr<std::uint8_t>(y);
+    const std::uint8_t* w = where.ptr<std::uint8_t>(y);
+    for (int x = 0; x < picture.cols; ++x) {
+      if (w[x]) {
+        ++histogram[p[x]];
+        ++count;
+      }
+    }
+  }
+  for (int level = 0, seen = 0; level < 256; ++level) {
+    seen += histogram[static_cast<std::size_t>(level)];
+    if (2 * seen > count) return level;
+  }
+  return 255;
+}
+
+// `luma` with the page a few pixels away from `region` (the same size, non-zero = content) set to
+// the page's median level: its grain, hatching or other sketches would otherwise scale the
+// structure image (a faint drawing fades) and reach into the descriptors of corners near the
+// drawing's outline.
+cv::Mat blank_around(const cv::Mat& luma, const cv::Mat& region) {
+  cv::Mat around, out = luma.clone();
+  cv::dilate(region, around, cv::Mat(), cv::Point(-1, -1), kMaskReach);
+  out.setTo(median(luma, ~around), ~around);
+  return out;
+}
 
 }  // namespace
 
@@ -43,12 +77,13 @@ std::vector<LocalFeature> local_features(const GrayImage& luma, const GrayImage&
   std::vector<LocalFeature> out;
   if (luma.empty() || max_features <= 0) return out;
   const GrayImage picture = fit_within(luma, kLocalFeatureSide);
-  const cv::Mat structure = structure_image(view_of(picture));
-  cv::Mat region;
+  cv::Mat page = view_of(picture), region;
   if (!mask.empty()) {
-    cv::resize(view_of(mask), region, structure.size(), 0, 0, cv::INTER_AREA);
+    cv::resize(view_of(mask), region, page.size(), 0, 0, cv::INTER_AREA);
     cv::threshold(region, region, 127, 255, cv::THRESH_BINARY);
+    page = blank_around(page, region);
   }
+  const cv::Mat structure = structure_image(page);
   auto orb = cv::ORB::create(4 * max_features, kPyramidScale, kPyramidLevels, kPatchSize, 0, 2,
                              cv::ORB::HARRIS_SCORE, kPatchSize, kFastThreshold);
   std::vector<cv::KeyPoint> found;

@@ -33,7 +33,8 @@ cv::Mat structure_image(const cv::Mat& luma);
 
 // Up to `max_features` features of `luma` (fitted to kLocalFeatureSide first), spread over a 4x4
 // grid so that a small region (a character) keeps its share next to a busy background. `mask`
-// (same size as luma, non-zero = use) limits them to a region; empty: the whole picture.
+// (same size as luma, non-zero = use) limits them to a region, the page around it blanked
+// (blank_around); empty: the whole picture.
 std::vector<LocalFeature> local_features(const GrayImage& luma, const GrayImage& mask,
                                          int max_features);
 

@@ -61,7 +61,7 @@ TEST(Foreground, DarkPartsTouchingTheBorderAreContent) {
 TEST(Foreground, PaperGrainStaysBackground) {
   cv::Mat canvas(360, 640, CV_8UC1, cv::Scalar(236));
   cv::Mat grain(canvas.size(), CV_8UC1);
-  cv::randn(grain, 0, 4);
+  cv::randn(grain, 0, 24);
   canvas += grain;
   draw_character(canvas, 200, 220, 90);  // a pencil-grey drawing
   const engine::Foreground f = engine::find_foreground(image_of(canvas), {});
@@ -117,6 +117,34 @@ TEST(Foreground, ACelKeepsItsAlphaThroughDecoding) {
   const engine::Foreground f = engine::find_foreground(frame.luma, frame.alpha);
   EXPECT_TRUE(f.from_alpha);
   EXPECT_NEAR(f.share, 3.14159 * 25 * 43 / (640.0 * 360), 0.01);
+}
+
+// A faint pencil drawing whose page is busy elsewhere (hatching, a second sketch, heavy grain):
+// what lies outside the drawing's mask must not decide which of its corners are strong (the
+// structure image scales by the picture's mean edge strength).
+TEST(LocalFeatures, ThePageAroundTheMaskDoesNotChangeTheDrawingsFeatures) {
+  cv::Mat clean(360, 640, CV_8UC1, cv::Scalar(236));
+  draw_character(clean, 420, 220, 190);
+  cv::Mat busy = clean.clone();
+  for (int x = 4; x < 280; x += 6) cv::line(busy, {x, 0}, {x + 60, 359}, cv::Scalar(20), 2);
+  cv::Mat mask(360, 640, CV_8UC1, cv::Scalar(0));
+  cv::rectangle(mask, cv::Rect(360, 120, 120, 160), cv::Scalar(255), cv::FILLED);
+  const auto on_clean = engine::local_features(image_of(clean), image_of(mask), 100);
+  const auto on_busy = engine::local_features(image_of(busy), image_of(mask), 100);
+  ASSERT_GE(on_clean.size(), 20u);
+  int kept = 0;
+  for (const engine::LocalFeature& b : on_busy) {
+    for (const engine::LocalFeature& c : on_clean) {
+      int bits = 0;
+      for (std::size_t i = 0; i < b.code.size(); ++i)
+        bits += __builtin_popcount(static_cast<unsigned>(b.code[i] ^ c.code[i]));
+      if (bits <= 32 && std::abs(b.x - c.x) < 0.01f && std::abs(b.y - c.y) < 0.01f) {
+        ++kept;
+        break;
+      }
+    }
+  }
+  EXPECT_GE(kept, static_cast<int>(on_clean.size()) * 3 / 4);
 }
 
 // Reference key frames of 8 s of a held, textured background (numbered PNGs at 6 fps, sampled at
