@@ -2,6 +2,9 @@
 // point is kept. Works for any frame rate, variable ones included, since it looks only at PTS.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+
 namespace celtrace::engine {
 
 class FrameSampler {
@@ -22,7 +25,13 @@ class FrameSampler {
       started_ = true;
       next_ = t;
     }
-    while (next_ <= t + tolerance_) next_ += period_;
+    // The next grid point after t, by one jump: a period too small to move next_ by addition
+    // (a sampling rate far above any frame rate) must not loop; the grid point then becomes t
+    // itself plus the tolerance, and every frame is kept.
+    if (next_ <= t + tolerance_) {
+      next_ += (std::floor((t + tolerance_ - next_) / period_) + 1) * period_;
+      next_ = std::max(next_, t + tolerance_);
+    }
     return true;
   }
 

@@ -194,7 +194,7 @@ void Library::add(const std::vector<NewReference>& references,
 
 void Library::remove(const std::string& name) {
   const auto record = catalog_->reference_by_name(name);
-  if (!record) throw UsageError("no reference named '" + name + "' in " + directory_);
+  if (!record) throw Error("no reference named '" + name + "' in " + directory_);
   Transaction transaction(*catalog_);
   catalog_->remove_reference(record->id);
   rebuild_and_commit(transaction, {}, "");

@@ -69,6 +69,27 @@ check "bench gate fails" 1 "$celtrace" bench "$work/lib" --queries "$work/querie
   --gate cut --gate-top1 1.01
 check "bench unknown gate class" 2 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/truth.json" --gate nope
 check "bench bad truth" 2 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/peer.json"
+check "bench top below 1" 2 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/truth.json" --top -3
+
+# Hostile values and inputs end cleanly (issue: hardening).
+for value in nan inf -1 1e20; do
+  check "hash --fps $value" 2 timeout 60 "$celtrace" hash --fps "$value" "$work/clip.mp4"
+done
+grep -q "not in \[0, 1000\]" "$work/err" || { echo "FAIL range message: $(cat "$work/err")"; failures=$((failures + 1)); }
+check "lookup --sequence-fps nan" 2 "$celtrace" lookup "$work/lib" "$work/clip.mp4" --sequence-fps nan
+check "lookup --max-duration nan" 2 "$celtrace" lookup "$work/lib" "$work/clip.mp4" --max-duration nan
+check "index add --fps nan" 2 "$celtrace" index add "$work/lib2" "$work/refs" --fps nan
+check "hash --fps 1000 ends" 0 timeout 60 "$celtrace" hash --fps 1000 "$work/clip.mp4"
+check "index add a device" 1 timeout 20 "$celtrace" index add "$work/lib2" /dev/zero
+mkfifo "$work/fifo.mp4"
+check "index add a FIFO" 1 timeout 20 "$celtrace" index add "$work/lib2" "$work/fifo.mp4"
+[ ! -e "$work/lib2" ] || { echo "FAIL a refused index add left a library directory"; failures=$((failures + 1)); }
+mkdir -p "$work/linked"
+ln -s "$work/refs/Four.S01E01.mp4" "$work/linked/link.mp4"
+check "index add does not follow links" 2 "$celtrace" index add "$work/lib2" "$work/linked"
+check "index remove unknown" 1 "$celtrace" index remove "$work/lib" nope
+check "lookup --json, not a library" 1 "$celtrace" lookup "$work/nolib" "$work/clip.mp4" --json
+grep -q '"error":' "$work/out" || { echo "FAIL lookup --json printed no error object"; failures=$((failures + 1)); }
 
 echo "$failures failures"
 [ "$failures" = 0 ]

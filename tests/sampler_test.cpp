@@ -34,6 +34,17 @@ TEST(FrameSampler, ZeroRateKeepsEveryFrame) {
   EXPECT_EQ(kept(FrameSampler(0.0), times), (std::vector<int>{0, 1, 2}));
 }
 
+TEST(FrameSampler, RatesFarAboveTheFrameRateKeepEveryFrame) {
+  // 1e20 fps: a period too small to move the next grid point by addition (this once looped).
+  std::vector<double> times;
+  for (int i = 0; i < 50; ++i) times.push_back(100.0 + i / 24.0);
+  std::vector<int> all(times.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  EXPECT_EQ(kept(FrameSampler(1e20), times), all);
+  EXPECT_EQ(kept(FrameSampler(1e11), times), all);
+  EXPECT_EQ(kept(FrameSampler(1000.0), times), all);
+}
+
 TEST(FrameSampler, WantsDoesNotChangeState) {
   FrameSampler sampler(1.0);
   EXPECT_TRUE(sampler.take(0.0));

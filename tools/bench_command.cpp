@@ -284,7 +284,9 @@ void register_bench_command(CLI::App& app, Action& action) {
                     "Print the metrics as JSON instead of a Markdown table");
   command->add_option("--save-json", s->save_json, "Also write the metrics as JSON to this file");
   command->add_flag("!--no-verify", s->options.verify, "Skip visual verification");
-  command->add_option("--top", s->options.top, "Matches listed per query")->capture_default_str();
+  command->add_option("--top", s->options.top, "Matches listed per query")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   command
       ->add_option("--peer", s->peer,
                    "Another system's predictions (JSON: {\"system\", \"queries\": [{\"file\", "

@@ -1,6 +1,9 @@
 // celtrace: trace leaked animation media to production, episode and time.
 // Exit codes: 0 ok, 1 runtime error (unreadable input, corrupt file), 2 usage error.
+#include <cmath>
 #include <iostream>
+#include <sstream>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -10,21 +13,42 @@
 
 namespace celtrace::tools {
 
+CLI::Validator finite_in(double min, double max, bool open_min) {
+  std::ostringstream bounds;
+  bounds << (open_min ? "(" : "[") << min << ", " << max << "]";
+  const std::string range = bounds.str();
+  return CLI::Validator(
+      [min, max, open_min, range](std::string& text) -> std::string {
+        double value = 0;
+        try {
+          std::size_t used = 0;
+          value = std::stod(text, &used);
+          if (used != text.size()) return "'" + text + "' is not a number";
+        } catch (const std::exception&) {
+          return "'" + text + "' is not a number";
+        }
+        if (!std::isfinite(value) || value < min || value > max || (open_min && value == min))
+          return "'" + text + "' is not in " + range;
+        return {};
+      },
+      "in " + range);
+}
+
 void add_limit_options(CLI::App& command, engine::Limits& limits) {
   command
       .add_option("--max-pixels", limits.max_pixels, "Refuse frames larger than this many pixels")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber)
+      ->check(finite_in(1, 1e12))
       ->group("Safety limits");
   command
       .add_option("--max-duration", limits.max_duration_seconds,
                   "Refuse media longer than this (seconds)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber)
+      ->check(finite_in(0, 1e7, true))
       ->group("Safety limits");
   command.add_option("--max-frames", limits.max_frames, "Refuse media with more frames than this")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber)
+      ->check(finite_in(1, 1e12))
       ->group("Safety limits");
 }
 

@@ -11,6 +11,11 @@ namespace celtrace::tools {
 
 using Action = std::function<int()>;
 
+// A number option's check: finite (NaN and infinity are refused, which CLI11's range checks let
+// through) and within [min, max], or (min, max] when `open_min`. The message names the bounds as
+// written here, not as 309-digit limits.
+CLI::Validator finite_in(double min, double max, bool open_min = false);
+
 // Adds --max-pixels, --max-duration and --max-frames to a command.
 void add_limit_options(CLI::App& command, engine::Limits& limits);
 

@@ -98,11 +98,11 @@ void register_hash_command(CLI::App& app, Action& action) {
       ->add_option("--fps", settings->decode.sample_fps,
                    "Frames sampled per second of media time (0 = every frame)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_in(0, 1000));
   command
       ->add_option("--sequence-fps", settings->decode.sequence_fps, "Frame rate of image sequences")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(finite_in(0, 1000, true));
   command->add_option("--model", settings->model,
                       "Descriptor model ID or .ctm file (default: built-in)");
   command->add_flag("--mirrored", settings->mirrored,

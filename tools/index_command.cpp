@@ -50,13 +50,18 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
                input, fs::directory_options::skip_permission_denied, error);
            it != fs::recursive_directory_iterator(); it.increment(error)) {
         if (error) break;
-        if (it->is_regular_file(error) && is_video_name(it->path()))
+        // Links are not followed, as `match` does not: a link inside an episode folder may
+        // point anywhere (a link to /etc/passwd named .mp4).
+        if (!it->is_symlink(error) && it->is_regular_file(error) && is_video_name(it->path()))
           found.push_back(it->path().string());
       }
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(input, error)) {
+    } else if (fs::is_regular_file(input, error)) {
       files.push_back(input);
+    } else if (fs::exists(input, error)) {
+      // A device (/dev/zero), a FIFO or a socket: reading it for the checksum would never end.
+      throw MediaError(input + ": not a regular file");
     } else {
       throw MediaError(input + ": no such file or directory");
     }
@@ -64,15 +69,9 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
   return files;
 }
 
-int run_add(const AddSettings& s) {
-  const engine::ProjectionModel model = engine::resolve_model(s.model);
-  index::Library library = index::Library::open_or_create(s.library, model);
-  std::vector<std::string> files = expand_inputs(s.inputs);
-  if (files.empty()) throw UsageError("no video files in the inputs");
-  if (!s.name.empty() && files.size() > 1) throw UsageError("--name needs exactly one input file");
-  const auto catalogue = s.catalogue.empty() ? std::map<std::string, index::CatalogueRow>{}
-                                             : index::read_catalogue_csv(s.catalogue);
-
+int add_to(index::Library& library, const AddSettings& s, const std::vector<std::string>& files,
+           const std::map<std::string, index::CatalogueRow>& catalogue,
+           const engine::ProjectionModel& model) {
   // Skip what the library (or this batch) already holds, by content.
   struct Job {
     std::string path, checksum;
@@ -174,6 +173,26 @@ int run_add(const AddSettings& s) {
   return failed > 0 ? 1 : 0;
 }
 
+int run_add(const AddSettings& s) {
+  // Everything that can be refused is checked before the library directory is made.
+  const engine::ProjectionModel model = engine::resolve_model(s.model);
+  const std::vector<std::string> files = expand_inputs(s.inputs);
+  if (files.empty()) throw UsageError("no video files in the inputs");
+  if (!s.name.empty() && files.size() > 1) throw UsageError("--name needs exactly one input file");
+  const auto catalogue = s.catalogue.empty() ? std::map<std::string, index::CatalogueRow>{}
+                                             : index::read_catalogue_csv(s.catalogue);
+  std::error_code error;
+  const bool existed = fs::exists(s.library, error);
+  try {
+    index::Library library = index::Library::open_or_create(s.library, model);
+    return add_to(library, s, files, catalogue, model);
+  } catch (...) {
+    // A library this run created and could not fill is not left behind, empty.
+    if (!existed) fs::remove_all(s.library, error);
+    throw;
+  }
+}
+
 int run_list(const std::string& directory) {
   const index::Library library = index::Library::open(directory);
   std::printf("%-32s %-24s %-8s %9s %7s  %s\n", "NAME", "TITLE", "S/E", "DURATION", "FRAMES",
@@ -249,9 +268,9 @@ void register_index_command(CLI::App& app, Action& action) {
       ->required();
   add_command->add_option("--title", add->title, "Production title for all inputs");
   add_command->add_option("--season", add->season, "Season number for all inputs")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_in(0, 1e6));
   add_command->add_option("--episode", add->episode, "Episode number (one input)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_in(0, 1e6));
   add_command->add_option("--name", add->name,
                           "Reference name (one input; default: file name without extension)");
   add_command
@@ -262,7 +281,7 @@ void register_index_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 256));
   add_command->add_option("--fps", add->decode.sample_fps, "Frames sampled per second")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(finite_in(0, 1000, true));
   add_command->add_option("--model", add->model,
                           "Descriptor model for a new library (ID or .ctm file)");
   add_command->add_option(

@@ -57,7 +57,7 @@ int run_lookup(const LookupSettings& s) {
       print_table(s.path, result);
     }
     return 0;
-  } catch (const MediaError& e) {
+  } catch (const Error& e) {  // a bad library as well as a bad query: JSON users get an object
     if (s.json) {
       std::cout << nlohmann::json{{"query", s.path}, {"error", e.what()}}.dump(
                        -1, ' ', false, nlohmann::json::error_handler_t::replace)
@@ -97,12 +97,12 @@ void register_lookup_command(CLI::App& app, Action& action) {
       ->add_option("--fps", s->options.sample_fps,
                    "Query frames sampled per second (default: 6 for short clips, about 40 samples "
                    "in all, at least 2)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_in(0, 1000));
   command
       ->add_option("--sequence-fps", s->options.decode.sequence_fps,
                    "Frame rate of image sequences")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(finite_in(0, 1000, true));
   command->add_flag("!--no-verify", s->options.verify,
                     "Skip visual verification (at most 'possible')");
   add_limit_options(*command, s->options.decode.limits);

@@ -69,7 +69,7 @@ void register_match_command(CLI::App& app, Action& action) {
       ->add_option("--timeout-per-file", options->timeout_seconds,
                    "Seconds before a file's worker is stopped")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(finite_in(0, 1e6, true));
   command
       ->add_option("--memory-per-file", options->memory_limit_mb,
                    "Address space limit of a worker, MB")

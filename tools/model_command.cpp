@@ -66,7 +66,7 @@ void register_model_command(CLI::App& app, Action& action) {
       ->add_option("--fps", train->training.frames_per_second,
                    "Frames sampled per second of each input")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(finite_in(0, 1000, true));
   train_command
       ->add_option("--pairs", train->training.pairs_per_frame, "Transformed copies per frame")
       ->capture_default_str()
