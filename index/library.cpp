@@ -122,15 +122,18 @@ void Library::load() {
     descriptors_ = DescriptorIndex::build(descriptor_factory, model_.output_size, nullptr, 0);
     hashes_ = HashIndex::build(kHashFactory, nullptr, 0);
   } else {
-    descriptors_ = DescriptorIndex::load(index_path("descriptors", generation), descriptor_factory);
-    hashes_ = HashIndex::load(index_path("hashes", generation), kHashFactory);
+    const auto frames = static_cast<std::int64_t>(frames_.size());
+    descriptors_ = DescriptorIndex::load(index_path("descriptors", generation), descriptor_factory,
+                                         model_.output_size, frames);
+    hashes_ = HashIndex::load(index_path("hashes", generation), kHashFactory, frames);
   }
   // An inverted file is trained, so it is stored per generation (kExactLocalFactory).
   if (exact_local || generation == 0) {
     local_ = HashIndex::build(local_factory, local_codes.data(),
                               static_cast<std::int64_t>(local_codes.size() / 32));
   } else {
-    local_ = HashIndex::load(index_path("local", generation), local_factory);
+    local_ = HashIndex::load(index_path("local", generation), local_factory,
+                             static_cast<std::int64_t>(local_features_.size()));
   }
   if (local_->size() != static_cast<std::int64_t>(local_features_.size())) {
     throw FormatError(directory_ + ": local-feature index holds " + std::to_string(local_->size()) +

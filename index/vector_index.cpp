@@ -52,6 +52,55 @@ void save_atomically(const std::string& path, Write write) {
   if (error) throw Error(path + ": cannot write (" + error.message() + ")");
 }
 
+// The header of an exact index file as FAISS writes it (faiss/impl/index_write.cpp): its
+// fourcc, then for "IxFI"/"IxF2" (float vectors): d (int32), ntotal (int64), two unused int64, the
+// trained flag (1 byte), the metric (int32), the number of floats that follow (uint64); for
+// "IBxF" (binary codes): d (int32), code size (int32), ntotal (int64), the trained flag, the
+// metric, the number of code bytes that follow. A file whose header claims more than it holds, or
+// other vectors than the catalog's, is refused before FAISS reads it (it would allocate what the
+// header claims first). Other index types are checked after loading (dimension, count).
+void check_exact_header(const std::string& path, int dimension, std::int64_t count) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) throw Error(path + ": cannot open");
+  unsigned char header[45] = {};
+  const std::size_t got = std::fread(header, 1, sizeof header, file);
+  std::fclose(file);
+  const auto read = [&](std::size_t offset, auto value) {
+    std::memcpy(&value, header + offset, sizeof value);
+    return value;
+  };
+  const std::string fourcc(reinterpret_cast<const char*>(header), 4);
+  std::int64_t d = 0, ntotal = 0, values_per_vector = 0, value_size = 1;
+  std::uint64_t stored = 0;
+  std::size_t data_offset = 0;
+  if ((fourcc == "IxFI" || fourcc == "IxF2") && got >= 45) {
+    d = read(4, std::int32_t{});
+    ntotal = read(8, std::int64_t{});
+    stored = read(37, std::uint64_t{});
+    values_per_vector = d;
+    value_size = sizeof(float);
+    data_offset = 45;
+  } else if (fourcc == "IBxF" && got >= 33) {
+    d = read(4, std::int32_t{});
+    ntotal = read(12, std::int64_t{});
+    stored = read(25, std::uint64_t{});
+    values_per_vector = d / 8;
+    data_offset = 33;
+  } else {
+    return;  // not an exact index: checked after loading
+  }
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  if (d != dimension || ntotal != count ||
+      stored != static_cast<std::uint64_t>(ntotal * values_per_vector) || error ||
+      size < data_offset + stored * static_cast<std::uint64_t>(value_size)) {
+    throw FormatError(path + ": index header claims " + std::to_string(ntotal) + " vectors of " +
+                      std::to_string(d) + " dimensions in a file of " + std::to_string(size) +
+                      " bytes; the catalog has " + std::to_string(count) + " of " +
+                      std::to_string(dimension) + " (damaged library)");
+  }
+}
+
 void tune(faiss::Index* index) {
   if (auto* inverted = dynamic_cast<faiss::IndexIVF*>(index)) inverted->nprobe = kProbes;
 }
@@ -191,9 +240,19 @@ std::unique_ptr<DescriptorIndex> DescriptorIndex::build(const std::string& facto
 }
 
 std::unique_ptr<DescriptorIndex> DescriptorIndex::load(const std::string& path,
-                                                       const std::string& factory) {
+                                                       const std::string& factory, int dimension,
+                                                       std::int64_t count) {
+  check_exact_header(path, dimension, count);
   return guarded(path, [&] {
     std::unique_ptr<faiss::Index> index(faiss::read_index(path.c_str()));
+    if (index->d != dimension || index->ntotal != count ||
+        index->metric_type != faiss::METRIC_INNER_PRODUCT) {
+      throw FormatError(path + ": index of " + std::to_string(index->ntotal) + " vectors of " +
+                        std::to_string(index->d) + " dimensions (metric " +
+                        std::to_string(static_cast<int>(index->metric_type)) +
+                        "), the catalog has " + std::to_string(count) + " of " +
+                        std::to_string(dimension) + " by inner product (damaged library)");
+    }
     return std::make_unique<FaissDescriptorIndex>(std::move(index), factory);
   });
 }
@@ -212,9 +271,16 @@ std::unique_ptr<HashIndex> HashIndex::build(const std::string& factory, const st
   });
 }
 
-std::unique_ptr<HashIndex> HashIndex::load(const std::string& path, const std::string& factory) {
+std::unique_ptr<HashIndex> HashIndex::load(const std::string& path, const std::string& factory,
+                                           std::int64_t count) {
+  check_exact_header(path, 256, count);
   return guarded(path, [&] {
     std::unique_ptr<faiss::IndexBinary> index(faiss::read_index_binary(path.c_str()));
+    if (index->d != 256 || index->ntotal != count) {
+      throw FormatError(path + ": index of " + std::to_string(index->ntotal) + " codes of " +
+                        std::to_string(index->d) + " bits, the catalog has " +
+                        std::to_string(count) + " of 256 (damaged library)");
+    }
     return std::make_unique<FaissHashIndex>(std::move(index), factory);
   });
 }

@@ -38,7 +38,11 @@ class DescriptorIndex {
   // type needs it, uses the vectors themselves.
   static std::unique_ptr<DescriptorIndex> build(const std::string& factory, int dimension,
                                                 const float* vectors, std::int64_t count);
-  static std::unique_ptr<DescriptorIndex> load(const std::string& path, const std::string& factory);
+  // Loads an index written by save() and checks it against what the catalog says it holds
+  // (`dimension`, `count` vectors, inner-product metric): FormatError naming the file otherwise.
+  // An exact index's header is checked against the file's size before FAISS allocates for it.
+  static std::unique_ptr<DescriptorIndex> load(const std::string& path, const std::string& factory,
+                                               int dimension, std::int64_t count);
   virtual void save(const std::string& path) const = 0;
   // queries: count x dimension floats; returns count * k neighbours, best first per query.
   virtual std::vector<Neighbour> search(const float* queries, std::int64_t count, int k) const = 0;
@@ -53,7 +57,9 @@ class HashIndex {
   // codes: count x 32 bytes (256-bit PDQ hashes); ids are 0..count-1.
   static std::unique_ptr<HashIndex> build(const std::string& factory, const std::uint8_t* codes,
                                           std::int64_t count);
-  static std::unique_ptr<HashIndex> load(const std::string& path, const std::string& factory);
+  // As DescriptorIndex::load, for `count` 256-bit codes.
+  static std::unique_ptr<HashIndex> load(const std::string& path, const std::string& factory,
+                                         std::int64_t count);
   virtual void save(const std::string& path) const = 0;
   virtual std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count,
                                         int k) const = 0;

@@ -2,6 +2,7 @@
 #include "index/library.h"
 
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -164,6 +165,54 @@ TEST(Library, DamagedLocalFeaturesAreRefused) {
     catalog.database().execute("UPDATE frames SET id = 99999 WHERE local IS NOT NULL");
   }
   EXPECT_THROW(Library::open(dir.path("lib")), FormatError);  // features of an unknown frame
+}
+
+// Each index file of a library damaged in the ways a copy or an attacker can (in the style of
+// FAISS's test_io_corrupted): the library is refused with an error naming the file, before FAISS
+// allocates what a header claims.
+TEST(Library, DamagedIndexFilesAreRefused) {
+  TempDir dir;
+  {
+    Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
+    library.add({synthetic_reference("a", 100, 1)});
+  }
+  std::vector<std::string> indexes;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path("lib"))) {
+    if (entry.path().extension() == ".faiss") indexes.push_back(entry.path().string());
+  }
+  ASSERT_EQ(indexes.size(), 2u);  // descriptors and PDQ hashes
+  // Byte offsets in FAISS's exact formats: dimension at 4 in both; vector count at 8 (floats) or
+  // 12 (binary codes); metric at 33 (floats); the number of stored values at 37 or 25 (a 4 GiB
+  // claim in a file of a few KB once made lookup allocate it).
+  struct Damage {
+    const char* what;
+    std::size_t offset;
+    std::int64_t value;
+    int bytes;
+  };
+  for (const std::string& path : indexes) {
+    const bool binary = path.find("hashes") != std::string::npos;
+    const std::string original = testing::read_bytes(path);
+    std::vector<Damage> damages = {{"dimension", 4, binary ? 512 : 128, 4},
+                                   {"count", binary ? 12u : 8u, std::int64_t{1} << 32, 8},
+                                   {"stored size", binary ? 25u : 37u, std::int64_t{1} << 30, 8}};
+    if (!binary) damages.push_back({"metric", 33, 1, 4});
+    for (const Damage& d : damages) {
+      std::string damaged = original;
+      std::memcpy(damaged.data() + d.offset, &d.value, static_cast<std::size_t>(d.bytes));
+      testing::write_bytes(path, damaged);
+      try {
+        Library::open(dir.path("lib"));
+        ADD_FAILURE() << path << ": damaged " << d.what << " accepted";
+      } catch (const FormatError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      }
+    }
+    testing::write_bytes(path, original.substr(0, original.size() / 2));
+    EXPECT_THROW(Library::open(dir.path("lib")), Error) << path << " truncated";
+    testing::write_bytes(path, original);
+  }
+  EXPECT_EQ(Library::open(dir.path("lib")).frames().size(), 90u);
 }
 
 TEST(Library, SharedContentIsMarked) {
