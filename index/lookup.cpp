@@ -28,6 +28,10 @@ constexpr double kStillSimilarity = 0.80;  // a still's best similarity to be li
 // Partial evidence (index/partial_search.h): segment score for temporal evidence; 0.40 is a mean
 // of about 8 consistent features per sample.
 constexpr double kPartialTemporalScore = 0.40;
+// A partial segment is listed (then verified) at a lower score than a whole one: key frames are
+// sparse, so a moving character's pictures meet one at its place and pose in a few samples only
+// (4-5 of 12 on the generated no-background class), each with few votes.
+constexpr double kPartialListScore = 0.15;
 constexpr int kVerifiedPairs = 5;               // frame pairs tried for visual verification
 constexpr int kAgreeingPairs = 2;               // ... stopping after this many agree
 constexpr int kUnregisteredPairs = 2;           // ... or this many do not even register
@@ -350,7 +354,9 @@ Candidates list_candidates(const Library& library, const engine::Fingerprint& qu
     const bool from_partial_search = i >= found.whole_segments;
     const bool is_partial = from_partial_search || found.layer_query;
     // Stray one- or two-sample agreements are noise next to real segments, not evidence.
-    if (s.score < kListScore || (!still && s.support < kMinSegmentSupport)) continue;
+    if (s.score < (from_partial_search ? kPartialListScore : kListScore) ||
+        (!still && s.support < kMinSegmentSupport))
+      continue;
     Candidate& c = candidates[s.reference];
     Match& m = c.match;
     m.reference = library.reference(s.reference);
@@ -454,9 +460,16 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
       if (!c.match.shared && c.match.coverage == coverage && !c.evidence.empty())
         to_verify.push_back(&c);
     }
-    std::sort(to_verify.begin(), to_verify.end(), [](const Candidate* a, const Candidate* b) {
-      return a->match.score > b->match.score;
-    });
+    // Partial candidates by agreeing samples times score: a moving layer meets sparse key frames
+    // in a few samples, each with few votes, so its score alone ranks it below stray matches.
+    const auto rank = [coverage](const Candidate* c) {
+      if (coverage == Coverage::kWhole) return c->match.score;
+      double best = 0;
+      for (const Segment* s : c->evidence) best = std::max(best, s->score * s->support);
+      return best;
+    };
+    std::sort(to_verify.begin(), to_verify.end(),
+              [&](const Candidate* a, const Candidate* b) { return rank(a) > rank(b); });
     if (to_verify.size() > kVerifiedReferences) to_verify.resize(kVerifiedReferences);
     for (Candidate* c : to_verify) {
       if (!std::filesystem::exists(c->match.reference.path))
