@@ -56,6 +56,36 @@ cv::Mat blank_around(const cv::Mat& luma, const cv::Mat& region) {
 
 }  // namespace
 
+std::vector<cv::KeyPoint> spread_over_grid(std::vector<cv::KeyPoint> found, const cv::Size& size,
+                                           int max_features) {
+  std::stable_sort(found.begin(), found.end(), [](const cv::KeyPoint& a, const cv::KeyPoint& b) {
+    return a.response > b.response;
+  });
+  // The strongest of each grid cell first, up to an even share per cell; then the strongest of
+  // the rest until max_features.
+  const int share = (max_features + kGrid * kGrid - 1) / (kGrid * kGrid);
+  std::vector<int> per_cell(kGrid * kGrid, 0);
+  std::vector<cv::KeyPoint> kept, rest;
+  for (const cv::KeyPoint& k : found) {
+    const int cx = std::clamp(static_cast<int>(k.pt.x * kGrid / size.width), 0, kGrid - 1);
+    const int cy = std::clamp(static_cast<int>(k.pt.y * kGrid / size.height), 0, kGrid - 1);
+    int& count = per_cell[static_cast<std::size_t>(cy * kGrid + cx)];
+    if (count < share) {
+      ++count;
+      kept.push_back(k);
+    } else {
+      rest.push_back(k);
+    }
+  }
+  for (const cv::KeyPoint& k : rest) {
+    if (static_cast<int>(kept.size()) >= max_features) break;
+    kept.push_back(k);
+  }
+  if (static_cast<int>(kept.size()) > max_features)
+    kept.resize(static_cast<std::size_t>(max_features));
+  return kept;
+}
+
 cv::Mat structure_image(const cv::Mat& luma) {
   cv::Mat blurred, gx, gy, magnitude;
   cv::GaussianBlur(luma, blurred, cv::Size(0, 0), 1.0);
@@ -88,31 +118,8 @@ std::vector<LocalFeature> local_features(const GrayImage& luma, const GrayImage&
                              cv::ORB::HARRIS_SCORE, kPatchSize, kFastThreshold);
   std::vector<cv::KeyPoint> found;
   orb->detect(structure, found, region);
-  std::stable_sort(found.begin(), found.end(), [](const cv::KeyPoint& a, const cv::KeyPoint& b) {
-    return a.response > b.response;
-  });
-  // The strongest of each grid cell first, up to an even share per cell; then the strongest of
-  // the rest until max_features.
-  const int share = (max_features + kGrid * kGrid - 1) / (kGrid * kGrid);
-  std::vector<int> per_cell(kGrid * kGrid, 0);
-  std::vector<cv::KeyPoint> kept, rest;
-  for (const cv::KeyPoint& k : found) {
-    const int cx = std::clamp(static_cast<int>(k.pt.x * kGrid / structure.cols), 0, kGrid - 1);
-    const int cy = std::clamp(static_cast<int>(k.pt.y * kGrid / structure.rows), 0, kGrid - 1);
-    int& count = per_cell[static_cast<std::size_t>(cy * kGrid + cx)];
-    if (count < share) {
-      ++count;
-      kept.push_back(k);
-    } else {
-      rest.push_back(k);
-    }
-  }
-  for (const cv::KeyPoint& k : rest) {
-    if (static_cast<int>(kept.size()) >= max_features) break;
-    kept.push_back(k);
-  }
-  if (static_cast<int>(kept.size()) > max_features)
-    kept.resize(static_cast<std::size_t>(max_features));
+  std::vector<cv::KeyPoint> kept =
+      spread_over_grid(std::move(found), structure.size(), max_features);
   cv::Mat descriptors;
   orb->compute(structure, kept, descriptors);
   out.resize(kept.size());

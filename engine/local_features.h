@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <opencv2/core.hpp>
+#include <opencv2/features2d.hpp>
 
 #include "engine/image.h"
 
@@ -30,6 +31,13 @@ struct LocalFeature {
 // Edge presence of the lightly blurred picture, 0..255 (CV_8U): magnitude compressed so that lines
 // and colour boundaries look alike whatever their contrast.
 cv::Mat structure_image(const cv::Mat& luma);
+
+// Up to `max_features` of `found` (keypoints in a picture of `size`), spread over a 4x4 grid: the
+// strongest of each cell first, up to an even share per cell, then the strongest of the rest. A
+// small region (a character) keeps its share next to a busy background, and a soft background
+// next to a contrasted character.
+std::vector<cv::KeyPoint> spread_over_grid(std::vector<cv::KeyPoint> found, const cv::Size& size,
+                                           int max_features);
 
 // Up to `max_features` features of `luma` (fitted to kLocalFeatureSide first), spread over a 4x4
 // grid so that a small region (a character) keeps its share next to a busy background. `mask`

@@ -89,12 +89,15 @@ std::vector<engine::Frame> frames_for_verification(const std::string& path, doub
 
 // Visual evidence for one candidate: the most similar pairs of its segments, spread over the
 // query; every registered pair must agree picture-wide, two agreeing pairs end it.
+// `moments`: agreement is asked at several moments a second apart, as for a layer, whatever the
+// coverage (a background plate).
 void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                       const std::string& query_path, bool still,
-                      const engine::DecodeOptions& decode) {
+                      const engine::DecodeOptions& decode, bool moments = false) {
   const bool partial = m.coverage == Coverage::kPartial;
-  const double spacing = partial ? kLayerPairSpacing : kPairSpacing;
-  const int needed = partial ? kAgreeingLayerPairs : kAgreeingPairs;
+  moments = moments || partial;
+  const double spacing = moments ? kLayerPairSpacing : kPairSpacing;
+  const int needed = moments ? kAgreeingLayerPairs : kAgreeingPairs;
   // A pair: a query sample, where the segment's mapping puts it in the reference, and where
   // its own best match is (they differ when the copy is damaged or the mapping is a few frames
   // off while characters move; frames from both neighbourhoods are tried).
@@ -180,8 +183,8 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                            : pair.mapped_time;
     }
   }
-  m.visual.passed = (partial ? agreeing >= needed : agreeing > 0) && !disagreeing;
-  if (partial && m.visual.passed) {
+  m.visual.passed = (moments ? agreeing >= needed : agreeing > 0) && !disagreeing;
+  if (moments && m.visual.passed) {
     // The agreeing moments must sit in the reference as they sit in the query: the same drawing
     // matching one reference moment throughout is a hold or a reused drawing, which pins neither
     // the time nor the episode.
@@ -475,6 +478,10 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
       if (!std::filesystem::exists(c->match.reference.path))
         continue;  // reference moved: one kind of evidence only
       verify_candidate(c->match, c->evidence, query_path, still, options.decode);
+      // A background plate is placed by the camera's position only, which a pan and its return
+      // share where they cross: like a layer, it must agree at several moments a second apart.
+      if (c->match.visual.passed && c->match.visual.plate && !still)
+        verify_candidate(c->match, c->evidence, query_path, still, options.decode, true);
     }
     // A layer that agrees with frames of several references (a character in the same pose in
     // several episodes) tells the series, not the episode, unless one of them alone also follows

@@ -131,7 +131,11 @@ struct Features {
   cv::Mat descriptors;
 };
 
-Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mask, bool mirrored) {
+// `spread`: corners spread over a 4x4 grid; otherwise the strongest, wherever they are (a
+// contrasted character takes most of them, which suits everything but a background plate, whose
+// frame's character it lacks: spreading loses picture-in-picture insets instead).
+Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mask, bool mirrored,
+                     bool spread) {
   Features f;
   if (mirrored) {
     cv::flip(engine::view_of(luma), f.luma, 1);  // a flipped copy
@@ -144,9 +148,12 @@ Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mas
     cv::threshold(f.content, f.content, 127, 255, cv::THRESH_BINARY);
   }
   f.structure = engine::structure_image(f.luma);
-  auto orb = cv::ORB::create(kFeatures, 1.2f, 6, 15, 0, 2, cv::ORB::HARRIS_SCORE, 21);
-  orb->detectAndCompute(f.structure, f.content,  // an empty mask: the whole picture
-                        f.points, f.descriptors);
+  auto orb = cv::ORB::create(spread ? 3 * kFeatures : kFeatures, 1.2f, 6, 15, 0, 2,
+                             cv::ORB::HARRIS_SCORE, 21);
+  orb->detect(f.structure, f.points, f.content);  // an empty mask: the whole picture
+  if (spread)
+    f.points = engine::spread_over_grid(std::move(f.points), f.structure.size(), kFeatures);
+  orb->compute(f.structure, f.points, f.descriptors);
   return f;
 }
 
@@ -258,23 +265,32 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
                          const std::vector<engine::GrayImage>& references, bool mirrored) {
   Verification best;
   if (query.empty()) return best;
-  const Features q = features_of(query, query_mask, mirrored);
-  int unrelated = 0;  // candidates far from registering: the pictures differ, not the timing
-  for (std::size_t i = 0; i < references.size() && unrelated < kUnrelatedCandidates; ++i) {
-    if (references[i].empty()) continue;
-    Verification v = verify_features(q, features_of(references[i], {}, false));
-    v.candidate = static_cast<int>(i);
-    if (v.passed) return v;
-    if (v.inliers < kMinInliers / 3) ++unrelated;
-    const auto worst = [](const Verification& x) {
-      return std::max(x.unexplained_query, x.unexplained_reference);
-    };
-    if ((v.registered && (!best.registered || worst(v) < worst(best))) ||
-        (!best.registered && v.inliers > best.inliers)) {
-      best = v;
+  // `spread`: corners spread over the picture (see features_of).
+  const auto search = [&](bool spread) {
+    const Features q = features_of(query, query_mask, mirrored, spread);
+    int unrelated = 0;  // candidates far from registering: the pictures differ, not the timing
+    for (std::size_t i = 0; i < references.size() && unrelated < kUnrelatedCandidates; ++i) {
+      if (references[i].empty()) continue;
+      Verification v = verify_features(q, features_of(references[i], {}, false, spread));
+      v.candidate = static_cast<int>(i);
+      if (v.passed) return v;
+      if (v.inliers < kMinInliers / 3) ++unrelated;
+      const auto worst = [](const Verification& x) {
+        return std::max(x.unexplained_query, x.unexplained_reference);
+      };
+      if ((v.registered && (!best.registered || worst(v) < worst(best))) ||
+          (!best.registered && v.inliers > best.inliers)) {
+        best = v;
+      }
     }
-  }
-  return best;
+    return best;
+  };
+  const Verification found = search(false);
+  // Some shared structure but too little to register: a background plate whose frame's
+  // character took most corners. Tried again with corners spread over both pictures.
+  if (found.passed || found.registered || !query_mask.empty() || found.inliers < kMinInliers / 3)
+    return found;
+  return search(true);
 }
 
 int same_layout(const engine::GrayImage& query, const std::vector<engine::GrayImage>& references,
