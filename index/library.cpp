@@ -98,6 +98,18 @@ std::string Library::index_path(const char* kind, std::int64_t generation) const
       .string();
 }
 
+std::int64_t Library::stored_generation() const {
+  const std::string text = catalog_->meta("generation").value_or("0");
+  try {
+    std::size_t used = 0;
+    const std::int64_t generation = std::stoll(text, &used);
+    if (used == text.size() && generation >= 0) return generation;
+  } catch (const std::exception&) {
+  }
+  throw FormatError(directory_ + ": catalog names index generation '" + text +
+                    "' (damaged library)");
+}
+
 void Library::load() {
   references_ = catalog_->references();
   frames_.clear();
@@ -116,7 +128,7 @@ void Library::load() {
       if (exact_local) local_codes.insert(local_codes.end(), l.code.begin(), l.code.end());
     }
   });
-  const std::int64_t generation = std::stoll(catalog_->meta("generation").value_or("0"));
+  const std::int64_t generation = stored_generation();
   const std::string descriptor_factory = catalog_->meta("descriptor_factory").value_or("Flat");
   if (generation == 0) {
     descriptors_ = DescriptorIndex::build(descriptor_factory, model_.output_size, nullptr, 0);
@@ -259,7 +271,7 @@ void Library::rebuild_and_commit(Transaction& transaction,
   }
   catalog_->mark_shared(shared);
 
-  const std::int64_t previous = std::stoll(catalog_->meta("generation").value_or("0"));
+  const std::int64_t previous = stored_generation();
   const std::int64_t next = previous + 1;
   try {
     descriptors->save(index_path("descriptors", next));
@@ -278,7 +290,7 @@ void Library::rebuild_and_commit(Transaction& transaction,
   }
   // Committed: the old generation (and leftovers of interrupted changes) can go.
   std::error_code ignored;
-  static const std::regex index_file(R"((descriptors|hashes|local)-(\d+)\.faiss(\.partial)?)");
+  static const std::regex index_file(R"((descriptors|hashes|local)-(\d{1,18})\.faiss(\.partial)?)");
   for (const auto& entry : fs::directory_iterator(directory_, ignored)) {
     std::smatch match;
     const std::string name = entry.path().filename().string();

@@ -91,6 +91,9 @@ class Library {
  private:
   Library(std::string directory, std::unique_ptr<Catalog> catalog, engine::ProjectionModel model);
   void load();
+  // The catalog's index generation (the number in the index files' names); FormatError when the
+  // catalog holds something else.
+  std::int64_t stored_generation() const;
   // Renumbers frames, rebuilds both indexes, marks shared frames of `new_references`, writes the
   // next generation and commits `transaction`.
   void rebuild_and_commit(Transaction& transaction, const std::vector<std::int64_t>& new_references,

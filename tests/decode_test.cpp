@@ -194,9 +194,12 @@ TEST(Decode, ImageSequencesFromDirectoriesAndPatterns) {
     ASSERT_TRUE(cv::imwrite(dir.path(name), frame));
   }
   testing::write_bytes(dir.path("shot/notes.txt"), "not a frame");
+  // A frame number too long for a counter is not a frame (it once escaped as an internal error).
+  testing::write_bytes(dir.path("shot/sc012_99999999999999999999999.png"), "not a frame");
   DecodeOptions options;
   options.sample_fps = 4;
-  for (const std::string& path : {dir.path("shot"), dir.path("shot/sc012_%04d.png")}) {
+  for (const std::string& path :
+       {dir.path("shot"), dir.path("shot/sc012_%04d.png"), dir.path("shot/sc012_%d.png")}) {
     auto source = open_media(path, options);
     EXPECT_EQ(source->info().kind, MediaKind::kSequence);
     EXPECT_NEAR(source->info().duration_seconds, 2.0, 1e-9);

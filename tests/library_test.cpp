@@ -213,6 +213,15 @@ TEST(Library, DamagedIndexFilesAreRefused) {
     testing::write_bytes(path, original);
   }
   EXPECT_EQ(Library::open(dir.path("lib")).frames().size(), 90u);
+  // The catalog's generation number (which names the index files), damaged: an error about the
+  // library, not an internal error from the number parser.
+  for (const char* generation : {"abc", "99999999999999999999999", "-1"}) {
+    {
+      Catalog catalog(dir.path("lib/catalog.sqlite"));
+      catalog.set_meta("generation", generation);
+    }
+    EXPECT_THROW(Library::open(dir.path("lib")), FormatError) << generation;
+  }
 }
 
 TEST(Library, SharedContentIsMarked) {

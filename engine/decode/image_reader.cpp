@@ -274,7 +274,10 @@ std::unique_ptr<FrameSource> open_sequence(const std::string& path, const Decode
       throw UsageError(path + ": not a frame pattern (expected e.g. shot_%04d.png)");
     }
     const std::string width = field[1].str();
-    const std::string digits = width.empty() ? R"((\d+))" : "(\\d{" + width + ",})";
+    // At most 12 digits, as for frame folders: a longer run is not a frame number (and would not
+    // fit the counter).
+    if (!width.empty() && width.size() > 2) throw UsageError(path + ": frame number too wide");
+    const std::string digits = width.empty() ? R"((\d{1,12}))" : "(\\d{" + width + ",12})";
     auto escape = [](const std::string& text) {
       static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
       return std::regex_replace(text, special, R"(\$&)");
