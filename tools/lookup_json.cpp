@@ -1,5 +1,6 @@
 #include "tools/lookup_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -71,6 +72,7 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
   return {{"query", path},
           {"kind", engine::to_string(result.media.kind)},
           {"duration", rounded(result.media.duration_seconds)},
+          {"warnings", result.media.warnings},  // what the decoder skipped or repaired
           {"matches", std::move(matches)}};
 }
 
@@ -85,10 +87,12 @@ std::string season_episode_text(std::optional<int> season, std::optional<int> ep
 }
 
 std::string clock_text(double seconds) {
-  char text[32];
-  const int whole = static_cast<int>(seconds);
-  std::snprintf(text, sizeof text, "%d:%02d:%04.1f", whole / 3600, whole / 60 % 60,
-                seconds - whole + whole % 60);
+  // Rounded once to tenths, then split: 59.984 s is 0:01:00.0, not 0:00:60.0; a mapping a few
+  // milliseconds before the start is 0:00:00.0.
+  const long long tenths = std::llround(std::max(0.0, seconds) * 10);
+  char text[48];
+  std::snprintf(text, sizeof text, "%lld:%02lld:%02lld.%lld", tenths / 36000, tenths / 600 % 60,
+                tenths / 10 % 60, tenths % 10);
   return text;
 }
 

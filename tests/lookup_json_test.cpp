@@ -1,0 +1,29 @@
+// What lookup shows: clock times and the JSON object (no decoding).
+#include "tools/lookup_json.h"
+
+#include <gtest/gtest.h>
+
+namespace celtrace::tools {
+namespace {
+
+TEST(ClockText, RoundsOnceThenSplits) {
+  EXPECT_EQ(clock_text(0), "0:00:00.0");
+  EXPECT_EQ(clock_text(59.984), "0:01:00.0");  // once shown as 0:00:60.0
+  EXPECT_EQ(clock_text(-0.015), "0:00:00.0");  // once shown as 0:00:-0.0
+  EXPECT_EQ(clock_text(61.25), "0:01:01.3");
+  EXPECT_EQ(clock_text(3599.96), "1:00:00.0");
+  EXPECT_EQ(clock_text(7322.04), "2:02:02.0");
+}
+
+TEST(LookupJson, CarriesTheDecodersWarnings) {
+  index::LookupResult result;
+  result.media.duration_seconds = 4;
+  result.media.warnings = {"corrupt packet skipped at 1.2 s"};
+  const nlohmann::json json = lookup_to_json("clip.mp4", result);
+  ASSERT_TRUE(json.contains("warnings"));
+  EXPECT_EQ(json["warnings"], nlohmann::json::array({"corrupt packet skipped at 1.2 s"}));
+  EXPECT_TRUE(json["matches"].empty());
+}
+
+}  // namespace
+}  // namespace celtrace::tools
