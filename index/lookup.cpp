@@ -455,7 +455,7 @@ void add_sharing_references(const Library& library, const Found& found, Candidat
 // lacks, a different character on a reused background, fails the candidate), on the query's
 // foreground for layers. Each pair decodes from a keyframe, so the work is bounded.
 void verify_candidates(Candidates& candidates, const std::string& query_path, bool still,
-                       const LookupOptions& options) {
+                       const LookupOptions& options, std::vector<std::string>& warnings) {
   if (!options.verify || query_path.empty()) return;
   for (const Coverage coverage : {Coverage::kWhole, Coverage::kPartial}) {
     std::vector<Candidate*> to_verify;
@@ -475,8 +475,16 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
               [&](const Candidate* a, const Candidate* b) { return rank(a) > rank(b); });
     if (to_verify.size() > kVerifiedReferences) to_verify.resize(kVerifiedReferences);
     for (Candidate* c : to_verify) {
-      if (!std::filesystem::exists(c->match.reference.path))
-        continue;  // reference moved: one kind of evidence only
+      // A reference moved or replaced since it was indexed: one kind of evidence only, said.
+      const ReferenceRecord& r = c->match.reference;
+      std::error_code error;
+      const auto size = std::filesystem::file_size(r.path, error);
+      if (error || (r.size_bytes > 0 && static_cast<std::int64_t>(size) != r.size_bytes)) {
+        warnings.push_back("reference " + r.name + ": " + r.path +
+                           (error ? " is missing" : " has changed since it was indexed") +
+                           "; no visual check against it");
+        continue;
+      }
       verify_candidate(c->match, c->evidence, query_path, still, options.decode);
       // A background plate is placed by the camera's position only, which a pan and its return
       // share where they cross: like a layer, it must agree at several moments a second apart.
@@ -568,7 +576,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   if (found.segments.empty()) return result;
   Candidates candidates = list_candidates(library, query, found);
   add_sharing_references(library, found, candidates);
-  verify_candidates(candidates, query_path, found.still, options);
+  verify_candidates(candidates, query_path, found.still, options, result.warnings);
   result.matches = decide_all(candidates, options.top);
   return result;
 }

@@ -52,9 +52,12 @@ struct LookupOptions {
 };
 
 struct LookupResult {
-  engine::MediaInfo media;
+  engine::MediaInfo media;  // media.warnings: what the decoder skipped or repaired in the query
   int informative_samples = 0;
   std::vector<Match> matches;  // passing the decision threshold, best first
+  // What weakened the evidence on the library's side (a reference moved or changed since it was
+  // indexed, so no visual check against it).
+  std::vector<std::string> warnings;
 };
 
 // Queries are sampled densely when short (a 2 s clip still gives 12 samples) and at about 40

@@ -201,6 +201,45 @@ TEST_F(LookupEndToEnd, UnrelatedClipsGiveNoMatch) {
   EXPECT_TRUE(query(dir_->path("black.mp4")).matches.empty());
 }
 
+// A reference changed or gone since it was indexed: no visual check against it, and the result
+// says why (it once dropped to `possible` silently).
+TEST_F(LookupEndToEnd, AMovedOrChangedReferenceIsSaid) {
+  const bench::Episode& e = *episodes_[{22, 1}];
+  const std::string reference = dir_->path("kept/Kept.S01E01.mp4");
+  fs::create_directories(dir_->path("kept"));
+  write(reference, e, 20.0, 12.0, identity);
+  write(dir_->path("kept-clip.mp4"), e, 24.0, 4.0, identity);
+  {
+    Library library = Library::open_or_create(dir_->path("kept-lib"), engine::default_model());
+    NewReference r;
+    r.fingerprint = engine::Fingerprinter(engine::default_model())
+                        .fingerprint(reference, reference_fingerprint_options());
+    r.name = "Kept.S01E01";
+    r.path = reference;
+    r.size_bytes = static_cast<std::int64_t>(fs::file_size(reference));
+    r.checksum = file_checksum(reference);
+    library.add({r});
+  }
+  const auto look = [&] {
+    return lookup(Library::open(dir_->path("kept-lib")), dir_->path("kept-clip.mp4"), {});
+  };
+  const LookupResult intact = look();
+  expect_found(intact, "Kept.S01E01", 4.0, true, "reference intact");
+  EXPECT_TRUE(intact.warnings.empty());
+
+  testing::write_bytes(reference, testing::read_bytes(reference) + "appended");
+  const LookupResult changed = look();
+  ASSERT_FALSE(changed.matches.empty());
+  EXPECT_EQ(changed.matches.front().verdict, Verdict::kPossible);
+  ASSERT_EQ(changed.warnings.size(), 1u);
+  EXPECT_NE(changed.warnings.front().find("changed since it was indexed"), std::string::npos);
+
+  fs::remove(reference);
+  const LookupResult missing = look();
+  ASSERT_EQ(missing.warnings.size(), 1u);
+  EXPECT_NE(missing.warnings.front().find("missing"), std::string::npos);
+}
+
 #ifdef CELTRACE_CLI
 std::string run(const std::string& command, int& exit_code) {
   std::string output;

@@ -21,8 +21,9 @@ struct LookupSettings {
 void print_table(const std::string& path, const index::LookupResult& result) {
   std::printf("%s (%s, %.1f s)\n", path.c_str(), engine::to_string(result.media.kind),
               result.media.duration_seconds);
-  for (const std::string& warning : result.media.warnings)
-    std::printf("  warning: %s\n", warning.c_str());
+  for (const auto* list : {&result.media.warnings, &result.warnings}) {
+    for (const std::string& warning : *list) std::printf("  warning: %s\n", warning.c_str());
+  }
   if (result.matches.empty()) {
     std::printf("  no match in the library\n");
     return;

@@ -69,10 +69,13 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
                        {"evidence", std::move(evidence)},
                        {"segments", std::move(segments)}});
   }
+  // The decoder's (the query) and the library's (a reference moved) in one list.
+  std::vector<std::string> warnings = result.media.warnings;
+  warnings.insert(warnings.end(), result.warnings.begin(), result.warnings.end());
   return {{"query", path},
           {"kind", engine::to_string(result.media.kind)},
           {"duration", rounded(result.media.duration_seconds)},
-          {"warnings", result.media.warnings},  // what the decoder skipped or repaired
+          {"warnings", warnings},
           {"matches", std::move(matches)}};
 }
 
