@@ -91,5 +91,15 @@ check "index remove unknown" 1 "$celtrace" index remove "$work/lib" nope
 check "lookup --json, not a library" 1 "$celtrace" lookup "$work/nolib" "$work/clip.mp4" --json
 grep -q '"error":' "$work/out" || { echo "FAIL lookup --json printed no error object"; failures=$((failures + 1)); }
 
+# match: exit 1 when an input is missing (nothing written) or an item ends in error, 0 when all
+# are traced; its own output inside the scanned tree is not scanned.
+check "match a missing input" 1 "$celtrace" match "$work/lib" "$work/nonexistent" --out "$work/m1"
+[ ! -e "$work/m1" ] || { echo "FAIL match left an output directory for a missing input"; failures=$((failures + 1)); }
+mkdir -p "$work/damaged"
+cp "$work/noise.mp4" "$work/damaged/noise.mp4"
+check "match with an error" 1 "$celtrace" match "$work/lib" "$work/damaged" --out "$work/m2" --jobs 1
+check "match all traced" 0 "$celtrace" match "$work/lib" "$work/queries" --out "$work/queries/case" --jobs 1
+grep -q "jobs.sqlite" "$work/queries/case/results.jsonl" && { echo "FAIL match scanned its own output"; failures=$((failures + 1)); }
+
 echo "$failures failures"
 [ "$failures" = 0 ]

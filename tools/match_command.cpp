@@ -38,7 +38,7 @@ int run_match(BatchOptions options) {
               seconds);
   std::printf("report: %s/report.html\nresults: %s/results.jsonl, %s/results.csv\n",
               options.out.c_str(), options.out.c_str(), options.out.c_str());
-  return 0;
+  return counts.errors > 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -53,6 +53,8 @@ void register_match_command(CLI::App& app, Action& action) {
       "is listed as skipped with a reason. Results: DIR/results.jsonl (one object per item),\n"
       "DIR/results.csv (one row per matched segment), DIR/report.html, DIR/jobs.sqlite.\n"
       "An interrupted batch continues with --resume; nothing is written outside DIR.\n"
+      "Exit code 0 when every item was traced (matched or not) or skipped, 1 when some ended\n"
+      "in error (see the report), 2 for usage errors.\n"
       "  celtrace match lib/ /mnt/leak --out case-17/ --jobs 2\n"
       "  celtrace match lib/ /mnt/leak --out case-17/ --resume");
   command->add_option("library", options->library, "Library directory")->required();

@@ -235,6 +235,13 @@ std::string valid_utf8(const std::string& text) {
 }
 
 BatchCounts run_batch(const BatchOptions& options, const BatchProgress& progress) {
+  if (!options.resume) {
+    for (const std::string& input : options.inputs) {
+      std::error_code error;
+      if (!fs::exists(fs::symlink_status(input, error)))
+        throw MediaError(input + ": no such file or directory");
+    }
+  }
   const std::string database_path = options.out + "/jobs.sqlite";
   const bool exists = fs::exists(database_path);
   if (exists && !options.resume) {
@@ -248,7 +255,7 @@ BatchCounts run_batch(const BatchOptions& options, const BatchProgress& progress
   const index::Library library = index::Library::open(options.library);
   JobDatabase jobs(database_path);
   if (!exists) {
-    jobs.create(options, scan_inputs(options.inputs));
+    jobs.create(options, scan_inputs(options.inputs, options.out));
   } else if (jobs.meta("library") != fs::absolute(options.library).string()) {
     throw UsageError(options.out + ": this batch was started with library " + jobs.meta("library"));
   }

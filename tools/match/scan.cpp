@@ -143,7 +143,10 @@ const char* to_string(ItemKind kind) {
   return "unknown";
 }
 
-std::vector<ScanItem> scan_inputs(const std::vector<std::string>& roots) {
+std::vector<ScanItem> scan_inputs(const std::vector<std::string>& roots,
+                                  const std::string& excluded) {
+  std::error_code ignored;
+  const fs::path skip = excluded.empty() ? fs::path() : fs::weakly_canonical(excluded, ignored);
   std::map<fs::path, std::vector<fs::path>> by_directory;
   std::vector<ScanItem> items;
   std::set<fs::path> seen;
@@ -176,7 +179,12 @@ std::vector<ScanItem> scan_inputs(const std::vector<std::string>& roots) {
       const auto entry_status = it->symlink_status(error);
       if (error) break;
       const fs::path& path = it->path();
-      if (fs::is_directory(entry_status)) continue;  // descended into; links to directories are not
+      if (fs::is_directory(entry_status)) {
+        // Descended into (links to directories are not), except the batch's own output.
+        if (!skip.empty() && fs::weakly_canonical(path, ignored) == skip)
+          it.disable_recursion_pending();
+        continue;
+      }
       if (!seen.insert(path).second) continue;
       if (fs::is_symlink(entry_status)) {
         other(path, "symbolic link (not followed)");

@@ -27,7 +27,9 @@ inline constexpr int kMinSequenceFrames = 6;
 
 // Scans files and directories (recursively, never following symbolic links). Content
 // duplicates of an earlier video or still are skipped with "duplicate of PATH". Items are in
-// path order.
-std::vector<ScanItem> scan_inputs(const std::vector<std::string>& roots);
+// path order. The directory `excluded` (the batch's own output, when it lies inside a scanned
+// tree) is not scanned.
+std::vector<ScanItem> scan_inputs(const std::vector<std::string>& roots,
+                                  const std::string& excluded = {});
 
 }  // namespace celtrace::tools
