@@ -107,9 +107,10 @@ TEST_F(BatchMatch, HostileTreeGivesOneResultPerFile) {
     testing::write_bytes((tree / "huge.png").string(), png);
   }
 
+  // The batch ends with every file accounted for; some ended in error, which exit code 1 says.
   ASSERT_EQ(run({CELTRACE_CLI, "match", dir.path("lib"), tree.string(), "--out", dir.path("out"),
                  "--jobs", "2"}),
-            0);
+            1);
   const auto results = read_results(dir.path("out/results.jsonl"));
   std::map<std::string, json> by_name;
   std::size_t files = 0;
@@ -163,7 +164,7 @@ TEST_F(BatchMatch, WorkersPastTheirLimitsAreErrorsNotTheEndOfTheBatch) {
   // A limit no lookup can meet: every worker is stopped, each file gets its error, the batch ends.
   ASSERT_EQ(run({CELTRACE_CLI, "match", dir.path("lib"), tree.string(), "--out", dir.path("out"),
                  "--timeout-per-file", "0.001"}),
-            0);
+            1);
   const auto results = read_results(dir.path("out/results.jsonl"));
   ASSERT_EQ(results.size(), 2u);
   for (const json& r : results) {
