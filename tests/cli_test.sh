@@ -91,6 +91,15 @@ check "index remove unknown" 1 "$celtrace" index remove "$work/lib" nope
 check "lookup --json, not a library" 1 "$celtrace" lookup "$work/nolib" "$work/clip.mp4" --json
 grep -q '"error":' "$work/out" || { echo "FAIL lookup --json printed no error object"; failures=$((failures + 1)); }
 
+# A file name with a terminal escape is printed escaped, in the table and in errors.
+evil="$work/clip$(printf '\033')[2J.mp4"
+cp "$work/clip.mp4" "$evil"
+check "lookup an escape in a name" 0 "$celtrace" lookup "$work/lib" "$evil"
+grep -q "$(printf '\033')" "$work/out" && { echo "FAIL raw escape in lookup output"; failures=$((failures + 1)); }
+grep -q 'clip\\x1b\[2J.mp4' "$work/out" || { echo "FAIL escape not shown as \\x1b: $(cat "$work/out")"; failures=$((failures + 1)); }
+check "an escape in an error" 1 "$celtrace" hash "$work/missing$(printf '\033').mp4"
+grep -q "$(printf '\033')" "$work/err" && { echo "FAIL raw escape in an error"; failures=$((failures + 1)); }
+
 # match: exit 1 when an input is missing (nothing written) or an item ends in error, 0 when all
 # are traced; its own output inside the scanned tree is not scanned.
 check "match a missing input" 1 "$celtrace" match "$work/lib" "$work/nonexistent" --out "$work/m1"

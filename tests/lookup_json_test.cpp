@@ -15,6 +15,12 @@ TEST(ClockText, RoundsOnceThenSplits) {
   EXPECT_EQ(clock_text(7322.04), "2:02:02.0");
 }
 
+TEST(Printable, EscapesControlCharactersOnly) {
+  EXPECT_EQ(printable("Show.S01E02.mkv"), "Show.S01E02.mkv");
+  EXPECT_EQ(printable("a\x1b[2Jb\nc\rd\x7f"), "a\\x1b[2Jb\\x0ac\\x0dd\\x7f");
+  EXPECT_EQ(printable("\xc3\xa9t\xc3\xa9"), "\xc3\xa9t\xc3\xa9");  // UTF-8 stays as it is
+}
+
 TEST(LookupJson, CarriesTheDecodersWarnings) {
   index::LookupResult result;
   result.media.duration_seconds = 4;

@@ -10,6 +10,7 @@
 #include "engine/decode/video_decoder.h"
 #include "engine/errors.h"
 #include "tools/commands.h"
+#include "tools/lookup_json.h"
 
 namespace celtrace::tools {
 
@@ -81,23 +82,23 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "celtrace: " << e.what() << "\n(see celtrace --help)\n";
+    std::cerr << "celtrace: " << tools::printable(e.what()) << "\n(see celtrace --help)\n";
     return 2;
   }
   engine::set_decoder_log_verbose(verbose);
   try {
     return action ? action() : 0;
   } catch (const UsageError& e) {
-    std::cerr << "celtrace: " << e.what() << "\n";
+    std::cerr << "celtrace: " << tools::printable(e.what()) << "\n";
     return 2;
   } catch (const Error& e) {
-    std::cerr << "celtrace: " << e.what() << "\n";
+    std::cerr << "celtrace: " << tools::printable(e.what()) << "\n";
     return 1;
   } catch (const std::bad_alloc&) {
     std::cerr << "celtrace: out of memory\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "celtrace: internal error: " << e.what() << "\n";
+    std::cerr << "celtrace: internal error: " << tools::printable(e.what()) << "\n";
     return 1;
   }
 }

@@ -84,12 +84,13 @@ int add_to(index::Library& library, const AddSettings& s, const std::vector<std:
   for (const std::string& path : files) {
     const std::string checksum = index::file_checksum(path);
     if (const auto existing = library.reference_by_checksum(checksum)) {
-      std::cerr << "celtrace: " << path << ": already in the library as '" << existing->name
-                << "', skipped\n";
+      std::cerr << "celtrace: " << printable(path) << ": already in the library as '"
+                << printable(existing->name) << "', skipped\n";
       continue;
     }
     if (!batch_checksums.insert(checksum).second) {
-      std::cerr << "celtrace: " << path << ": same content as an earlier input, skipped\n";
+      std::cerr << "celtrace: " << printable(path)
+                << ": same content as an earlier input, skipped\n";
       continue;
     }
     Job job;
@@ -135,7 +136,7 @@ int add_to(index::Library& library, const AddSettings& s, const std::vector<std:
   int failed = 0;
   for (Job& job : jobs) {
     if (!job.error.empty()) {
-      std::cerr << "celtrace: " << job.error << " (not added)\n";
+      std::cerr << "celtrace: " << printable(job.error) << " (not added)\n";
       ++failed;
       continue;
     }
@@ -163,7 +164,7 @@ int add_to(index::Library& library, const AddSettings& s, const std::vector<std:
   }
   library.add(references, s.index_type);
   for (const auto& r : references) {
-    std::cout << "added " << r.name << " (" << r.title;
+    std::cout << "added " << printable(r.name) << " (" << printable(r.title);
     if (r.season) std::cout << " S" << *r.season;
     if (r.episode) std::cout << " E" << *r.episode;
     std::printf(", %.1f s)\n", r.fingerprint.media.duration_seconds);
@@ -198,9 +199,10 @@ int run_list(const std::string& directory) {
   std::printf("%-32s %-24s %-8s %9s %7s  %s\n", "NAME", "TITLE", "S/E", "DURATION", "FRAMES",
               "PATH");
   for (const auto& r : library.references()) {
-    std::printf("%-32s %-24s %-8s %8.1fs %7lld  %s\n", r.name.c_str(), r.title.c_str(),
-                season_episode_text(r.season, r.episode).c_str(), r.duration_seconds,
-                static_cast<long long>(r.frame_count), r.path.c_str());
+    std::printf("%-32s %-24s %-8s %8.1fs %7lld  %s\n", printable(r.name).c_str(),
+                printable(r.title).c_str(), season_episode_text(r.season, r.episode).c_str(),
+                r.duration_seconds, static_cast<long long>(r.frame_count),
+                printable(r.path).c_str());
   }
   return 0;
 }
@@ -208,7 +210,8 @@ int run_list(const std::string& directory) {
 int run_remove(const std::string& directory, const std::string& name) {
   index::Library library = index::Library::open(directory);
   library.remove(name);
-  std::cout << "removed " << name << "; " << library.references().size() << " references left\n";
+  std::cout << "removed " << printable(name) << "; " << library.references().size()
+            << " references left\n";
   return 0;
 }
 

@@ -19,10 +19,11 @@ struct LookupSettings {
 };
 
 void print_table(const std::string& path, const index::LookupResult& result) {
-  std::printf("%s (%s, %.1f s)\n", path.c_str(), engine::to_string(result.media.kind),
+  std::printf("%s (%s, %.1f s)\n", printable(path).c_str(), engine::to_string(result.media.kind),
               result.media.duration_seconds);
   for (const auto* list : {&result.media.warnings, &result.warnings}) {
-    for (const std::string& warning : *list) std::printf("  warning: %s\n", warning.c_str());
+    for (const std::string& warning : *list)
+      std::printf("  warning: %s\n", printable(warning).c_str());
   }
   if (result.matches.empty()) {
     std::printf("  no match in the library\n");
@@ -33,6 +34,7 @@ void print_table(const std::string& path, const index::LookupResult& result) {
   for (const index::Match& m : result.matches) {
     std::string se = season_episode_text(m.reference.season, m.reference.episode);
     if (se.empty()) se = "-";
+    const std::string name = printable(m.reference.name), title = printable(m.reference.title);
     std::string verdict = index::to_string(m.verdict);
     if (m.coverage == index::Coverage::kPartial) verdict += " partial";
     if (m.shared) verdict += " (shared: series-level)";
@@ -40,10 +42,9 @@ void print_table(const std::string& path, const index::LookupResult& result) {
       const auto& s = m.segments[i];
       const std::string q = clock_text(s.query_start) + " - " + clock_text(s.query_end);
       const std::string r = clock_text(s.reference_start) + " - " + clock_text(s.reference_end);
-      std::printf("  %-24.24s %-22.22s %-7s %-27s %-27s %5.2f  %s%s\n",
-                  i ? "" : m.reference.name.c_str(), i ? "" : m.reference.title.c_str(),
-                  i ? "" : se.c_str(), q.c_str(), r.c_str(), s.score, i ? "" : verdict.c_str(),
-                  s.mirrored ? " [mirrored]" : "");
+      std::printf("  %-24.24s %-22.22s %-7s %-27s %-27s %5.2f  %s%s\n", i ? "" : name.c_str(),
+                  i ? "" : title.c_str(), i ? "" : se.c_str(), q.c_str(), r.c_str(), s.score,
+                  i ? "" : verdict.c_str(), s.mirrored ? " [mirrored]" : "");
     }
   }
 }

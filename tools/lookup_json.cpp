@@ -89,6 +89,22 @@ std::string season_episode_text(std::optional<int> season, std::optional<int> ep
   return text;
 }
 
+std::string printable(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string clock_text(double seconds) {
   // Rounded once to tenths, then split: 59.984 s is 0:01:00.0, not 0:00:60.0; a mapping a few
   // milliseconds before the start is 0:00:00.0.

@@ -13,6 +13,10 @@ namespace celtrace::tools {
 
 nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult& result);
 
+// `text` safe to print on a terminal: control characters (escape sequences, newlines, a name's
+// carriage return) as \xNN, so a hostile file name cannot rewrite the screen or forge lines.
+std::string printable(const std::string& text);
+
 // Media time as H:MM:SS.s, as tables and reports show it.
 std::string clock_text(double seconds);
 
