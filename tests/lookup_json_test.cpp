@@ -31,5 +31,16 @@ TEST(LookupJson, CarriesTheDecodersWarnings) {
   EXPECT_TRUE(json["matches"].empty());
 }
 
+// A name that is not UTF-8 (Latin-1 from an old server) keeps an exact, reversible form.
+TEST(LookupJson, NamesThatAreNotUtf8KeepTheirBytes) {
+  const auto line = [](const std::string& name) {
+    return nlohmann::json::parse(json_line(lookup_to_json(name, index::LookupResult{})));
+  };
+  const nlohmann::json latin1 = line("scene_\xe9t\xe9%1.png");
+  EXPECT_EQ(latin1["query"], "scene_\xef\xbf\xbdt\xef\xbf\xbd%1.png");
+  EXPECT_EQ(latin1["query_bytes"], "scene_%E9t%E9%251.png");
+  EXPECT_FALSE(line("scene_\xc3\xa9t\xc3\xa9.png").contains("query_bytes"));
+}
+
 }  // namespace
 }  // namespace celtrace::tools

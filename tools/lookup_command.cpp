@@ -54,18 +54,14 @@ int run_lookup(const LookupSettings& s) {
     const index::Library library = index::Library::open(s.library);
     const index::LookupResult result = index::lookup(library, s.path, s.options);
     if (s.json) {
-      std::cout << lookup_to_json(s.path, result)
-                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                << "\n";
+      std::cout << json_line(lookup_to_json(s.path, result)) << "\n";
     } else {
       print_table(s.path, result);
     }
     return 0;
   } catch (const Error& e) {  // a bad library as well as a bad query: JSON users get an object
     if (s.json) {
-      std::cout << nlohmann::json{{"query", s.path}, {"error", e.what()}}.dump(
-                       -1, ' ', false, nlohmann::json::error_handler_t::replace)
-                << "\n";
+      std::cout << json_line({{"query", s.path}, {"error", e.what()}}) << "\n";
     }
     throw;
   }

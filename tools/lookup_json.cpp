@@ -7,6 +7,22 @@
 namespace celtrace::tools {
 namespace {
 
+// Bytes outside printable ASCII, '%' included, as %XX.
+std::string percent_encoded(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f || c == '%') {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 nlohmann::json optional_number(const std::optional<int>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
@@ -87,6 +103,36 @@ std::string season_episode_text(std::optional<int> season, std::optional<int> ep
     std::snprintf(text, sizeof text, "E%02d", *episode);
   }
   return text;
+}
+
+std::string valid_utf8(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const int length = c < 0x80         ? 1
+                       : (c >> 5) == 6  ? 2
+                       : (c >> 4) == 14 ? 3
+                       : (c >> 3) == 30 ? 4
+                                        : 0;
+    bool ok = length > 0 && i + length <= text.size();
+    for (int k = 1; ok && k < length; ++k) ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 2;
+    if (ok) {
+      out.append(text, i, length);
+      i += length;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string json_line(nlohmann::json value) {
+  if (value.contains("query") && value["query"].is_string()) {
+    const std::string query = value["query"].get<std::string>();
+    if (valid_utf8(query) != query) value["query_bytes"] = percent_encoded(query);
+  }
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string printable(const std::string& text) {

@@ -34,7 +34,7 @@ constexpr int kFormatVersion = 1;
 constexpr int kThumbnailSize = 240;  // pixels, longer side
 
 std::string dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+  return json_line(value);
 }
 
 class JobDatabase {
@@ -209,28 +209,6 @@ json trace_item(const index::Library& library, const BatchItem& row, const Batch
     out = {{"query", row.path}, {"status", "error"}, {"error", e.what()}};
   }
   if (row.kind == "sequence") out["files"] = row.files;
-  return out;
-}
-
-std::string valid_utf8(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const int length = c < 0x80         ? 1
-                       : (c >> 5) == 6  ? 2
-                       : (c >> 4) == 14 ? 3
-                       : (c >> 3) == 30 ? 4
-                                        : 0;
-    bool ok = length > 0 && i + length <= text.size();
-    for (int k = 1; ok && k < length; ++k) ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 2;
-    if (ok) {
-      out.append(text, i, length);
-      i += length;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
   return out;
 }
 

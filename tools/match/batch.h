@@ -55,7 +55,4 @@ using BatchProgress = std::function<void(const BatchCounts&)>;
 
 BatchCounts run_batch(const BatchOptions& options, const BatchProgress& progress = nullptr);
 
-// A string made valid UTF-8 (invalid bytes become U+FFFD), for JSON, CSV and HTML.
-std::string valid_utf8(const std::string& text);
-
 }  // namespace celtrace::tools
