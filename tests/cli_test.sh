@@ -49,6 +49,10 @@ mkdir -p "$work/refs" "$work/queries"
 "$generator" --series 4 --episode 1 --seconds 10 --out "$work/refs/Four.S01E01.mp4" || exit 1
 "$celtrace" index add "$work/lib" "$work/refs" >/dev/null 2>&1 || { echo "FAIL index add"; failures=$((failures + 1)); }
 cp "$work/clip.mp4" "$work/queries/clip.mp4"
+check "index list --json" 0 "$celtrace" index list --json "$work/lib"
+grep -q '"references":\[{.*"name":"Four.S01E01"' "$work/out" || { echo "FAIL index list --json: $(cat "$work/out")"; failures=$((failures + 1)); }
+check "index info --json" 0 "$celtrace" index info --json "$work/lib"
+grep -q '"references":1[,}]' "$work/out" || { echo "FAIL index info --json: $(cat "$work/out")"; failures=$((failures + 1)); }
 "$generator" --series 11 --episode 1 --seconds 10 --start 12 --duration 3 --out "$work/queries/other.mp4" || exit 1
 cat >"$work/truth.json" <<'JSON'
 {"queries": [{"file": "clip.mp4", "class": "cut", "negative": false,

@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/errors.h"
 #include "engine/fingerprinter.h"
 #include "index/library.h"
@@ -194,8 +196,24 @@ int run_add(const AddSettings& s) {
   }
 }
 
-int run_list(const std::string& directory) {
+int run_list(const std::string& directory, bool json) {
   const index::Library library = index::Library::open(directory);
+  if (json) {
+    nlohmann::json references = nlohmann::json::array();
+    for (const auto& r : library.references()) {
+      references.push_back({{"name", r.name},
+                            {"title", r.title},
+                            {"season", r.season ? nlohmann::json(*r.season) : nlohmann::json()},
+                            {"episode", r.episode ? nlohmann::json(*r.episode) : nlohmann::json()},
+                            {"duration", r.duration_seconds},
+                            {"indexed_frames", r.frame_count},
+                            {"size_bytes", r.size_bytes},
+                            {"checksum", r.checksum},
+                            {"path", r.path}});
+    }
+    std::cout << json_line({{"library", directory}, {"references", references}}) << "\n";
+    return 0;
+  }
   std::printf("%-32s %-24s %-8s %9s %7s  %s\n", "NAME", "TITLE", "S/E", "DURATION", "FRAMES",
               "PATH");
   for (const auto& r : library.references()) {
@@ -215,7 +233,7 @@ int run_remove(const std::string& directory, const std::string& name) {
   return 0;
 }
 
-int run_info(const std::string& directory) {
+int run_info(const std::string& directory, bool json) {
   const index::Library library = index::Library::open(directory);
   double seconds = 0;
   std::int64_t source_bytes = 0;
@@ -231,7 +249,24 @@ int run_info(const std::string& directory) {
   const double memory =
       frames * (library.model().output_size * 4.0 + 32 + sizeof(index::IndexedFrame)) +
       local * (32 + sizeof(index::IndexedLocalFeature));
-  std::printf("library:          %s\n", directory.c_str());
+  if (json) {
+    std::cout << json_line({{"library", directory},
+                            {"references", library.references().size()},
+                            {"hours", hours},
+                            {"media_bytes", source_bytes},
+                            {"indexed_frames", library.frames().size()},
+                            {"model", library.model().id},
+                            {"descriptor_dimensions", library.model().output_size},
+                            {"descriptor_index", library.descriptors().factory()},
+                            {"hash_index", library.hashes().factory()},
+                            {"local_features", library.local_features().size()},
+                            {"local_index", library.local_index().factory()},
+                            {"disk_bytes", library.disk_bytes()},
+                            {"memory_bytes", memory}})
+              << "\n";
+    return 0;
+  }
+  std::printf("library:          %s\n", printable(directory).c_str());
   std::printf("references:       %zu (%.2f hours, %.1f MB of media)\n", library.references().size(),
               hours, source_bytes / 1e6);
   std::printf("indexed frames:   %.0f\n", frames);
@@ -295,9 +330,13 @@ void register_index_command(CLI::App& app, Action& action) {
 
   auto directory = std::make_shared<std::string>();
   auto name = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
   CLI::App* list = index->add_subcommand("list", "List the references of a library");
   list->add_option("library", *directory, "Library directory")->required();
-  list->callback([directory, &action] { action = [directory] { return run_list(*directory); }; });
+  list->add_flag("--json", *json, "One JSON object: the library and its references");
+  list->callback([directory, json, &action] {
+    action = [directory, json] { return run_list(*directory, *json); };
+  });
   CLI::App* remove = index->add_subcommand("remove", "Remove a reference by name (atomic)");
   remove->add_option("library", *directory, "Library directory")->required();
   remove->add_option("name", *name, "Reference name (see index list)")->required();
@@ -307,7 +346,10 @@ void register_index_command(CLI::App& app, Action& action) {
   CLI::App* info = index->add_subcommand(
       "info", "Counts, hours, size on disk and in memory, index types, model");
   info->add_option("library", *directory, "Library directory")->required();
-  info->callback([directory, &action] { action = [directory] { return run_info(*directory); }; });
+  info->add_flag("--json", *json, "One JSON object (sizes in bytes)");
+  info->callback([directory, json, &action] {
+    action = [directory, json] { return run_info(*directory, *json); };
+  });
 }
 
 }  // namespace celtrace::tools
