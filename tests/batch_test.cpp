@@ -236,5 +236,42 @@ TEST(Report, PartialEvidenceDrawsItsBoxOnTheEpisodeFrame) {
   EXPECT_NE(html.find("left:25.0%;top:50.0%;width:20.0%;height:30.0%"), std::string::npos);
 }
 
+// What the report and the CSV say: one error is "1 error", a film named like its title is not
+// labelled twice, and every segment says whether it is mirrored and partial.
+TEST(Report, CountsLabelsAndCsvColumns) {
+  testing::TempDir dir;
+  const json film = {{"reference", "Megamind"},
+                     {"title", "Megamind"},
+                     {"season", nullptr},
+                     {"episode", nullptr},
+                     {"score", 0.9},
+                     {"verdict", "confirmed"},
+                     {"segments",
+                      {{{"query_start", 0.0},
+                        {"query_end", 4.0},
+                        {"reference_start", 3.0},
+                        {"reference_end", 7.0},
+                        {"score", 0.9},
+                        {"mirrored", true},
+                        {"coverage", "whole"}}}}};
+  write_outputs(dir.path(""),
+                {{"copy.mp4",
+                  "video",
+                  "matched",
+                  {{"query", "copy.mp4"}, {"status", "matched"}, {"matches", {film}}}},
+                 {"bad.mp4",
+                  "video",
+                  "error",
+                  {{"query", "bad.mp4"}, {"status", "error"}, {"error", "damaged"}}}});
+  const std::string html = testing::read_bytes(dir.path("report.html"));
+  EXPECT_NE(html.find("1 error."), std::string::npos);
+  EXPECT_EQ(html.find("Megamind (Megamind)"), std::string::npos);
+  const std::string csv = testing::read_bytes(dir.path("results.csv"));
+  EXPECT_NE(csv.find(",coverage,score,shared,mirrored,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("copy.mp4,matched,Megamind,Megamind,,,confirmed,whole,0.9"), std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",no,yes,0"), std::string::npos) << csv;  // not shared, mirrored
+}
+
 }  // namespace
 }  // namespace celtrace::tools

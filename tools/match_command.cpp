@@ -33,9 +33,9 @@ int run_match(BatchOptions options) {
   bar.finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%d items: %d matched, %d without match, %d skipped, %d errors (%.1f s)\n",
-              counts.total, counts.matched, counts.no_match, counts.skipped, counts.errors,
-              seconds);
+  std::printf("%d items: %d matched, %d without match, %d skipped, %d %s (%.1f s)\n", counts.total,
+              counts.matched, counts.no_match, counts.skipped, counts.errors,
+              counts.errors == 1 ? "error" : "errors", seconds);
   std::printf("report: %s/report.html\nresults: %s/results.jsonl, %s/results.csv\n",
               options.out.c_str(), options.out.c_str(), options.out.c_str());
   return counts.errors > 0 ? 1 : 0;

@@ -36,8 +36,10 @@ std::string episode_label(const json& match) {
     return match[key].is_number() ? std::optional<int>(match[key].get<int>()) : std::nullopt;
   };
   const std::string se = season_episode_text(number("season"), number("episode"));
-  return match.value("title", "") + (se.empty() ? "" : " " + se) + " (" +
-         match.value("reference", "") + ")";
+  const std::string label = match.value("title", "") + (se.empty() ? "" : " " + se);
+  const std::string reference = match.value("reference", "");
+  // A reference named like its title (a film: "Megamind") is not repeated.
+  return label == reference || reference.empty() ? label : label + " (" + reference + ")";
 }
 
 void write_atomically(const std::string& path, const std::string& text) {
@@ -97,8 +99,8 @@ std::string html_escape(const std::string& text) {
 void write_outputs(const std::string& directory, const std::vector<ReportItem>& items) {
   // results.csv: one row per matched segment.
   std::ostringstream csv;
-  csv << "path,status,reference,title,season,episode,verdict,score,shared,query_start,query_end,"
-         "reference_start,reference_end\n";
+  csv << "path,status,reference,title,season,episode,verdict,coverage,score,shared,mirrored,"
+         "query_start,query_end,reference_start,reference_end\n";
   struct Episode {
     int files = 0;
     double seconds = 0;
@@ -121,8 +123,9 @@ void write_outputs(const std::string& directory, const std::vector<ReportItem>& 
             << csv_field(m.value("reference", "")) << "," << csv_field(m.value("title", "")) << ","
             << (m["season"].is_number() ? std::to_string(m["season"].get<int>()) : "") << ","
             << (m["episode"].is_number() ? std::to_string(m["episode"].get<int>()) : "") << ","
-            << m.value("verdict", "") << "," << number(s["score"]) << ","
-            << (m.value("shared", false) ? "yes" : "no") << "," << number(s["query_start"]) << ","
+            << m.value("verdict", "") << "," << s.value("coverage", "whole") << ","
+            << number(s["score"]) << "," << (m.value("shared", false) ? "yes" : "no") << ","
+            << (s.value("mirrored", false) ? "yes" : "no") << "," << number(s["query_start"]) << ","
             << number(s["query_end"]) << "," << number(s["reference_start"]) << ","
             << number(s["reference_end"]) << "\n";
       }
@@ -135,7 +138,7 @@ void write_outputs(const std::string& directory, const std::vector<ReportItem>& 
           "report</title><style>"
        << kStyle << "</style></head><body>\n<h1>celtrace batch report</h1>\n<p>" << items.size()
        << " items: " << counts[0] << " matched, " << counts[1] << " without match, " << counts[2]
-       << " skipped, " << counts[3] << " errors"
+       << " skipped, " << counts[3] << (counts[3] == 1 ? " error" : " errors")
        << (counts[4] ? ", " + std::to_string(counts[4]) + " not yet processed" : std::string())
        << ".</p>\n";
   html << "<h2>By production and episode</h2>\n";
