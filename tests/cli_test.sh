@@ -111,7 +111,9 @@ check "match a missing input" 1 "$celtrace" match "$work/lib" "$work/nonexistent
 mkdir -p "$work/damaged"
 cp "$work/noise.mp4" "$work/damaged/noise.mp4"
 check "match with an error" 1 "$celtrace" match "$work/lib" "$work/damaged" --out "$work/m2" --jobs 1
-check "match all traced" 0 "$celtrace" match "$work/lib" "$work/queries" --out "$work/queries/case" --jobs 1
+check "match --sequence-fps nan" 2 "$celtrace" match "$work/lib" "$work/queries" --out "$work/m4" --sequence-fps nan
+check "match all traced" 0 "$celtrace" match "$work/lib" "$work/queries" --out "$work/queries/case" --jobs 1 \
+  --top 2 --sequence-fps 10 --fps 4
 grep -q "jobs.sqlite" "$work/queries/case/results.jsonl" && { echo "FAIL match scanned its own output"; failures=$((failures + 1)); }
 
 echo "$failures failures"

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "engine/media.h"
+#include "index/lookup.h"
 
 namespace celtrace::tools {
 
@@ -18,6 +19,10 @@ CLI::Validator finite_in(double min, double max, bool open_min = false);
 
 // Adds --max-pixels, --max-duration and --max-frames to a command.
 void add_limit_options(CLI::App& command, engine::Limits& limits);
+
+// Adds lookup's options (--top, --fps, --sequence-fps, --no-verify and the limits) to a command
+// that looks files up (lookup, match), so they mean the same everywhere.
+void add_lookup_options(CLI::App& command, index::LookupOptions& options);
 
 void register_hash_command(CLI::App& app, Action& action);
 void register_model_command(CLI::App& app, Action& action);

@@ -69,6 +69,24 @@ int run_lookup(const LookupSettings& s) {
 
 }  // namespace
 
+void add_lookup_options(CLI::App& command, index::LookupOptions& options) {
+  command.add_option("--top", options.top, "Most matches listed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  command
+      .add_option("--fps", options.sample_fps,
+                  "Query frames sampled per second (default: 6 for short clips, about 40 samples "
+                  "in all, at least 2)")
+      ->check(finite_in(0, 1000));
+  command
+      .add_option("--sequence-fps", options.decode.sequence_fps,
+                  "Frame rate of image sequences and numbered frame folders")
+      ->capture_default_str()
+      ->check(finite_in(0, 1000, true));
+  command.add_flag("!--no-verify", options.verify, "Skip visual verification (at most 'possible')");
+  add_limit_options(command, options.decode.limits);
+}
+
 void register_lookup_command(CLI::App& app, Action& action) {
   auto s = std::make_shared<LookupSettings>();
   CLI::App* command = app.add_subcommand(
@@ -90,22 +108,7 @@ void register_lookup_command(CLI::App& app, Action& action) {
   command->add_option("path", s->path, "Video, image, frame directory or printf pattern")
       ->required();
   command->add_flag("--json", s->json, "Print one JSON object instead of a table");
-  command->add_option("--top", s->options.top, "Most matches listed")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
-  command
-      ->add_option("--fps", s->options.sample_fps,
-                   "Query frames sampled per second (default: 6 for short clips, about 40 samples "
-                   "in all, at least 2)")
-      ->check(finite_in(0, 1000));
-  command
-      ->add_option("--sequence-fps", s->options.decode.sequence_fps,
-                   "Frame rate of image sequences")
-      ->capture_default_str()
-      ->check(finite_in(0, 1000, true));
-  command->add_flag("!--no-verify", s->options.verify,
-                    "Skip visual verification (at most 'possible')");
-  add_limit_options(*command, s->options.decode.limits);
+  add_lookup_options(*command, s->options);
   command->callback([s, &action] { action = [s] { return run_lookup(*s); }; });
 }
 

@@ -77,7 +77,7 @@ void register_match_command(CLI::App& app, Action& action) {
                    "Address space limit of a worker, MB")
       ->capture_default_str()
       ->check(CLI::Range(256, 1 << 20));
-  add_limit_options(*command, options->lookup.decode.limits);
+  add_lookup_options(*command, options->lookup);
   command->callback([options, &action] { action = [options] { return run_match(*options); }; });
 }
 
