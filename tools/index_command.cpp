@@ -28,6 +28,7 @@ struct AddSettings {
   std::string title, name, catalogue, model, index_type;
   std::optional<int> season, episode;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool quiet = false;
   engine::DecodeOptions decode;
 };
 
@@ -106,7 +107,7 @@ int add_to(index::Library& library, const AddSettings& s, const std::vector<std:
     return 0;
   }
 
-  Progress progress(total_bytes, "indexing");
+  Progress progress(total_bytes, "indexing", s.quiet);
   std::atomic<std::size_t> next{0};
   std::atomic<double> done_bytes{0};
   auto worker = [&] {
@@ -120,7 +121,9 @@ int add_to(index::Library& library, const AddSettings& s, const std::vector<std:
             fingerprinter.fingerprint(job.path, options, [&](double t, double duration) {
               if (duration > 0)
                 progress.advance_to(done_bytes + bytes * std::min(1.0, t / duration),
-                                    fs::path(job.path).filename().string());
+                                    "file " + std::to_string(i + 1) + " of " +
+                                        std::to_string(jobs.size()) + ", " +
+                                        printable(fs::path(job.path).filename().string()));
             });
       } catch (const Error& e) {
         job.error = e.what();
@@ -325,6 +328,7 @@ void register_index_command(CLI::App& app, Action& action) {
   add_command->add_option(
       "--index-type", add->index_type,
       "FAISS factory string for the descriptor index (default: Flat, IVF..,SQ8 when large)");
+  add_command->add_flag("-q,--quiet", add->quiet, "No progress on stderr");
   add_limit_options(*add_command, add->decode.limits);
   add_command->callback([add, &action] { action = [add] { return run_add(*add); }; });
 

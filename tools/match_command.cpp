@@ -4,31 +4,22 @@
 #include <iostream>
 #include <thread>
 
-#include <unistd.h>
-
 #include "tools/commands.h"
+#include "tools/lookup_json.h"
 #include "tools/match/batch.h"
 #include "tools/progress.h"
 
 namespace celtrace::tools {
 namespace {
 
-int run_match(BatchOptions options) {
-  const bool terminal = ::isatty(STDERR_FILENO) != 0;
+int run_match(const BatchOptions& options, bool quiet) {
   const auto start = std::chrono::steady_clock::now();
-  auto last_line = start;
-  Progress bar(1.0, "matching");
+  Progress bar(1.0, "matching", quiet);
   const BatchCounts counts = run_batch(options, [&](const BatchCounts& c) {
-    const auto now = std::chrono::steady_clock::now();
     char detail[128];
-    std::snprintf(detail, sizeof detail, "%d/%d files, %d matched, %d errors", c.done, c.total,
-                  c.matched, c.errors);
-    if (terminal) {
-      bar.advance_to(c.total ? static_cast<double>(c.done) / c.total : 1.0, detail);
-    } else if (now - last_line > std::chrono::seconds(10) || c.done == c.total) {
-      std::fprintf(stderr, "celtrace: %s\n", detail);
-      last_line = now;
-    }
+    std::snprintf(detail, sizeof detail, "%d/%d files, %d matched, %d %s", c.done, c.total,
+                  c.matched, c.errors, c.errors == 1 ? "error" : "errors");
+    bar.advance_to(c.total ? static_cast<double>(c.done) / c.total : 1.0, detail);
   });
   bar.finish();
   const double seconds =
@@ -38,13 +29,17 @@ int run_match(BatchOptions options) {
               counts.errors == 1 ? "error" : "errors", seconds);
   std::printf("report: %s/report.html\nresults: %s/results.jsonl, %s/results.csv\n",
               options.out.c_str(), options.out.c_str(), options.out.c_str());
-  return counts.errors > 0 ? 1 : 0;
+  if (counts.errors == 0) return 0;
+  std::fprintf(stderr, "celtrace: %d %s ended in error (see %s/report.html)\n", counts.errors,
+               counts.errors == 1 ? "item" : "items", printable(options.out).c_str());
+  return 1;
 }
 
 }  // namespace
 
 void register_match_command(CLI::App& app, Action& action) {
   auto options = std::make_shared<BatchOptions>();
+  auto quiet = std::make_shared<bool>(false);
   options->jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   CLI::App* command = app.add_subcommand(
       "match",
@@ -78,7 +73,10 @@ void register_match_command(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(256, 1 << 20));
   add_lookup_options(*command, options->lookup);
-  command->callback([options, &action] { action = [options] { return run_match(*options); }; });
+  command->add_flag("-q,--quiet", *quiet, "No progress on stderr");
+  command->callback([options, quiet, &action] {
+    action = [options, quiet] { return run_match(*options, *quiet); };
+  });
 }
 
 }  // namespace celtrace::tools

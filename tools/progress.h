@@ -1,4 +1,5 @@
-// Progress on stderr for long work: a redrawn line with ETA on a terminal, nothing otherwise.
+// Progress on stderr for long work: a redrawn line with ETA on a terminal; elsewhere (a log, a
+// pipe, a scheduler) one line every `line_interval`, so a long run is not silent until it ends.
 #pragma once
 
 #include <chrono>
@@ -9,8 +10,9 @@ namespace celtrace::tools {
 
 class Progress {
  public:
-  // total: units of work (e.g. media seconds); label: what is being done.
-  Progress(double total, std::string label);
+  // total: units of work (e.g. bytes of media); label: what is being done; quiet: print nothing.
+  Progress(double total, std::string label, bool quiet = false,
+           std::chrono::milliseconds line_interval = std::chrono::seconds(10));
   ~Progress();
   void advance_to(double done, const std::string& detail);  // thread-safe
   void finish();
@@ -18,8 +20,9 @@ class Progress {
  private:
   double total_;
   std::string label_;
-  bool terminal_;
+  bool terminal_, quiet_;
   bool finished_ = false;
+  std::chrono::milliseconds line_interval_;
   std::chrono::steady_clock::time_point start_, last_draw_;
   std::mutex mutex_;
 };
