@@ -7,20 +7,28 @@
 namespace celtrace::tools {
 namespace {
 
-// Bytes outside printable ASCII, '%' included, as %XX.
-std::string percent_encoded(const std::string& text) {
+// `text` with each byte that `escape` selects written as `format` (a printf format for it).
+template <typename Select>
+std::string escape_bytes(const std::string& text, Select escape, const char* format) {
   std::string out;
+  out.reserve(text.size());
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte >= 0x7f || c == '%') {
-      char escaped[4];
-      std::snprintf(escaped, sizeof escaped, "%%%02X", byte);
+    if (escape(byte)) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, format, byte);
       out += escaped;
     } else {
       out += c;
     }
   }
   return out;
+}
+
+// Bytes outside printable ASCII, '%' included, as %XX.
+std::string percent_encoded(const std::string& text) {
+  return escape_bytes(
+      text, [](unsigned char b) { return b < 0x20 || b >= 0x7f || b == '%'; }, "%%%02X");
 }
 
 nlohmann::json optional_number(const std::optional<int>& value) {
@@ -136,19 +144,8 @@ std::string json_line(nlohmann::json value) {
 }
 
 std::string printable(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return escape_bytes(
+      text, [](unsigned char b) { return b < 0x20 || b == 0x7f; }, "\\x%02x");
 }
 
 std::string clock_text(double seconds) {
