@@ -150,9 +150,13 @@ Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mas
   f.structure = engine::structure_image(f.luma);
   auto orb = cv::ORB::create(spread ? 3 * kFeatures : kFeatures, 1.2f, 6, 15, 0, 2,
                              cv::ORB::HARRIS_SCORE, 21);
-  orb->detect(f.structure, f.points, f.content);  // an empty mask: the whole picture
-  if (spread)
-    f.points = engine::spread_over_grid(std::move(f.points), f.structure.size(), kFeatures);
+  if (!spread) {
+    orb->detectAndCompute(f.structure, f.content,  // an empty mask: the whole picture
+                          f.points, f.descriptors);
+    return f;
+  }
+  orb->detect(f.structure, f.points, f.content);
+  f.points = engine::spread_over_grid(std::move(f.points), f.structure.size(), kFeatures);
   orb->compute(f.structure, f.points, f.descriptors);
   return f;
 }
