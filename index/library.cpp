@@ -180,6 +180,12 @@ void Library::add(const std::vector<NewReference>& references,
     }
     if (catalog_->reference_by_name(r.name))
       throw UsageError("a reference named '" + r.name + "' is already in the library");
+    // Checked again inside the transaction: another `index add` may have added the same content
+    // since this one looked (the catalog's uniqueness would otherwise answer in SQL terms).
+    if (const auto existing = catalog_->reference_by_checksum(r.checksum)) {
+      throw Error(r.path + ": same content as '" + existing->name +
+                  "', already in the library (added by another run meanwhile)");
+    }
     ReferenceRecord record;
     record.name = r.name;
     record.title = r.title;

@@ -133,6 +133,16 @@ TEST(Library, RefusesOtherModelsVersionsAndDuplicates) {
   Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
   library.add({synthetic_reference("a", 20, 1)});
   EXPECT_THROW(library.add({synthetic_reference("a", 20, 9)}), UsageError);  // name taken
+  // The same content under another name (another `index add` got there first): said so, not in
+  // the catalog's SQL terms.
+  NewReference again = synthetic_reference("b", 20, 1);
+  again.checksum = "checksum-a";
+  try {
+    library.add({again});
+    ADD_FAILURE() << "the same content was added twice";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("same content as 'a'"), std::string::npos) << e.what();
+  }
   engine::ProjectionModel other = engine::default_model();
   other.id = "ctd1-other";
   EXPECT_THROW(Library::open_or_create(dir.path("lib"), other), UsageError);
