@@ -95,6 +95,13 @@ check "index remove unknown" 1 "$celtrace" index remove "$work/lib" nope
 check "lookup --json, not a library" 1 "$celtrace" lookup "$work/nolib" "$work/clip.mp4" --json
 grep -q '"error":' "$work/out" || { echo "FAIL lookup --json printed no error object"; failures=$((failures + 1)); }
 
+# Several files per lookup: one table each, or JSON Lines; a failing file does not stop the rest.
+check "lookup several files" 0 "$celtrace" lookup "$work/lib" "$work/clip.mp4" "$work/queries/other.mp4"
+[ "$(grep -c '^  REFERENCE\|no match' "$work/out")" = 2 ] || { echo "FAIL lookup several: $(cat "$work/out")"; failures=$((failures + 1)); }
+check "lookup several, one missing" 1 "$celtrace" lookup "$work/lib" "$work/clip.mp4" "$work/missing.mp4" \
+  "$work/queries/other.mp4" --json
+[ "$(wc -l <"$work/out")" = 3 ] && grep -q '"error":' "$work/out" || { echo "FAIL lookup JSON Lines: $(cat "$work/out")"; failures=$((failures + 1)); }
+
 # A file name with a terminal escape is printed escaped, in the table and in errors.
 evil="$work/clip$(printf '\033')[2J.mp4"
 cp "$work/clip.mp4" "$evil"

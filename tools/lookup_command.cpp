@@ -1,6 +1,8 @@
 // celtrace lookup: which production, episode and time a file comes from.
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -13,7 +15,8 @@ namespace celtrace::tools {
 namespace {
 
 struct LookupSettings {
-  std::string library, path;
+  std::string library;
+  std::vector<std::string> paths;
   bool json = false;
   index::LookupOptions options;
 };
@@ -49,22 +52,41 @@ void print_table(const std::string& path, const index::LookupResult& result) {
   }
 }
 
+// One file: its table or JSON object (an error is thrown, as every command's). Several files:
+// the library is loaded once, one table or JSON line per file in order; a file that fails gets
+// its error (stderr, and an error object in JSON) and the others go on; exit 1 if any failed.
 int run_lookup(const LookupSettings& s) {
+  const auto report_error = [&](const std::string& path, const Error& e) {
+    if (s.json) std::cout << json_line({{"query", path}, {"error", e.what()}}) << "\n";
+  };
+  std::optional<index::Library> library;
   try {
-    const index::Library library = index::Library::open(s.library);
-    const index::LookupResult result = index::lookup(library, s.path, s.options);
-    if (s.json) {
-      std::cout << json_line(lookup_to_json(s.path, result)) << "\n";
-    } else {
-      print_table(s.path, result);
-    }
-    return 0;
-  } catch (const Error& e) {  // a bad library as well as a bad query: JSON users get an object
-    if (s.json) {
-      std::cout << json_line({{"query", s.path}, {"error", e.what()}}) << "\n";
-    }
+    library.emplace(index::Library::open(s.library));
+  } catch (const Error& e) {  // a bad library: JSON users get an object per file
+    for (const std::string& path : s.paths) report_error(path, e);
     throw;
   }
+  int failed = 0;
+  for (const std::string& path : s.paths) {
+    try {
+      const index::LookupResult result = index::lookup(*library, path, s.options);
+      if (s.json) {
+        std::cout << json_line(lookup_to_json(path, result)) << "\n";
+      } else {
+        print_table(path, result);
+      }
+    } catch (const UsageError&) {
+      throw;  // the command line is wrong for every file
+    } catch (const Error& e) {
+      report_error(path, e);
+      if (s.paths.size() == 1) throw;
+      std::cout << std::flush;
+      std::cerr << "celtrace: " << printable(e.what()) << "\n";
+      ++failed;
+    }
+    std::cout << std::flush;
+  }
+  return failed > 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -101,11 +123,16 @@ void register_lookup_command(CLI::App& app, Action& action) {
       "part of the picture is marked 'partial', and the JSON gives the region and its box in\n"
       "the reference frame. A layer that fits several episodes alike (a character in the same\n"
       "pose) is series-level, never confirmed.\n"
+      "Several files: the library is loaded once, one table each (with --json one object per\n"
+      "line, JSON Lines); a file that fails gets its error and the rest go on, exit code 1.\n"
       "  celtrace lookup lib/ leaked_clip.mp4\n"
-      "  celtrace lookup lib/ 'wip/sc012_%04d.png' --json");
+      "  celtrace lookup lib/ 'wip/sc012_%04d.png' --json\n"
+      "  celtrace lookup lib/ a.mp4 b.png shots/ --json > results.jsonl");
   command->add_option("library", s->library, "Library directory (see celtrace index add)")
       ->required();
-  command->add_option("path", s->path, "Video, image, frame directory or printf pattern")
+  command
+      ->add_option("paths", s->paths,
+                   "Videos, images, frame directories or printf patterns (one or more)")
       ->required();
   command->add_flag("--json", s->json, "Print one JSON object instead of a table");
   add_lookup_options(*command, s->options);
