@@ -72,11 +72,12 @@ double unexplained_share(const cv::Mat& edges, const cv::Mat& other) {
   return static_cast<double>(cv::countNonZero(unexplained(edges, other))) / total;
 }
 
-// A background plate's check (see kMaxPlateGap): the edges of each picture (the reference's
-// resampled onto the query) explained by the other's except in one region, where the reference's
-// characters stand, and the registration `affine` (reference to query pixels, pictures of `size`)
-// near identity.
-bool explained_but_one_region(const cv::Mat& reference_structure, const cv::Mat& query_structure,
+// A background plate's check (see kMaxPlateGap): each picture's strong edges (`reference_edges`
+// resampled onto the query, `query_edges`, as verify_features found them) explained by the
+// other's except in one region, where the reference's characters stand, and the registration
+// `affine` (reference to query pixels) near identity.
+bool explained_but_one_region(const cv::Mat& reference_edges, const cv::Mat& query_edges,
+                              const cv::Mat& reference_structure, const cv::Mat& query_structure,
                               const cv::Mat& common, const cv::Mat& affine) {
   const cv::Size size = query_structure.size();
   const double scale = std::sqrt(std::abs(cv::determinant(affine(cv::Rect(0, 0, 2, 2)))));
@@ -91,11 +92,8 @@ bool explained_but_one_region(const cv::Mat& reference_structure, const cv::Mat&
   // A strong edge is explained by a weak one: the plate lacks the characters' strong edges, so its
   // structure image (scaled by the picture's mean edge strength) has stronger background edges
   // than the frame's.
-  const cv::Mat reference_edges = (reference_structure >= kStrongEdge) & common;
-  const cv::Mat query_edges = (query_structure >= kStrongEdge) & common;
-  const cv::Mat reference_weak = (reference_structure >= kWeakEdge) & common;
-  const cv::Mat query_weak = (query_structure >= kWeakEdge) & common;
-  const cv::Mat missing = unexplained(reference_edges, query_weak);
+  cv::Mat missing = unexplained(reference_edges, (query_structure >= kWeakEdge) & common);
+  cv::Mat extra = unexplained(query_edges, (reference_structure >= kWeakEdge) & common);
   std::vector<cv::Point> points;
   cv::findNonZero(missing, points);
   if (points.empty()) return false;
@@ -113,14 +111,14 @@ bool explained_but_one_region(const cv::Mat& reference_structure, const cv::Mat&
   const cv::Rect region(cv::Point(percentile(xs, 0.05), percentile(ys, 0.05)),
                         cv::Point(percentile(xs, 0.95) + 1, percentile(ys, 0.95) + 1));
   // Shares of each picture's edges unexplained outside that region.
-  const auto outside = [&region](const cv::Mat& edges, const cv::Mat& other) {
-    cv::Mat rest = unexplained(edges, other);
-    rest(region).setTo(0);
+  missing(region).setTo(0);
+  extra(region).setTo(0);
+  const auto share = [](const cv::Mat& rest, const cv::Mat& edges) {
     return static_cast<double>(cv::countNonZero(rest)) / std::max(1, cv::countNonZero(edges));
   };
   const double area = static_cast<double>(region.area()) / size.area();
-  return area <= kMaxPlateGap && outside(reference_edges, query_weak) <= kMaxUnexplained &&
-         outside(query_edges, reference_weak) <= kMaxPlateUnexplained;
+  return area <= kMaxPlateGap && share(missing, reference_edges) <= kMaxUnexplained &&
+         share(extra, query_edges) <= kMaxPlateUnexplained;
 }
 
 // A picture (mirrored when asked) with the ORB features of its structure image.
@@ -254,7 +252,8 @@ Verification verify_features(const Features& query, const Features& reference) {
   result.passed = result.unexplained_query <= kMaxUnexplained &&
                   result.unexplained_reference <= kMaxUnexplained;
   if (!result.passed && query.content.empty()) {
-    result.plate = explained_but_one_region(warped, q, common, affine);
+    result.plate =
+        explained_but_one_region(reference_edges, query_edges, warped, q, common, affine);
     if (result.plate)
       place_region(result, cv::Rect(cv::Point(0, 0), q.size()), q.size(), affine,
                    reference.luma.size());

@@ -206,8 +206,8 @@ int run_list(const std::string& directory, bool json) {
     for (const auto& r : library.references()) {
       references.push_back({{"name", r.name},
                             {"title", r.title},
-                            {"season", r.season ? nlohmann::json(*r.season) : nlohmann::json()},
-                            {"episode", r.episode ? nlohmann::json(*r.episode) : nlohmann::json()},
+                            {"season", optional_number(r.season)},
+                            {"episode", optional_number(r.episode)},
                             {"duration", r.duration_seconds},
                             {"indexed_frames", r.frame_count},
                             {"size_bytes", r.size_bytes},

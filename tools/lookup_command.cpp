@@ -1,7 +1,6 @@
 // celtrace lookup: which production, episode and time a file comes from.
 #include <cstdio>
 #include <iostream>
-#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -59,17 +58,18 @@ int run_lookup(const LookupSettings& s) {
   const auto report_error = [&](const std::string& path, const Error& e) {
     if (s.json) std::cout << json_line({{"query", path}, {"error", e.what()}}) << "\n";
   };
-  std::optional<index::Library> library;
-  try {
-    library.emplace(index::Library::open(s.library));
-  } catch (const Error& e) {  // a bad library: JSON users get an object per file
-    for (const std::string& path : s.paths) report_error(path, e);
-    throw;
-  }
+  const index::Library library = [&] {
+    try {
+      return index::Library::open(s.library);
+    } catch (const Error& e) {  // a bad library: JSON users get an object per file
+      for (const std::string& path : s.paths) report_error(path, e);
+      throw;
+    }
+  }();
   int failed = 0;
   for (const std::string& path : s.paths) {
     try {
-      const index::LookupResult result = index::lookup(*library, path, s.options);
+      const index::LookupResult result = index::lookup(library, path, s.options);
       if (s.json) {
         std::cout << json_line(lookup_to_json(path, result)) << "\n";
       } else {
@@ -84,7 +84,6 @@ int run_lookup(const LookupSettings& s) {
       std::cerr << "celtrace: " << printable(e.what()) << "\n";
       ++failed;
     }
-    std::cout << std::flush;
   }
   return failed > 0 ? 1 : 0;
 }

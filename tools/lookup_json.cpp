@@ -31,10 +31,6 @@ std::string percent_encoded(const std::string& text) {
       text, [](unsigned char b) { return b < 0x20 || b >= 0x7f || b == '%'; }, "%%%02X");
 }
 
-nlohmann::json optional_number(const std::optional<int>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
 double rounded(double value) {
   return std::round(value * 1000.0) / 1000.0;
 }
@@ -133,6 +129,10 @@ std::string valid_utf8(const std::string& text) {
     }
   }
   return out;
+}
+
+nlohmann::json optional_number(const std::optional<int>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
 std::string json_line(nlohmann::json value) {

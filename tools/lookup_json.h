@@ -21,6 +21,9 @@ std::string json_line(nlohmann::json value);
 // carriage return) as \xNN, so a hostile file name cannot rewrite the screen or forge lines.
 std::string printable(const std::string& text);
 
+// A season or episode number as JSON: the number, or null when unknown.
+nlohmann::json optional_number(const std::optional<int>& value);
+
 // A string made valid UTF-8 (invalid bytes become U+FFFD), for JSON, CSV and HTML.
 std::string valid_utf8(const std::string& text);
 
