@@ -50,7 +50,8 @@ std::string BinaryReader::get_string(std::size_t max_size) {
 std::vector<float> BinaryReader::get_floats(std::size_t count) {
   if (count > (end_ - position_) / sizeof(float)) fail("truncated");
   std::vector<float> values(count);
-  std::memcpy(values.data(), take(count * sizeof(float)), count * sizeof(float));
+  // memcpy from or to null is undefined even for 0 bytes (an empty vector's data() may be null).
+  if (count > 0) std::memcpy(values.data(), take(count * sizeof(float)), count * sizeof(float));
   return values;
 }
 

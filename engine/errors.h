@@ -25,6 +25,13 @@ class LimitError : public MediaError {
   using MediaError::MediaError;
 };
 
+// An allocation failed while decoding: the process's memory limit was reached, or the input asked
+// for an absurd amount (libav refuses those as out of memory too).
+class OutOfMemoryError : public LimitError {
+ public:
+  using LimitError::LimitError;
+};
+
 // A celtrace file (fingerprint, model, library) that is corrupt, truncated or of another version.
 class FormatError : public Error {
  public:

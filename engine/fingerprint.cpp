@@ -64,9 +64,10 @@ Fingerprint parse_fingerprint(const std::vector<std::uint8_t>& bytes, const std:
   if (warnings > 1000) reader.fail("implausible warning count");
   for (std::uint32_t i = 0; i < warnings; ++i) media.warnings.push_back(reader.get_string());
   fingerprint.model_id = reader.get_string(256);
-  fingerprint.descriptor_size = static_cast<int>(reader.get<std::uint32_t>());
-  if (fingerprint.descriptor_size > static_cast<int>(kMaxDescriptorSize))
+  const auto descriptor_size = reader.get<std::uint32_t>();
+  if (descriptor_size == 0 || descriptor_size > kMaxDescriptorSize)
     reader.fail("implausible descriptor size");
+  fingerprint.descriptor_size = static_cast<int>(descriptor_size);
   fingerprint.sample_fps = reader.get<double>();
   const auto count = reader.get<std::uint64_t>();
   const std::size_t per_sample =

@@ -205,8 +205,13 @@ class FaissHashIndex final : public HashIndex {
 
 }  // namespace
 
+// OpenBLAS (the BLAS Debian's FAISS runs on when libopenblas0 is installed) has its own thread
+// pool besides OpenMP's; weak, so that another BLAS leaves it null.
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
 void search_on_one_thread() {
   omp_set_num_threads(1);
+  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(1);
 }
 
 std::string auto_descriptor_factory(std::int64_t count) {

@@ -19,7 +19,8 @@ struct Neighbour {
 
 // Makes this process search on one thread. Forked batch workers call it first: OpenMP's thread
 // pool does not survive fork(), and a child that starts a parallel region over a pool its parent
-// had created waits forever.
+// had created waits forever; and under a memory limit, a BLAS thread whose buffer cannot be
+// allocated leaves the search spinning forever (each new thread also reserves a 64 MB arena).
 void search_on_one_thread();
 
 // Chooses a descriptor index type for a library of `count` vectors: exact ("Flat") while that is

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include "engine/decode/image_reader.h"
 #include "engine/errors.h"
 #include "engine/fingerprinter.h"
 #include "tests/test_media.h"
@@ -69,6 +70,52 @@ TEST(BadInput, ImageClaimingHugeDimensions) {
   testing::write_bytes(dir.path("huge.png"), png);
   const Fingerprinter fingerprinter(default_model());
   EXPECT_THROW(fingerprinter.fingerprint(dir.path("huge.png"), FingerprintOptions{}), LimitError);
+}
+
+// Deep pixels cost memory the pixel count does not show: a 16-bit RGBA picture takes 8 bytes a
+// pixel once decoded (a 510 KB PNG of 8192x8192 once took 898 MB and 12 s). The decoded size is
+// budgeted at 4 bytes per pixel of the limit, checked before the decoder allocates the picture.
+TEST(BadInput, DeepPixelsCountAgainstTheLimit) {
+  TempDir dir;
+  ASSERT_TRUE(cv::imwrite(dir.path("deep.png"), cv::Mat(600, 600, CV_16UC4, cv::Scalar::all(900))));
+  ASSERT_TRUE(cv::imwrite(dir.path("plain.png"), cv::Mat(600, 600, CV_8UC4, cv::Scalar::all(90))));
+  Limits limits;
+  limits.max_pixels = 400'000;  // 360,000 pixels: inside; 1.6 MB budget: 8-bit RGBA fits
+  EXPECT_EQ(read_picture(dir.path("plain.png"), limits).luma.width, 600);
+  try {
+    read_picture(dir.path("deep.png"), limits);
+    ADD_FAILURE() << "a 16-bit picture over the byte budget was decoded";
+  } catch (const LimitError& e) {
+    EXPECT_NE(std::string(e.what()).find("needs 2 MB, above the 1 MB allowed"), std::string::npos)
+        << e.what();
+  }
+  limits.max_pixels = 800'000;
+  EXPECT_EQ(read_picture(dir.path("deep.png"), limits).luma.width, 600);
+}
+
+// Pictures are converted within 4096 px: a wide background plate keeps its shape.
+TEST(BadInput, VeryLargePicturesAreBroughtWithin4096Pixels) {
+  TempDir dir;
+  ASSERT_TRUE(
+      cv::imwrite(dir.path("wide.png"), cv::Mat(300, 6000, CV_8UC3, cv::Scalar(0, 0, 255))));
+  const StillPicture picture = read_picture(dir.path("wide.png"), Limits{});
+  EXPECT_EQ(picture.luma.width, 4096);
+  EXPECT_EQ(picture.luma.height, 205);
+  EXPECT_NEAR(picture.luma.pixels[100], 76, 1);  // red: 0.299 * 255
+}
+
+// Found by fuzzing: a BMP height of INT32_MIN (top-down rows) was negated in 32 bits, undefined
+// behaviour that came out as a negative height. It is a huge picture, refused by the limit.
+TEST(BadInput, BmpHeightOfInt32MinIsHuge) {
+  TempDir dir;
+  ASSERT_TRUE(cv::imwrite(dir.path("small.bmp"), cv::Mat(4, 4, CV_8UC3, cv::Scalar::all(7))));
+  std::string bmp = testing::read_bytes(dir.path("small.bmp"));
+  bmp[22] = bmp[23] = bmp[24] = 0, bmp[25] = static_cast<char>(0x80);
+  testing::write_bytes(dir.path("tall.bmp"), bmp);
+  const auto size = read_image_size(dir.path("tall.bmp"));
+  ASSERT_TRUE(size.has_value());
+  EXPECT_EQ(size->height, INT32_MAX);
+  EXPECT_THROW(read_picture(dir.path("tall.bmp"), Limits{}), LimitError);
 }
 
 TEST(BadInput, VideoHeaderLyingAboutFrameSize) {

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -171,6 +172,32 @@ TEST_F(BatchMatch, WorkersPastTheirLimitsAreErrorsNotTheEndOfTheBatch) {
     EXPECT_EQ(r["status"], "error");
     EXPECT_NE(r["error"].get<std::string>().find("timed out"), std::string::npos) << r.dump();
   }
+}
+
+// A worker's memory limit counts from what it starts with: a clip is traced under the smallest
+// limit, a picture that needs more than it ends as an error that names the limit (it once said
+// "End of file", and a search under a limit once waited forever for a BLAS thread).
+TEST_F(BatchMatch, AWorkerPastItsMemoryLimitSaysSo) {
+#ifdef __SANITIZE_ADDRESS__
+  GTEST_SKIP() << "AddressSanitizer's shadow memory rules out address-space limits";
+#endif
+  const fs::path tree = dir.root() / "found";
+  fs::create_directories(tree);
+  testing::write_cartoon_video((tree / "clip.mp4").string(), 31, 1, 20.0, 3.0);
+  // 144 MB decoded, as much again converted: more than 256 MB with the search's own buffers.
+  ASSERT_TRUE(cv::imwrite((tree / "page.png").string(),
+                          cv::Mat(6000, 6000, CV_8UC4, cv::Scalar(250, 250, 250, 255))));
+  ASSERT_EQ(run({CELTRACE_CLI, "match", dir.path("lib"), tree.string(), "--out", dir.path("out"),
+                 "--memory-per-file", "256", "--timeout-per-file", "120"}),
+            1);
+  std::map<std::string, json> by_name;
+  for (const json& r : read_results(dir.path("out/results.jsonl")))
+    by_name[fs::path(r["query"].get<std::string>()).filename().string()] = r;
+  EXPECT_EQ(by_name["clip.mp4"]["status"], "matched") << by_name["clip.mp4"].dump();
+  EXPECT_EQ(by_name["page.png"]["status"], "error");
+  EXPECT_NE(by_name["page.png"]["error"].get<std::string>().find("worker's limit is 256 MB"),
+            std::string::npos)
+      << by_name["page.png"].dump();
 }
 
 TEST_F(BatchMatch, KilledBatchResumesWithoutLossOrDuplicates) {

@@ -74,5 +74,14 @@ TEST(Fingerprint, RejectsTruncationAndForeignFiles) {
   EXPECT_THROW(parse_fingerprint(text, "text"), FormatError);
 }
 
+// Found by fuzzing: a descriptor size of 0 was accepted (and its empty descriptors copied from a
+// null pointer, which UBSan reports); sizes read as negative ints relied on a later check.
+TEST(Fingerprint, RejectsImplausibleDescriptorSizes) {
+  Fingerprint empty = example();
+  empty.descriptor_size = 0;
+  for (Sample& s : empty.samples) s.descriptor.clear();
+  EXPECT_THROW(parse_fingerprint(serialise(empty), "zero"), FormatError);
+}
+
 }  // namespace
 }  // namespace celtrace::engine

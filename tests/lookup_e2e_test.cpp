@@ -62,7 +62,7 @@ class LookupEndToEnd : public ::testing::Test {
                     bench::Render render = bench::Render::kFinal) {
     const int first = static_cast<int>(start * bench::kFps);
     const int last =
-        std::min(episode.total_frames(), first + static_cast<int>(seconds * bench::kFps));
+        static_cast<int>(std::min<double>(episode.total_frames(), first + seconds * bench::kFps));
     cv::Mat sample = transform(bench::render_frame(episode, first, render, kWidth, kHeight));
     engine::VideoEncoder encoder(path, sample.cols / 2 * 2, sample.rows / 2 * 2, bench::kFps);
     for (int f = first; f < last; ++f) {

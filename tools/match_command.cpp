@@ -69,7 +69,8 @@ void register_match_command(CLI::App& app, Action& action) {
       ->check(finite_in(0, 1e6, true));
   command
       ->add_option("--memory-per-file", options->memory_limit_mb,
-                   "Address space limit of a worker, MB")
+                   "Address space a worker may take for one file, MB, beyond the library it "
+                   "starts with")
       ->capture_default_str()
       ->check(CLI::Range(256, 1 << 20));
   add_lookup_options(*command, options->lookup);

@@ -11,9 +11,19 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "engine/errors.h"
+
 namespace celtrace::engine::av {
 
 std::string error_text(int code);
+
+// libav reports a failed allocation as AVERROR(ENOMEM), often followed by a misleading "End of
+// file": it becomes OutOfMemoryError, which a batch worker reports with its memory limit.
+inline void throw_if_out_of_memory(int status, const std::string& path) {
+  if (status == AVERROR(ENOMEM)) {
+    throw OutOfMemoryError(path + ": out of memory while decoding (" + error_text(status) + ")");
+  }
+}
 
 // libav logs to stderr by default; the library keeps it quiet unless set_decoder_log_verbose.
 void apply_log_level();

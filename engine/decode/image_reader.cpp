@@ -200,8 +200,11 @@ std::optional<ImageSize> read_image_size(const std::string& path) {
   }
   if (got >= 4 && h[0] == 0xFF && h[1] == 0xD8) return jpeg_size(in);
   if (got >= 26 && h[0] == 'B' && h[1] == 'M') {
-    const auto height = static_cast<std::int32_t>(le32(h + 22));
-    return ImageSize{static_cast<int>(le32(h + 18)), height < 0 ? -height : height};
+    // Negative height: rows stored top-down. Widened before negating, as -INT32_MIN overflows.
+    const std::int64_t height = static_cast<std::int32_t>(le32(h + 22));
+    return ImageSize{
+        static_cast<int>(std::min<std::uint32_t>(le32(h + 18), INT32_MAX)),
+        static_cast<int>(std::min<std::int64_t>(height < 0 ? -height : height, INT32_MAX))};
   }
   if (got >= 10 && std::equal(h, h + 4, "GIF8")) {
     return ImageSize{static_cast<int>(le16(h + 6)), static_cast<int>(le16(h + 8))};

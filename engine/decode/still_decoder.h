@@ -17,8 +17,9 @@ struct StillPicture {
 
 // Decodes the first picture of an image file to full-resolution luma with PDQ's coefficients
 // (0.299 R + 0.587 G + 0.114 B); transparent pixels are composited over white, as line art is
-// drawn on a transparent layer, and the alpha channel is kept beside it. Throws MediaError, or
-// LimitError above max_pixels.
+// drawn on a transparent layer, and the alpha channel is kept beside it. Pictures over 4096 px are
+// brought within 4096 px. Throws MediaError, or LimitError above max_pixels or when the decoded
+// picture would take more than 4 bytes per pixel of max_pixels (16-bit RGBA counts twice).
 StillPicture decode_still(const std::string& path, std::int64_t max_pixels);
 
 }  // namespace celtrace::engine

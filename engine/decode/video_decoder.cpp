@@ -145,6 +145,7 @@ class VideoSource final : public FrameSource {
 
   void read_and_decode() {
     int status = av_read_frame(format_.get(), packet_.get());
+    av::throw_if_out_of_memory(status, info_.path);
     if (status < 0) {
       // End of file, or a read error in a truncated/damaged file: decode what we have.
       if (status != AVERROR_EOF) read_error_ = error_text(status);
@@ -169,6 +170,7 @@ class VideoSource final : public FrameSource {
     }
     status = avcodec_send_packet(decoder_.get(), packet_.get());
     av_packet_unref(packet_.get());
+    av::throw_if_out_of_memory(status, info_.path);
     if (status < 0 && status != AVERROR(EAGAIN)) {
       ++bad_packets_;
       if (++consecutive_bad_packets_ > options_.limits.max_bad_packets) {
@@ -183,6 +185,7 @@ class VideoSource final : public FrameSource {
   void drain() {
     while (true) {
       int status = avcodec_receive_frame(decoder_.get(), frame_.get());
+      av::throw_if_out_of_memory(status, info_.path);
       if (status == AVERROR(EAGAIN) || status == AVERROR_EOF) return;
       if (status < 0) {
         ++bad_packets_;

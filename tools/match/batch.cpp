@@ -113,6 +113,22 @@ struct Worker {
   std::chrono::steady_clock::time_point started;
 };
 
+// The limit counts from what the worker starts with (the library its parent loaded, the
+// libraries' code), so that a large library does not leave a worker nothing to decode with. A
+// search takes about 130 MB of it (OpenBLAS's buffer), hence --memory-per-file's minimum of 256.
+// AddressSanitizer reserves terabytes of address space for its shadow: no limit there.
+void limit_address_space(std::int64_t megabytes) {
+#ifndef __SANITIZE_ADDRESS__
+  std::int64_t pages = 0;
+  std::ifstream("/proc/self/statm") >> pages;
+  const auto bytes = static_cast<rlim_t>(pages * ::sysconf(_SC_PAGESIZE) + (megabytes << 20));
+  const rlimit memory{bytes, bytes};
+  ::setrlimit(RLIMIT_AS, &memory);
+#else
+  (void)megabytes;
+#endif
+}
+
 Worker start_worker(const index::Library& library, const JobDatabase::Row& row,
                     std::size_t position, const BatchOptions& options) {
   int pipe_fds[2];
@@ -123,9 +139,7 @@ Worker start_worker(const index::Library& library, const JobDatabase::Row& row,
   if (pid == 0) {
     ::close(pipe_fds[0]);
     index::search_on_one_thread();
-    const rlim_t bytes = static_cast<rlim_t>(options.memory_limit_mb) << 20;
-    const rlimit memory{bytes, bytes};
-    ::setrlimit(RLIMIT_AS, &memory);
+    limit_address_space(options.memory_limit_mb);
     std::string text;
     try {
       text = dump(trace_item(library, row, options));
@@ -178,6 +192,11 @@ void rewrite_results(const std::string& path, const std::vector<JobDatabase::Row
 
 }  // namespace
 
+std::string memory_limit_note(const BatchOptions& options) {
+  return "the worker's limit is " + std::to_string(options.memory_limit_mb) +
+         " MB for one file (--memory-per-file)";
+}
+
 json trace_item(const index::Library& library, const BatchItem& row, const BatchOptions& options) {
   json out;
   try {
@@ -204,7 +223,11 @@ json trace_item(const index::Library& library, const BatchItem& row, const Batch
   } catch (const std::bad_alloc&) {
     out = {{"query", row.path},
            {"status", "error"},
-           {"error", "out of memory (limit " + std::to_string(options.memory_limit_mb) + " MB)"}};
+           {"error", "out of memory; " + memory_limit_note(options)}};
+  } catch (const OutOfMemoryError& e) {
+    out = {{"query", row.path},
+           {"status", "error"},
+           {"error", std::string(e.what()) + "; " + memory_limit_note(options)}};
   } catch (const std::exception& e) {
     out = {{"query", row.path}, {"status", "error"}, {"error", e.what()}};
   }

@@ -29,7 +29,7 @@ struct BatchOptions {
   int jobs = 1;
   bool resume = false;
   double timeout_seconds = 600;         // per file, wall clock
-  std::int64_t memory_limit_mb = 4096;  // per worker, address space
+  std::int64_t memory_limit_mb = 4096;  // address space a worker may add to what it starts with
   index::LookupOptions lookup;
 };
 
