@@ -1,8 +1,10 @@
 // Internal to the libav seam: RAII owners for libav objects, error text, logging policy.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -24,6 +26,13 @@ inline void throw_if_out_of_memory(int status, const std::string& path) {
     throw OutOfMemoryError(path + ": out of memory while decoding (" + error_text(status) + ")");
   }
 }
+
+// Runs `scaler` (set up for `frame`'s size and format, producing width x height pixels of
+// `bytes_per_pixel` bytes) and returns the picture packed row after row. sws_scale's vector stores
+// run past the end of a row (found by fuzzing: 2 bytes past a 16x16 picture), so it writes into
+// rows padded to 64 bytes with a spare row, and the picture is copied out.
+std::vector<std::uint8_t> scale_packed(SwsContext* scaler, const AVFrame& frame, int width,
+                                       int height, int bytes_per_pixel);
 
 // libav logs to stderr by default; the library keeps it quiet unless set_decoder_log_verbose.
 void apply_log_level();

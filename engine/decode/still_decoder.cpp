@@ -123,10 +123,7 @@ StillPicture decode_still(const std::string& path, std::int64_t max_pixels) {
       frame->width, frame->height, static_cast<AVPixelFormat>(frame->format), width, height,
       AV_PIX_FMT_RGBA, shrink < 1.0 ? SWS_AREA : SWS_POINT, nullptr, nullptr, nullptr));
   if (!scaler) throw fail("unsupported pixel format", -1);
-  std::vector<std::uint8_t> rgba(static_cast<std::size_t>(width) * height * 4);
-  std::uint8_t* planes[4] = {rgba.data(), nullptr, nullptr, nullptr};
-  int strides[4] = {width * 4, 0, 0, 0};
-  sws_scale(scaler.get(), frame->data, frame->linesize, 0, frame->height, planes, strides);
+  const std::vector<std::uint8_t> rgba = av::scale_packed(scaler.get(), *frame, width, height, 4);
   // The decoded picture (and the decoder's own reference to it) is not needed for the luma.
   frame.reset();
   decoder.reset();

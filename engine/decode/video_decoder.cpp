@@ -243,11 +243,8 @@ class VideoSource final : public FrameSource {
                                          decoded.height, AV_PIX_FMT_YA8, SWS_POINT, nullptr,
                                          nullptr, nullptr));
       if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
-      std::vector<std::uint8_t> gray_alpha(static_cast<std::size_t>(decoded.width) *
-                                           decoded.height * 2);
-      std::uint8_t* planes[4] = {gray_alpha.data(), nullptr, nullptr, nullptr};
-      int strides[4] = {2 * decoded.width, 0, 0, 0};
-      sws_scale(scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes, strides);
+      const std::vector<std::uint8_t> gray_alpha =
+          av::scale_packed(scaler_.get(), decoded, decoded.width, decoded.height, 2);
       GrayImage luma(decoded.width, decoded.height), alpha(decoded.width, decoded.height);
       bool transparent = false;
       for (std::size_t i = 0; i < luma.pixels.size(); ++i) {
@@ -270,11 +267,7 @@ class VideoSource final : public FrameSource {
                                        nullptr, nullptr));
     if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
     out.luma = GrayImage(out_width, out_height);
-    {
-      std::uint8_t* planes[4] = {out.luma.pixels.data(), nullptr, nullptr, nullptr};
-      int strides[4] = {out_width, 0, 0, 0};
-      sws_scale(scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes, strides);
-    }
+    out.luma.pixels = av::scale_packed(scaler_.get(), decoded, out_width, out_height, 1);
     if (options_.detail_size > options_.analysis_size && long_side > options_.analysis_size) {
       const double scale =
           static_cast<double>(std::min(long_side, options_.detail_size)) / long_side;
@@ -286,10 +279,8 @@ class VideoSource final : public FrameSource {
           SWS_FAST_BILINEAR, nullptr, nullptr, nullptr));
       if (!detail_scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
       out.detail = GrayImage(detail_width, detail_height);
-      std::uint8_t* planes[4] = {out.detail.pixels.data(), nullptr, nullptr, nullptr};
-      int strides[4] = {detail_width, 0, 0, 0};
-      sws_scale(detail_scaler_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes,
-                strides);
+      out.detail.pixels =
+          av::scale_packed(detail_scaler_.get(), decoded, detail_width, detail_height, 1);
     }
     ready_.push_back(std::move(out));
     ++frames_sampled_;
@@ -368,6 +359,20 @@ std::string error_text(int code) {
   char text[AV_ERROR_MAX_STRING_SIZE] = {0};
   av_strerror(code, text, sizeof text);
   return text;
+}
+
+std::vector<std::uint8_t> scale_packed(SwsContext* scaler, const AVFrame& frame, int width,
+                                       int height, int bytes_per_pixel) {
+  const std::size_t row = static_cast<std::size_t>(width) * bytes_per_pixel;
+  const std::size_t stride = (row + 63) / 64 * 64;
+  std::vector<std::uint8_t> padded(stride * (static_cast<std::size_t>(height) + 1));
+  std::uint8_t* planes[4] = {padded.data(), nullptr, nullptr, nullptr};
+  int strides[4] = {static_cast<int>(stride), 0, 0, 0};
+  sws_scale(scaler, frame.data, frame.linesize, 0, frame.height, planes, strides);
+  std::vector<std::uint8_t> packed(row * height);
+  for (int y = 0; y < height; ++y)
+    std::copy_n(padded.data() + y * stride, row, packed.data() + y * row);
+  return packed;
 }
 
 void apply_log_level() {

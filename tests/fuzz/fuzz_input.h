@@ -12,9 +12,10 @@
 
 namespace celtrace::fuzz {
 
-// Created on first use, removed when the fuzzer exits normally.
+// Created on first use, removed when the fuzzer exits normally (never destroyed itself, so that
+// the exit handler can still read it).
 inline const std::filesystem::path& work_directory() {
-  static const std::filesystem::path directory = [] {
+  static const std::filesystem::path& directory = *new std::filesystem::path([] {
     const char* shm = "/dev/shm";
     const char* tmp = std::getenv("TMPDIR");
     std::filesystem::path base = std::filesystem::is_directory(shm) ? shm : (tmp ? tmp : "/tmp");
@@ -25,7 +26,7 @@ inline const std::filesystem::path& work_directory() {
       std::filesystem::remove_all(work_directory(), ignored);
     });
     return path;
-  }();
+  }());
   return directory;
 }
 
