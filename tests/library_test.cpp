@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/errors.h"
+#include "index/lookup.h"
 #include "tests/test_media.h"
 
 extern char** environ;
@@ -232,6 +233,56 @@ TEST(Library, DamagedIndexFilesAreRefused) {
     }
     EXPECT_THROW(Library::open(dir.path("lib")), FormatError) << generation;
   }
+}
+
+// Every file of a library, each byte of a sample flipped and each file cut at several lengths:
+// opening and searching it either works or ends in a celtrace::Error (never a crash or another
+// exception). The fuzz target `library` does the same at random (tests/fuzz/).
+TEST(Library, EveryFileDamagedAnywhereEndsCleanly) {
+  TempDir dir;
+  NewReference r = synthetic_reference("a", 60, 1);
+  engine::LocalFeature feature;
+  feature.x = 0.25f;
+  r.fingerprint.samples[6].local_features.assign(20, feature);
+  Library::open_or_create(dir.path("lib"), engine::default_model()).add({r});
+  engine::Fingerprint query = r.fingerprint;
+  query.samples.resize(10);
+  for (engine::Sample& s : query.samples) s.mirrored_descriptor = s.descriptor;
+
+  const auto open_and_search = [&](const std::string& what) {
+    try {
+      const Library library = Library::open(dir.path("lib"));
+      LookupOptions options;
+      options.verify = false;
+      match(library, query, "", options);
+    } catch (const Error&) {
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << what << ": " << e.what();
+    }
+  };
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path("lib")))
+    files.push_back(entry.path().string());
+  ASSERT_EQ(files.size(), 4u);  // catalog, model, descriptor and PDQ hash indexes
+  int damaged = 0;
+  for (const std::string& path : files) {
+    const std::string original = testing::read_bytes(path);
+    const std::size_t step = std::max<std::size_t>(1, original.size() / 150);
+    for (std::size_t at = 0; at < original.size(); at += step, ++damaged) {
+      std::string bytes = original;
+      bytes[at] = static_cast<char>(bytes[at] ^ 0x5A);
+      testing::write_bytes(path, bytes);
+      open_and_search(path + " byte " + std::to_string(at));
+    }
+    for (std::size_t size :
+         {std::size_t{0}, std::size_t{1}, original.size() / 3, original.size() - 1}) {
+      testing::write_bytes(path, original.substr(0, size));
+      open_and_search(path + " cut at " + std::to_string(size));
+    }
+    testing::write_bytes(path, original);
+  }
+  EXPECT_GT(damaged, 400);
+  EXPECT_EQ(Library::open(dir.path("lib")).frames().size(), 54u);
 }
 
 TEST(Library, SharedContentIsMarked) {
