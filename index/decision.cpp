@@ -16,6 +16,10 @@ std::optional<Verdict> decide(const Evidence& e) {
   const bool visual_listing =
       e.registered && (e.score >= kVisualOnlyScore || e.coverage == Coverage::kPartial);
   if (!e.temporal && !visual_listing) return std::nullopt;
+  // A layer's check is one-sided and needs its content to register: few inliers there say less.
+  if (e.coverage == Coverage::kWhole && e.checked && !e.registered &&
+      e.inliers < kClearVisualFailureInliers)
+    return std::nullopt;
   if (e.temporal && e.registered && e.agreed && !e.shared) return Verdict::kConfirmed;
   return Verdict::kPossible;
 }

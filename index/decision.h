@@ -23,12 +23,23 @@ struct Evidence {
   // The content recurs in other references (an opening, a reused background), or a layer fits
   // several references' frames as well (a character in the same pose): series level only.
   bool shared = false;
+  // A visual check compared the pictures (the reference was at hand and decodable), finding this
+  // many feature matches consistent with one transform (index/verify.h).
+  bool checked = false;
+  int inliers = 0;
 };
 
 // Listing on visual evidence alone needs at least this score (a drawing of a frame, a still).
 inline constexpr double kVisualOnlyScore = 0.50;
 
-// nullopt: not listed. Listed with temporal evidence, or with a registered pair and a score of
+// A whole picture checked against the reference and found this far from registering (under half
+// the 30 inliers registration needs) is not it, whatever the timing suggests: on the benchmarks,
+// unrelated pictures listed on timing alone had 5-16 inliers, and no right answer was listed
+// without registering; line art and animatics of the right frame reach 18-21.
+inline constexpr int kClearVisualFailureInliers = 15;
+
+// nullopt: not listed. A clear visual failure of a whole picture is not listed. Listed with
+// temporal evidence, or with a registered pair and a score of
 // kVisualOnlyScore (a still, a drawing of the frame); confirmed only with both kinds of evidence,
 // the pair agreeing, and content that identifies one reference. For partial evidence "agreed"
 // asks more (index/lookup.cpp): several moments of the layer agree, at reference times that follow

@@ -540,6 +540,8 @@ std::vector<Match> decide_all(Candidates& candidates, int top) {
     evidence.registered = m.visual.registered;
     evidence.agreed = m.visual.passed;
     evidence.shared = m.shared;
+    evidence.checked = m.visual.candidate >= 0;
+    evidence.inliers = m.visual.inliers;
     const std::optional<Verdict> verdict = decide(evidence);
     if (!verdict) continue;
     m.verdict = *verdict;

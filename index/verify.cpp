@@ -282,7 +282,7 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
         return std::max(x.unexplained_query, x.unexplained_reference);
       };
       if ((v.registered && (!best.registered || worst(v) < worst(best))) ||
-          (!best.registered && v.inliers > best.inliers)) {
+          (!best.registered && (best.candidate < 0 || v.inliers > best.inliers))) {
         best = v;
       }
     }

@@ -37,6 +37,22 @@ TEST(Decision, TemporalEvidenceAloneIsListedAsPossible) {
   EXPECT_EQ(decide(e), Verdict::kPossible);
 }
 
+TEST(Decision, AClearVisualFailureOfAWholePictureIsNotListed) {
+  Evidence e = full(Coverage::kWhole);
+  e.registered = e.agreed = false;
+  e.checked = true;
+  e.inliers = kClearVisualFailureInliers - 1;  // an unrelated picture at the mapped time
+  EXPECT_EQ(decide(e), std::nullopt);
+  e.inliers = kClearVisualFailureInliers;  // near registering: a heavy work-in-progress change
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+  e.inliers = 0;
+  e.checked = false;  // no check ran (reference missing): timing alone still lists it
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+  e.checked = true;
+  e.coverage = Coverage::kPartial;  // a layer's one-sided check says less when it fails
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+}
+
 TEST(Decision, VisualEvidenceAloneNeedsAScore) {
   Evidence e = full(Coverage::kWhole);
   e.temporal = false;  // a still
