@@ -111,6 +111,9 @@ std::int64_t Library::stored_generation() const {
 }
 
 void Library::load() {
+  // The catalog's rows and the index files they name, read as one state: a writer's next
+  // generation commits, and the old one is deleted, only after this.
+  const sql::ReadTransaction snapshot(catalog_->database());
   references_ = catalog_->references();
   frames_.clear();
   catalog_->for_each_frame(false, [&](const FrameRecord& f) {

@@ -13,7 +13,9 @@ Database::Database(const std::string& path) : path_(path) {
     sqlite3_close(db_);
     throw Error(path + ": cannot open database (" + why + ")");
   }
-  sqlite3_busy_timeout(db_, 10000);
+  // A library's writer waits at commit for readers still loading the previous state (seconds at
+  // hundreds of reference hours), and readers wait for a commit in progress.
+  sqlite3_busy_timeout(db_, 120'000);
 }
 
 Database::~Database() {

@@ -57,6 +57,26 @@ class Statement {
 };
 
 // All changes between construction and commit() land together or not at all.
+// A reader's consistent view: every query until it ends sees one committed state, and no writer
+// can commit meanwhile (SQLite's rollback journal: a writer waits for readers before it commits),
+// so files that state names are not deleted under the reader. Ends with its scope.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Database& db) : db_(db) { db_.execute("BEGIN DEFERRED"); }
+  ~ReadTransaction() {
+    try {
+      db_.execute("COMMIT");
+    } catch (...) {
+      // Only reads were made; closing the connection ends the transaction anyway.
+    }
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Database& db_;
+};
+
 class Transaction {
  public:
   explicit Transaction(Database& db) : db_(db) { db_.execute("BEGIN IMMEDIATE"); }
