@@ -249,7 +249,9 @@ std::vector<Segment> search_whole(const Library& library, const engine::Fingerpr
   }
   const auto count = static_cast<std::int64_t>(times.size());
   if (count == 0 || library.frames().empty()) return {};
-  if (static_cast<int>(vectors.size()) != count * dimension || mirrored.size() != vectors.size()) {
+  // A saved fingerprint (.ctfp) has no mirrored descriptors: it is searched as it is.
+  if (static_cast<int>(vectors.size()) != count * dimension ||
+      (!mirrored.empty() && mirrored.size() != vectors.size())) {
     throw Error("query fingerprint does not fit the library's model " + library.model().id);
   }
   const int k =
@@ -273,7 +275,7 @@ std::vector<Segment> search_whole(const Library& library, const engine::Fingerpr
   std::vector<int> all(times.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
   search(vectors, all, false);
-  search(mirrored, all, true);
+  if (!mirrored.empty()) search(mirrored, all, true);
   if (count == 1) return still_segments(matches, kStillSimilarity);
   // Samples whose picture holds an inset (picture-in-picture) are searched by the inset too,
   // whenever enough samples hold one: in a large library the page around an inset (plain, gray)
@@ -605,6 +607,19 @@ engine::Fingerprint fingerprint_query(const Library& library, const std::string&
 }
 
 LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options) {
+  if (std::filesystem::path(path).extension() == ".ctfp") {
+    const engine::Fingerprint query = engine::load_fingerprint(path);
+    if (query.model_id != library.model().id) {
+      throw UsageError(path + ": fingerprint made with model " + query.model_id +
+                       ", the library uses " + library.model().id +
+                       " (hash it again with --model " + library.model().id + ")");
+    }
+    LookupResult result = match(library, query, "", options);
+    result.warnings.push_back(
+        "a saved fingerprint: no visual check (at most 'possible'), no mirrored, inset or layer "
+        "search");
+    return result;
+  }
   return match(library, fingerprint_query(library, path, options), path, options);
 }
 

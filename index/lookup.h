@@ -64,7 +64,8 @@ struct LookupResult {
 // samples in all when longer, which bounds the search cost: 6 fps up to 6.7 s, 2 fps from 20 s.
 double query_sample_fps(double duration_seconds);
 
-// fingerprint_query then match.
+// fingerprint_query then match; a saved fingerprint (`celtrace hash --save`, a .ctfp file) is
+// matched as it is, without visual verification.
 LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options);
 
 // The query's fingerprint as lookups make it: the library's model, query sampling, mirrored

@@ -95,6 +95,14 @@ check "index remove unknown" 1 "$celtrace" index remove "$work/lib" nope
 check "lookup --json, not a library" 1 "$celtrace" lookup "$work/nolib" "$work/clip.mp4" --json
 grep -q '"error":' "$work/out" || { echo "FAIL lookup --json printed no error object"; failures=$((failures + 1)); }
 
+# A saved fingerprint is a query without the media: timing evidence only, at most possible.
+"$celtrace" hash --fps 6 --save "$work/clip6.ctfp" "$work/clip.mp4" >/dev/null
+check "lookup a saved fingerprint" 0 "$celtrace" lookup "$work/lib" "$work/clip6.ctfp" --json
+grep -q '"reference":"Four.S01E01".*"verdict":"possible"' "$work/out" && grep -q '"warnings":\["a saved fingerprint' "$work/out" ||
+  { echo "FAIL lookup .ctfp: $(cat "$work/out")"; failures=$((failures + 1)); }
+head -c 200 "$work/clip6.ctfp" >"$work/cut.ctfp"
+check "lookup a truncated fingerprint" 1 "$celtrace" lookup "$work/lib" "$work/cut.ctfp"
+
 # Several files per lookup: one table each, or JSON Lines; a failing file does not stop the rest.
 check "lookup several files" 0 "$celtrace" lookup "$work/lib" "$work/clip.mp4" "$work/queries/other.mp4"
 [ "$(grep -c '^  REFERENCE\|no match' "$work/out")" = 2 ] || { echo "FAIL lookup several: $(cat "$work/out")"; failures=$((failures + 1)); }

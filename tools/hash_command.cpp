@@ -108,7 +108,8 @@ void register_hash_command(CLI::App& app, Action& action) {
   command->add_flag("--mirrored", settings->mirrored,
                     "Also output mirrored PDQ hashes and descriptors (json)");
   command->add_option("--save", settings->save,
-                      "Also write the binary fingerprint (.ctfp) to this file");
+                      "Also write the binary fingerprint (.ctfp) to this file: 'celtrace lookup "
+                      "LIB FILE.ctfp' matches it without the media");
   add_limit_options(*command, settings->decode.limits);
   command->callback([settings, &action] { action = [settings] { return run_hash(*settings); }; });
 }

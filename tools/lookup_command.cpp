@@ -124,6 +124,8 @@ void register_lookup_command(CLI::App& app, Action& action) {
       "pose) is series-level, never confirmed.\n"
       "Several files: the library is loaded once, one table each (with --json one object per\n"
       "line, JSON Lines); a file that fails gets its error and the rest go on, exit code 1.\n"
+      "A fingerprint saved by 'celtrace hash --save' (.ctfp) is a query without the media:\n"
+      "matched by its timing only (no visual check: at most 'possible'; no mirror or layers).\n"
       "  celtrace lookup lib/ leaked_clip.mp4\n"
       "  celtrace lookup lib/ 'wip/sc012_%04d.png' --json\n"
       "  celtrace lookup lib/ a.mp4 b.png shots/ --json > results.jsonl");
@@ -131,7 +133,8 @@ void register_lookup_command(CLI::App& app, Action& action) {
       ->required();
   command
       ->add_option("paths", s->paths,
-                   "Videos, images, frame directories or printf patterns (one or more)")
+                   "Videos, images, frame directories, printf patterns or saved fingerprints "
+                   "(.ctfp), one or more")
       ->required();
   command->add_flag("--json", s->json, "Print one JSON object instead of a table");
   add_lookup_options(*command, s->options);
