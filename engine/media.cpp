@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <regex>
 
 #include <opencv2/imgproc.hpp>
 
@@ -24,15 +25,38 @@ const char* to_string(MediaKind kind) {
   return "unknown";
 }
 
+namespace {
+
+template <std::size_t N>
+bool has_extension_of(const std::string& path, const char* const (&extensions)[N]) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return std::any_of(std::begin(extensions), std::end(extensions),
+                     [&](const char* known) { return ext == known; });
+}
+
+}  // namespace
+
 bool has_image_extension(const std::string& path) {
   static const char* const kExtensions[] = {".png",  ".jpg", ".jpeg", ".jpe",  ".tif",
                                             ".tiff", ".bmp", ".dib",  ".webp", ".tga",
                                             ".pgm",  ".ppm", ".pbm",  ".pnm"};
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return std::any_of(std::begin(kExtensions), std::end(kExtensions),
-                     [&](const char* known) { return ext == known; });
+  return has_extension_of(path, kExtensions);
+}
+
+bool has_video_extension(const std::string& path) {
+  static const char* const kExtensions[] = {".mp4", ".m4v",  ".mkv", ".webm", ".avi", ".mov",
+                                            ".mpg", ".mpeg", ".ts",  ".m2ts", ".mts", ".wmv",
+                                            ".flv", ".ogv",  ".3gp", ".vob"};
+  return has_extension_of(path, kExtensions);
+}
+
+std::optional<NumberedName> split_frame_number(const std::string& name) {
+  static const std::regex pattern(R"(^(.*?)(\d{1,12})(\.[A-Za-z0-9]+)$)");
+  std::smatch match;
+  if (!std::regex_match(name, match, pattern)) return std::nullopt;
+  return NumberedName{match[1].str(), match[2].str(), match[3].str()};
 }
 
 std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOptions& options) {

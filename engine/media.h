@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,17 @@ std::vector<Frame> frames_between(const std::string& path, double from, double t
 
 // Whether a file name has an extension of a still-image format celtrace reads.
 bool has_image_extension(const std::string& path);
+
+// Whether a file name has a video container's extension (case-insensitive). Animated GIFs are not
+// counted: `match` reads them as clips, `index add` does not take them for episodes.
+bool has_video_extension(const std::string& path);
+
+// "shot_0012.png" -> {"shot_", "0012", ".png"}: the last run of 1 to 12 digits before the
+// extension is a frame number (longer runs are not, and would not fit a counter).
+struct NumberedName {
+  std::string prefix, digits, extension;
+};
+std::optional<NumberedName> split_frame_number(const std::string& name);
 
 // Scales luma so that its longer side is at most max_side (area averaging), never upscaling.
 GrayImage fit_within(const GrayImage& image, int max_side);

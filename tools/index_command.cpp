@@ -32,16 +32,6 @@ struct AddSettings {
   engine::DecodeOptions decode;
 };
 
-bool is_video_name(const fs::path& path) {
-  static const std::set<std::string> kVideo = {".mp4", ".m4v", ".mkv",  ".webm", ".avi",
-                                               ".mov", ".mpg", ".mpeg", ".ts",   ".m2ts",
-                                               ".wmv", ".flv", ".ogv",  ".3gp",  ".vob"};
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return kVideo.count(ext) > 0;
-}
-
 // Explicit files are taken as they are; directories contribute their video files, recursively.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
   std::vector<std::string> files;
@@ -55,7 +45,8 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
         if (error) break;
         // Links are not followed, as `match` does not: a link inside an episode folder may
         // point anywhere (a link to /etc/passwd named .mp4).
-        if (!it->is_symlink(error) && it->is_regular_file(error) && is_video_name(it->path()))
+        if (!it->is_symlink(error) && it->is_regular_file(error) &&
+            engine::has_video_extension(it->path().string()))
           found.push_back(it->path().string());
       }
       std::sort(found.begin(), found.end());

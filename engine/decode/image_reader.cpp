@@ -7,7 +7,6 @@
 #include <fstream>
 #include <map>
 #include <regex>
-#include <tuple>
 #include <vector>
 
 #include "engine/decode/still_decoder.h"
@@ -175,15 +174,6 @@ class SequenceSource final : public FrameSource {
   std::size_t position_ = 0;
 };
 
-// Splits "shot_0012.png" into ("shot_", 12, ".png"): the last run of digits is the frame number.
-std::optional<std::tuple<std::string, std::int64_t, std::string>> split_frame_number(
-    const std::string& name) {
-  static const std::regex pattern(R"(^(.*?)(\d{1,12})(\.[A-Za-z0-9]+)$)");
-  std::smatch match;
-  if (!std::regex_match(name, match, pattern)) return std::nullopt;
-  return std::make_tuple(match[1].str(), std::stoll(match[2].str()), match[3].str());
-}
-
 }  // namespace
 
 std::optional<ImageSize> read_image_size(const std::string& path) {
@@ -257,9 +247,9 @@ std::unique_ptr<FrameSource> open_sequence(const std::string& path, const Decode
       if (!entry.is_regular_file(error)) continue;
       const std::string name = entry.path().filename().string();
       if (!has_image_extension(name)) continue;
-      if (auto parts = split_frame_number(name)) {
-        auto& [prefix, number, ext] = *parts;
-        groups[{prefix, ext}].push_back({number, entry.path().string()});
+      if (const auto parts = split_frame_number(name)) {
+        groups[{parts->prefix, parts->extension}].push_back(
+            {std::stoll(parts->digits), entry.path().string()});
       }
     }
     if (error) throw MediaError(path + ": cannot list directory (" + error.message() + ")");

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "engine/media.h"
@@ -17,14 +16,12 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t kMinMediaBytes = 64;
 
-bool has_video_extension(const fs::path& path) {
-  static const std::set<std::string> kVideo = {".mp4", ".m4v",  ".mkv", ".webm", ".avi", ".mov",
-                                               ".mpg", ".mpeg", ".ts",  ".m2ts", ".mts", ".wmv",
-                                               ".flv", ".ogv",  ".3gp", ".vob",  ".gif"};
+// Video containers, and animated GIFs: in a leak, a GIF is a clip (a reaction loop, a preview).
+bool is_clip_name(const fs::path& path) {
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  return kVideo.count(ext) > 0;
+  return engine::has_video_extension(path.string()) || ext == ".gif";
 }
 
 // Media signatures for files whose names say nothing (no or unknown extension).
@@ -69,15 +66,15 @@ std::string printf_pattern(const fs::path& directory, const std::vector<Numbered
 // Classifies the regular files of one directory.
 void classify_directory(const fs::path& directory, std::vector<fs::path> files,
                         std::vector<ScanItem>& items) {
-  static const std::regex numbered(R"(^(.*?)(\d{1,9})(\.[A-Za-z0-9]+)$)");
   std::map<std::pair<std::string, std::string>, std::vector<NumberedImage>> groups;
   std::vector<fs::path> rest;
   for (const fs::path& file : files) {
-    std::smatch match;
     const std::string name = file.filename().string();
-    if (engine::has_image_extension(name) && std::regex_match(name, match, numbered)) {
-      groups[{match[1].str(), match[3].str()}].push_back(
-          {match[1].str(), match[2].str(), match[3].str(), file.string()});
+    const auto parts =
+        engine::has_image_extension(name) ? engine::split_frame_number(name) : std::nullopt;
+    if (parts) {
+      groups[{parts->prefix, parts->extension}].push_back(
+          {parts->prefix, parts->digits, parts->extension, file.string()});
     } else {
       rest.push_back(file);
     }
@@ -114,7 +111,7 @@ void classify_directory(const fs::path& directory, std::vector<fs::path> files,
       item.reason = "empty file";
     } else if (engine::has_image_extension(item.path)) {
       item.kind = ItemKind::kImage;
-    } else if (has_video_extension(file)) {
+    } else if (is_clip_name(file)) {
       item.kind = ItemKind::kVideo;
     } else if (item.bytes >= kMinMediaBytes && (item.kind = sniff(file)) != ItemKind::kSkipped) {
       // Media by content, whatever the name says.
