@@ -1,27 +1,16 @@
 #include "engine/binary_io.h"
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include <unistd.h>
+#include <zlib.h>
 
 namespace celtrace::engine {
 
 std::uint32_t crc32(const std::uint8_t* data, std::size_t size) {
-  static const auto table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t crc = 0xFFFFFFFFu;
-  for (std::size_t i = 0; i < size; ++i) crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
+  return static_cast<std::uint32_t>(::crc32_z(0, data, size));
 }
 
 BinaryReader::BinaryReader(const std::vector<std::uint8_t>& bytes, std::string what)

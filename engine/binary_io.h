@@ -11,7 +11,7 @@
 
 namespace celtrace::engine {
 
-// CRC-32 (IEEE 802.3 polynomial, as zlib), over `size` bytes.
+// CRC-32 (IEEE 802.3 polynomial) of `size` bytes, by zlib.
 std::uint32_t crc32(const std::uint8_t* data, std::size_t size);
 
 class BinaryWriter {
