@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/errors.h"
@@ -69,6 +70,10 @@ class BinaryReader {
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::size_t max_size);
 // Writes to a temporary name in the same directory, then renames: readers never see half a file.
-void write_file_atomically(const std::string& path, const std::vector<std::uint8_t>& bytes);
+void write_file_atomically(const std::string& path, std::string_view bytes);
+inline void write_file_atomically(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  write_file_atomically(
+      path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
 
 }  // namespace celtrace::engine

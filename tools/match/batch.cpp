@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/binary_io.h"
 #include "engine/decode/video_encoder.h"
 #include "engine/errors.h"
 #include "engine/preprocess.h"
@@ -179,15 +180,11 @@ json finish_worker(Worker& worker, const JobDatabase::Row& row, bool timed_out,
 }
 
 void rewrite_results(const std::string& path, const std::vector<JobDatabase::Row>& rows) {
-  const std::string temporary = path + ".partial";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    for (const auto& row : rows) {
-      if (row.status != "pending") out << row.result << "\n";
-    }
-    if (!out) throw Error(temporary + ": cannot write");
+  std::string text;
+  for (const auto& row : rows) {
+    if (row.status != "pending") text += row.result + "\n";
   }
-  fs::rename(temporary, path);
+  engine::write_file_atomically(path, text);
 }
 
 }  // namespace

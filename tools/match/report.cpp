@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
+#include "engine/binary_io.h"
 #include "engine/errors.h"
 #include "tools/lookup_json.h"
 #include "tools/match/batch.h"
@@ -40,16 +39,6 @@ std::string episode_label(const json& match) {
   const std::string reference = match.value("reference", "");
   // A reference named like its title (a film: "Megamind") is not repeated.
   return label == reference || reference.empty() ? label : label + " (" + reference + ")";
-}
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".partial";
-  {
-    std::ofstream out(temporary, std::ios::trunc | std::ios::binary);
-    out << text;
-    if (!out) throw Error(temporary + ": cannot write");
-  }
-  std::filesystem::rename(temporary, path);
 }
 
 constexpr const char* kStyle = R"(
@@ -131,7 +120,7 @@ void write_outputs(const std::string& directory, const std::vector<ReportItem>& 
       }
     }
   }
-  write_atomically(directory + "/results.csv", csv.str());
+  engine::write_file_atomically(directory + "/results.csv", csv.str());
 
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>celtrace "
@@ -249,7 +238,7 @@ void write_outputs(const std::string& directory, const std::vector<ReportItem>& 
     html << "</div>\n";
   }
   html << "</body></html>\n";
-  write_atomically(directory + "/report.html", html.str());
+  engine::write_file_atomically(directory + "/report.html", html.str());
 }
 
 }  // namespace celtrace::tools
