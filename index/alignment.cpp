@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -13,6 +14,41 @@ namespace {
 bool plausible_speed(double speed, const AlignmentParams& p) {
   return std::any_of(p.speeds.begin(), p.speeds.end(),
                      [speed](double tried) { return std::abs(speed - tried) <= 0.02; });
+}
+
+// reference time = speed x query time + offset, seconds.
+struct Mapping {
+  double speed = 1, offset = 0;
+};
+
+// (query time, reference time) of the samples supporting a mapping.
+using TimePairs = std::vector<std::pair<double, double>>;
+
+// The median offset of `pairs` at `speed`: robust to a few stray matches.
+double median_offset(const TimePairs& pairs, double speed) {
+  std::vector<double> offsets;
+  for (const auto& [q, r] : pairs) offsets.push_back(r - speed * q);
+  std::nth_element(offsets.begin(), offsets.begin() + offsets.size() / 2, offsets.end());
+  return offsets[offsets.size() / 2];
+}
+
+// The least-squares line through `pairs`, when there are at least 6 spread over about 2 s or more
+// of query time (fewer tell no speed).
+std::optional<Mapping> least_squares(const TimePairs& pairs) {
+  double sq = 0, sr = 0, sqq = 0, sqr = 0;
+  for (const auto& [q, r] : pairs) sq += q, sr += r, sqq += q * q, sqr += q * r;
+  const double n = static_cast<double>(pairs.size());
+  const double spread = sqq - sq * sq / n;
+  if (pairs.size() < 6 || spread <= n) return std::nullopt;
+  const double speed = (sqr - sq * sr / n) / spread;
+  return Mapping{speed, (sr - speed * sq) / n};
+}
+
+// Sum of absolute reference-time errors of `pairs` under `m`.
+double total_error(const TimePairs& pairs, const Mapping& m) {
+  double error = 0;
+  for (const auto& [q, r] : pairs) error += std::abs(r - (m.speed * q + m.offset));
+  return error;
 }
 
 struct Hypothesis {
@@ -124,28 +160,15 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
     if (chosen.empty()) break;
     // Refine the mapping: least squares when the support spans enough time, else the median
     // offset at the voted speed.
-    double speed = h.speed, offset = 0;
+    Mapping mapping;
     {
-      std::vector<double> offsets;
-      double sq = 0, sr = 0, sqq = 0, sqr = 0;
-      for (const auto& [sample, m] : chosen) {
-        offsets.push_back(m->reference_time - h.speed * m->query_time);
-        sq += m->query_time, sr += m->reference_time;
-        sqq += m->query_time * m->query_time, sqr += m->query_time * m->reference_time;
-      }
-      std::nth_element(offsets.begin(), offsets.begin() + offsets.size() / 2, offsets.end());
-      offset = offsets[offsets.size() / 2];
-      const double n = static_cast<double>(chosen.size());
-      const double spread = sqq - sq * sq / n;
-      if (chosen.size() >= 6 && spread > n) {  // query times spread over about 2 s or more
-        const double fitted = (sqr - sq * sr / n) / spread;
-        if (plausible_speed(fitted, p)) {
-          speed = fitted;
-          offset = (sr - speed * sq) / n;
-        }
-      }
+      TimePairs pairs;
+      for (const auto& [sample, m] : chosen) pairs.push_back({m->query_time, m->reference_time});
+      mapping = {h.speed, median_offset(pairs, h.speed)};
+      const auto fitted = least_squares(pairs);
+      if (fitted && plausible_speed(fitted->speed, p)) mapping = *fitted;
     }
-    chosen = collect(speed, offset, p.inlier_tolerance);
+    chosen = collect(mapping.speed, mapping.offset, p.inlier_tolerance);
     if (chosen.empty()) break;
     // Sub-sample timing: references are sampled sparsely (2 fps), so a query sample between two
     // reference samples matches both; the similarity-weighted mean of the reference times near
@@ -161,43 +184,25 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
         weighted[m->query_sample].first += w * m->reference_time;
         weighted[m->query_sample].second += w;
       }
-      double sq = 0, sr = 0, sqq = 0, sqr = 0;
-      std::vector<double> offsets;
+      TimePairs pairs;
       for (const auto& [sample, m] : chosen) {
         const auto& [wt, w] = weighted[sample];
-        const double r = w > 0 ? wt / w : m->reference_time;
-        offsets.push_back(r - speed * m->query_time);
-        sq += m->query_time, sr += r, sqq += m->query_time * m->query_time,
-            sqr += m->query_time * r;
+        pairs.push_back({m->query_time, w > 0 ? wt / w : m->reference_time});
       }
-      // The voted speed with the median offset, unless a least-squares fit of speed and offset
+      // The speed so far with the median offset, unless a least-squares fit of speed and offset
       // explains the times clearly better (a real speed change, not noise of a few matches).
-      std::nth_element(offsets.begin(), offsets.begin() + offsets.size() / 2, offsets.end());
-      offset = offsets[offsets.size() / 2];
-      const double n = static_cast<double>(chosen.size());
-      const double spread = sqq - sq * sq / n;
-      if (chosen.size() >= 6 && spread > n) {
-        const double fitted = (sqr - sq * sr / n) / spread;
-        const double fitted_offset = (sr - fitted * sq) / n;
-        double voted_error = 0, fitted_error = 0;
-        for (const auto& [sample, m] : chosen) {
-          const auto& [wt, w] = weighted[sample];
-          const double r = w > 0 ? wt / w : m->reference_time;
-          voted_error += std::abs(r - (speed * m->query_time + offset));
-          fitted_error += std::abs(r - (fitted * m->query_time + fitted_offset));
-        }
-        if (plausible_speed(fitted, p) && fitted_error < 0.7 * voted_error) {
-          speed = fitted;
-          offset = fitted_offset;
-        }
-      }
+      mapping.offset = median_offset(pairs, mapping.speed);
+      const auto fitted = least_squares(pairs);
+      if (fitted && plausible_speed(fitted->speed, p) &&
+          total_error(pairs, *fitted) < 0.7 * total_error(pairs, mapping))
+        mapping = *fitted;
     }
 
     Segment segment;
     segment.reference = h.reference;
     segment.mirrored = h.mirrored;
-    segment.speed = speed;
-    segment.offset = offset;
+    segment.speed = mapping.speed;
+    segment.offset = mapping.offset;
     segment.query_start = chosen.begin()->second->query_time;
     segment.query_end = chosen.rbegin()->second->query_time;
     double similarity_sum = 0;
@@ -219,7 +224,9 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
         auto [it, inserted] = weakest.emplace(m.query_sample, m.similarity);
         if (!inserted) it->second = std::min(it->second, m.similarity);
         if (m.reference != h.reference || m.mirrored != h.mirrored) continue;
-        if (std::abs(m.reference_time - (speed * m.query_time + offset)) < p.away_seconds) continue;
+        if (std::abs(m.reference_time - (mapping.speed * m.query_time + mapping.offset)) <
+            p.away_seconds)
+          continue;
         float& best_away = away[m.query_sample];
         best_away = std::max(best_away, m.similarity);
       }
@@ -235,8 +242,8 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
     segment.span_samples = std::max(segment.span_samples, segment.support);
     segment.score = similarity_sum / segment.span_samples;
     segment.shared_fraction = static_cast<double>(shared) / segment.support;
-    segment.reference_start = speed * segment.query_start + offset;
-    segment.reference_end = speed * segment.query_end + offset;
+    segment.reference_start = mapping.speed * segment.query_start + mapping.offset;
+    segment.reference_end = mapping.speed * segment.query_end + mapping.offset;
     segments.push_back(std::move(segment));
   }
   std::sort(segments.begin(), segments.end(), [](const Segment& a, const Segment& b) {
