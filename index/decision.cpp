@@ -24,4 +24,31 @@ std::optional<Verdict> decide(const Evidence& e) {
   return Verdict::kPossible;
 }
 
+std::string explain(const Evidence& e) {
+  const std::optional<Verdict> verdict = decide(e);
+  if (!verdict) return "not listed";
+  if (*verdict == Verdict::kConfirmed)
+    return "the timing agrees, a frame pair registers and agrees, and the content is this "
+           "reference's alone";
+  std::string why;
+  if (e.shared) {
+    why += "the content recurs in other references (series level)";
+  } else if (!e.temporal) {
+    why += "a registered frame pair without timing evidence (a still, or too few samples)";
+  } else if (!e.checked) {
+    why +=
+        "timing only; no visual check ran (reference not at hand, or not among the three "
+        "verified)";
+  } else if (!e.registered) {
+    why += "timing only; the visual check found " + std::to_string(e.inliers) +
+           " inliers, short of the 30 that register";
+  } else {
+    why += e.coverage == Coverage::kPartial
+               ? "the layer registers but does not agree at three moments that follow the query's "
+                 "timing"
+               : "a frame pair registers but shows structure the other lacks";
+  }
+  return why;
+}
+
 }  // namespace celtrace::index

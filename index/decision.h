@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 namespace celtrace::index {
 
@@ -45,5 +46,9 @@ inline constexpr int kClearVisualFailureInliers = 15;
 // asks more (index/lookup.cpp): several moments of the layer agree, at reference times that follow
 // the query's own timing.
 std::optional<Verdict> decide(const Evidence& evidence);
+
+// One line for a person: which rule gave the verdict, or what kept a listed match from
+// `confirmed` (lookup --explain, the JSON's "reason").
+std::string explain(const Evidence& evidence);
 
 }  // namespace celtrace::index

@@ -547,6 +547,7 @@ std::vector<Match> decide_all(Candidates& candidates, int top) {
     const std::optional<Verdict> verdict = decide(evidence);
     if (!verdict) continue;
     m.verdict = *verdict;
+    m.reason = explain(evidence);
     std::sort(
         m.segments.begin(), m.segments.end(),
         [](const MatchSegment& a, const MatchSegment& b) { return a.query_start < b.query_start; });

@@ -41,6 +41,7 @@ struct Match {
   bool temporal = false;  // evidence 1: enough samples agree on one time mapping
   Verification visual;    // evidence 2: the best verified frame pair
   double evidence_query_time = 0, evidence_reference_time = 0;  // that pair's times
+  std::string reason;  // why the verdict is what it is (index/decision.h, explain)
   std::vector<MatchSegment> segments;
 };
 

@@ -95,6 +95,10 @@ check "index remove unknown" 1 "$celtrace" index remove "$work/lib" nope
 check "lookup --json, not a library" 1 "$celtrace" lookup "$work/nolib" "$work/clip.mp4" --json
 grep -q '"error":' "$work/out" || { echo "FAIL lookup --json printed no error object"; failures=$((failures + 1)); }
 
+check "lookup --explain" 0 "$celtrace" lookup "$work/lib" "$work/clip.mp4" --explain
+grep -q '^      why: ' "$work/out" && grep -q '^      frame pair: query ' "$work/out" ||
+  { echo "FAIL lookup --explain: $(cat "$work/out")"; failures=$((failures + 1)); }
+
 # A saved fingerprint is a query without the media: timing evidence only, at most possible.
 "$celtrace" hash --fps 6 --save "$work/clip6.ctfp" "$work/clip.mp4" >/dev/null
 check "lookup a saved fingerprint" 0 "$celtrace" lookup "$work/lib" "$work/clip6.ctfp" --json

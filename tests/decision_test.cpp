@@ -53,6 +53,30 @@ TEST(Decision, AClearVisualFailureOfAWholePictureIsNotListed) {
   EXPECT_EQ(decide(e), Verdict::kPossible);
 }
 
+// Each verdict names its rule, and what kept a listed match from `confirmed`.
+TEST(Decision, EachVerdictIsExplained) {
+  Evidence e = full(Coverage::kWhole);
+  e.checked = true;
+  EXPECT_NE(explain(e).find("content is this reference's alone"), std::string::npos);
+  e.shared = true;
+  EXPECT_NE(explain(e).find("series level"), std::string::npos);
+  e = full(Coverage::kWhole);
+  e.registered = e.agreed = false;
+  EXPECT_NE(explain(e).find("no visual check ran"), std::string::npos);
+  e.checked = true;
+  e.inliers = 22;
+  EXPECT_NE(explain(e).find("found 22 inliers, short of the 30"), std::string::npos);
+  e.registered = true;
+  EXPECT_NE(explain(e).find("structure the other lacks"), std::string::npos);
+  e.coverage = Coverage::kPartial;
+  EXPECT_NE(explain(e).find("three moments"), std::string::npos);
+  e = full(Coverage::kWhole);
+  e.temporal = false;
+  EXPECT_NE(explain(e).find("without timing evidence"), std::string::npos);
+  e.registered = false;
+  EXPECT_EQ(explain(e), "not listed");
+}
+
 TEST(Decision, VisualEvidenceAloneNeedsAScore) {
   Evidence e = full(Coverage::kWhole);
   e.temporal = false;  // a still

@@ -17,10 +17,34 @@ struct LookupSettings {
   std::string library;
   std::vector<std::string> paths;
   bool json = false;
+  bool explain = false;
   index::LookupOptions options;
 };
 
-void print_table(const std::string& path, const index::LookupResult& result) {
+// --explain: why the verdict, and the frame pair shown as visual evidence.
+void print_explanation(const index::Match& m) {
+  std::printf("      why: %s\n", m.reason.c_str());
+  const index::Verification& v = m.visual;
+  if (v.candidate < 0) return;
+  std::string pair = "      frame pair: query " + clock_text(m.evidence_query_time) +
+                     ", reference " + clock_text(m.evidence_reference_time) + ", ";
+  if (v.by_layout) {
+    pair += "registered by its layout (too blurred or small for corners)";
+  } else {
+    pair += std::to_string(v.inliers) + " inliers" + (v.registered ? " (registered)" : "");
+    if (v.registered) {
+      char shares[96];
+      std::snprintf(shares, sizeof shares,
+                    ", unexplained structure %.2f of the query, %.2f of the reference",
+                    v.unexplained_query, v.unexplained_reference);
+      pair += shares;
+    }
+    if (v.plate) pair += ", a background plate";
+  }
+  std::printf("%s\n", pair.c_str());
+}
+
+void print_table(const std::string& path, const index::LookupResult& result, bool explain) {
   std::printf("%s (%s, %.1f s)\n", printable(path).c_str(), engine::to_string(result.media.kind),
               result.media.duration_seconds);
   for (const auto* list : {&result.media.warnings, &result.warnings}) {
@@ -48,6 +72,7 @@ void print_table(const std::string& path, const index::LookupResult& result) {
                   i ? "" : title.c_str(), i ? "" : se.c_str(), q.c_str(), r.c_str(), s.score,
                   i ? "" : verdict.c_str(), s.mirrored ? " [mirrored]" : "");
     }
+    if (explain) print_explanation(m);
   }
 }
 
@@ -73,7 +98,7 @@ int run_lookup(const LookupSettings& s) {
       if (s.json) {
         std::cout << json_line(lookup_to_json(path, result)) << "\n";
       } else {
-        print_table(path, result);
+        print_table(path, result, s.explain);
       }
     } catch (const UsageError&) {
       throw;  // the command line is wrong for every file
@@ -137,6 +162,9 @@ void register_lookup_command(CLI::App& app, Action& action) {
                    "(.ctfp), one or more")
       ->required();
   command->add_flag("--json", s->json, "Print one JSON object instead of a table");
+  command->add_flag("--explain", s->explain,
+                    "Under each match: why its verdict (which rule), and the frame pair checked "
+                    "(times, inliers, unexplained structure). The JSON always has \"reason\"");
   add_lookup_options(*command, s->options);
   command->callback([s, &action] { action = [s] { return run_lookup(*s); }; });
 }

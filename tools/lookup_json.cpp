@@ -86,6 +86,7 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
                        {"verdict", index::to_string(m.verdict)},
                        {"coverage", index::to_string(m.coverage)},
                        {"shared", m.shared},
+                       {"reason", m.reason},
                        {"evidence", std::move(evidence)},
                        {"segments", std::move(segments)}});
   }
