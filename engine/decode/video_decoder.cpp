@@ -369,6 +369,10 @@ std::vector<std::uint8_t> scale_packed(SwsContext* scaler, const AVFrame& frame,
   std::uint8_t* planes[4] = {padded.data(), nullptr, nullptr, nullptr};
   int strides[4] = {static_cast<int>(stride), 0, 0, 0};
   sws_scale(scaler, frame.data, frame.linesize, 0, frame.height, planes, strides);
+  if (stride == row) {  // already packed: drop the spare row
+    padded.resize(row * height);
+    return padded;
+  }
   std::vector<std::uint8_t> packed(row * height);
   for (int y = 0; y < height; ++y)
     std::copy_n(padded.data() + y * stride, row, packed.data() + y * row);
