@@ -107,6 +107,14 @@ grep -q '"reference":"Four.S01E01".*"verdict":"possible"' "$work/out" && grep -q
 head -c 200 "$work/clip6.ctfp" >"$work/cut.ctfp"
 check "lookup a truncated fingerprint" 1 "$celtrace" lookup "$work/lib" "$work/cut.ctfp"
 
+# Long names are printed whole in the human tables (they were cut at 24 and 32 characters).
+long="A.Very.Long.Production.Name.With.Many.Words.S01E01"
+"$celtrace" index add "$work/lib3" "$work/refs/Four.S01E01.mp4" --name "$long" >/dev/null 2>&1
+check "index list, a long name" 0 "$celtrace" index list "$work/lib3"
+grep -q "^$long " "$work/out" || { echo "FAIL index list cut a name: $(cat "$work/out")"; failures=$((failures + 1)); }
+check "lookup, a long name" 0 "$celtrace" lookup "$work/lib3" "$work/clip.mp4"
+grep -q "^  $long " "$work/out" || { echo "FAIL lookup cut a name: $(cat "$work/out")"; failures=$((failures + 1)); }
+
 # Several files per lookup: one table each, or JSON Lines; a failing file does not stop the rest.
 check "lookup several files" 0 "$celtrace" lookup "$work/lib" "$work/clip.mp4" "$work/queries/other.mp4"
 [ "$(grep -c '^  REFERENCE\|no match' "$work/out")" = 2 ] || { echo "FAIL lookup several: $(cat "$work/out")"; failures=$((failures + 1)); }

@@ -208,13 +208,20 @@ int run_list(const std::string& directory, bool json) {
     std::cout << json_line({{"library", directory}, {"references", references}}) << "\n";
     return 0;
   }
-  std::printf("%-32s %-24s %-8s %9s %7s  %s\n", "NAME", "TITLE", "S/E", "DURATION", "FRAMES",
-              "PATH");
-  for (const auto& r : library.references()) {
-    std::printf("%-32s %-24s %-8s %8.1fs %7lld  %s\n", printable(r.name).c_str(),
-                printable(r.title).c_str(), season_episode_text(r.season, r.episode).c_str(),
-                r.duration_seconds, static_cast<long long>(r.frame_count),
-                printable(r.path).c_str());
+  // Columns as wide as their longest entry: names are never cut.
+  const auto references = library.references();
+  int name_width = 4, title_width = 5;
+  for (const auto& r : references) {
+    name_width = std::max(name_width, static_cast<int>(printable(r.name).size()));
+    title_width = std::max(title_width, static_cast<int>(printable(r.title).size()));
+  }
+  std::printf("%-*s %-*s %-8s %9s %7s  %s\n", name_width, "NAME", title_width, "TITLE", "S/E",
+              "DURATION", "FRAMES", "PATH");
+  for (const auto& r : references) {
+    std::printf("%-*s %-*s %-8s %8.1fs %7lld  %s\n", name_width, printable(r.name).c_str(),
+                title_width, printable(r.title).c_str(),
+                season_episode_text(r.season, r.episode).c_str(), r.duration_seconds,
+                static_cast<long long>(r.frame_count), printable(r.path).c_str());
   }
   return 0;
 }

@@ -1,4 +1,5 @@
 // celtrace lookup: which production, episode and time a file comes from.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <vector>
@@ -55,8 +56,14 @@ void print_table(const std::string& path, const index::LookupResult& result, boo
     std::printf("  no match in the library\n");
     return;
   }
-  std::printf("  %-24s %-22s %-7s %-27s %-27s %5s  %s\n", "REFERENCE", "TITLE", "S/E", "QUERY",
-              "REFERENCE TIME", "SCORE", "VERDICT");
+  // Columns as wide as their longest entry: names are never cut.
+  int name_width = 9, title_width = 5;
+  for (const index::Match& m : result.matches) {
+    name_width = std::max(name_width, static_cast<int>(printable(m.reference.name).size()));
+    title_width = std::max(title_width, static_cast<int>(printable(m.reference.title).size()));
+  }
+  std::printf("  %-*s %-*s %-7s %-27s %-27s %5s  %s\n", name_width, "REFERENCE", title_width,
+              "TITLE", "S/E", "QUERY", "REFERENCE TIME", "SCORE", "VERDICT");
   for (const index::Match& m : result.matches) {
     std::string se = season_episode_text(m.reference.season, m.reference.episode);
     if (se.empty()) se = "-";
@@ -68,9 +75,9 @@ void print_table(const std::string& path, const index::LookupResult& result, boo
       const auto& s = m.segments[i];
       const std::string q = clock_text(s.query_start) + " - " + clock_text(s.query_end);
       const std::string r = clock_text(s.reference_start) + " - " + clock_text(s.reference_end);
-      std::printf("  %-24.24s %-22.22s %-7s %-27s %-27s %5.2f  %s%s\n", i ? "" : name.c_str(),
-                  i ? "" : title.c_str(), i ? "" : se.c_str(), q.c_str(), r.c_str(), s.score,
-                  i ? "" : verdict.c_str(), s.mirrored ? " [mirrored]" : "");
+      std::printf("  %-*s %-*s %-7s %-27s %-27s %5.2f  %s%s\n", name_width, i ? "" : name.c_str(),
+                  title_width, i ? "" : title.c_str(), i ? "" : se.c_str(), q.c_str(), r.c_str(),
+                  s.score, i ? "" : verdict.c_str(), s.mirrored ? " [mirrored]" : "");
     }
     if (explain) print_explanation(m);
   }
