@@ -184,9 +184,9 @@ TEST_F(BatchMatch, AWorkerPastItsMemoryLimitSaysSo) {
   const fs::path tree = dir.root() / "found";
   fs::create_directories(tree);
   testing::write_cartoon_video((tree / "clip.mp4").string(), 31, 1, 20.0, 3.0);
-  // 144 MB decoded, as much again converted: more than 256 MB with the search's own buffers.
+  // 244 MB decoded (inside the pixel and byte limits), 64 MB more converted: past 256 MB.
   ASSERT_TRUE(cv::imwrite((tree / "page.png").string(),
-                          cv::Mat(6000, 6000, CV_8UC4, cv::Scalar(250, 250, 250, 255))));
+                          cv::Mat(8000, 8000, CV_8UC4, cv::Scalar(250, 250, 250, 255))));
   ASSERT_EQ(run({CELTRACE_CLI, "match", dir.path("lib"), tree.string(), "--out", dir.path("out"),
                  "--memory-per-file", "256", "--timeout-per-file", "120"}),
             1);
