@@ -16,7 +16,8 @@ std::optional<Verdict> decide(const Evidence& e) {
   const bool visual_listing =
       e.registered && (e.score >= kVisualOnlyScore || e.coverage == Coverage::kPartial);
   if (!e.temporal && !visual_listing) return std::nullopt;
-  // A layer's check is one-sided and needs its content to register: few inliers there say less.
+  // A whole picture far from registering is not the reference. A layer's one-sided check says
+  // less when it fails (its content must register alone), so layers are not held to this.
   if (e.coverage == Coverage::kWhole && e.checked && !e.registered &&
       e.inliers < kClearVisualFailureInliers)
     return std::nullopt;

@@ -30,7 +30,8 @@ inline void throw_if_out_of_memory(int status, const std::string& path) {
 // Runs `scaler` (set up for `frame`'s size and format, producing width x height pixels of
 // `bytes_per_pixel` bytes) and returns the picture packed row after row. sws_scale's vector stores
 // run past the end of a row (found by fuzzing: 2 bytes past a 16x16 picture), so it writes into
-// rows padded to 64 bytes with a spare row, and the picture is copied out.
+// rows padded to 64 bytes with a spare row, and the picture is copied out (unless its rows were
+// already 64-byte multiples).
 std::vector<std::uint8_t> scale_packed(SwsContext* scaler, const AVFrame& frame, int width,
                                        int height, int bytes_per_pixel);
 
