@@ -59,6 +59,13 @@ NewReference synthetic_reference(const std::string& name, int frames, unsigned s
   return r;
 }
 
+// Makes sample `sample` of `r` a key frame with `count` local features at x = `x`.
+void add_local_features(NewReference& r, std::size_t sample, std::size_t count, float x) {
+  engine::LocalFeature feature;
+  feature.x = x;
+  r.fingerprint.samples[sample].local_features.assign(count, feature);
+}
+
 TEST(Library, RoundTripsReferencesAndFrames) {
   TempDir dir;
   {
@@ -161,9 +168,7 @@ TEST(Library, RefusesOtherModelsVersionsAndDuplicates) {
 TEST(Library, DamagedLocalFeaturesAreRefused) {
   TempDir dir;
   NewReference r = synthetic_reference("a", 20, 1);
-  engine::LocalFeature feature;
-  feature.x = 0.5f;
-  r.fingerprint.samples[4].local_features.assign(10, feature);
+  add_local_features(r, 4, 10, 0.5f);
   Library::open_or_create(dir.path("lib"), engine::default_model()).add({r});
   EXPECT_EQ(Library::open(dir.path("lib")).local_features().size(), 10u);
   {
@@ -244,9 +249,7 @@ TEST(Library, DamagedIndexFilesAreRefused) {
 TEST(Library, EveryFileDamagedAnywhereEndsCleanly) {
   TempDir dir;
   NewReference r = synthetic_reference("a", 60, 1);
-  engine::LocalFeature feature;
-  feature.x = 0.25f;
-  r.fingerprint.samples[6].local_features.assign(20, feature);
+  add_local_features(r, 6, 20, 0.25f);
   Library::open_or_create(dir.path("lib"), engine::default_model()).add({r});
   engine::Fingerprint query = r.fingerprint;
   query.samples.resize(10);
