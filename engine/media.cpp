@@ -59,19 +59,28 @@ std::optional<NumberedName> split_frame_number(const std::string& name) {
   return NumberedName{match[1].str(), match[2].str(), match[3].str()};
 }
 
-std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOptions& options) {
-  if (options.analysis_size < 64) throw UsageError("analysis size must be at least 64 pixels");
-  if (options.sequence_fps <= 0) throw UsageError("sequence frame rate must be positive");
+MediaKind media_kind(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code error;
-  if (fs::is_directory(path, error)) return open_sequence(path, options);
-  if (path.find('%') != std::string::npos && !fs::exists(path, error)) {
-    return open_sequence(path, options);
-  }
+  if (fs::is_directory(path, error)) return MediaKind::kSequence;
+  if (path.find('%') != std::string::npos && !fs::exists(path, error)) return MediaKind::kSequence;
   if (!fs::exists(path, error)) throw MediaError(path + ": no such file or directory");
   if (!fs::is_regular_file(path, error)) throw MediaError(path + ": not a regular file");
   if (fs::file_size(path, error) == 0) throw MediaError(path + ": empty file");
-  if (has_image_extension(path)) return open_image(path, options);
+  return has_image_extension(path) ? MediaKind::kImage : MediaKind::kVideo;
+}
+
+std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOptions& options) {
+  if (options.analysis_size < 64) throw UsageError("analysis size must be at least 64 pixels");
+  if (options.sequence_fps <= 0) throw UsageError("sequence frame rate must be positive");
+  switch (media_kind(path)) {
+    case MediaKind::kSequence:
+      return open_sequence(path, options);
+    case MediaKind::kImage:
+      return open_image(path, options);
+    case MediaKind::kVideo:
+      break;
+  }
   return open_video(path, options);
 }
 
@@ -81,8 +90,7 @@ std::vector<Frame> frames_between(const std::string& path, double from, double t
   every_frame.sample_fps = 0;
   from = std::max(0.0, from);
   std::unique_ptr<FrameSource> source;
-  if (!std::filesystem::is_directory(path) && path.find('%') == std::string::npos &&
-      !has_image_extension(path)) {
+  if (media_kind(path) == MediaKind::kVideo) {
     source = open_video_at(path, from, every_frame);
   } else {
     source = open_media(path, every_frame);

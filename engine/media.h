@@ -68,8 +68,13 @@ class FrameSource {
   virtual bool next(Frame& frame) = 0;
 };
 
+// What open_media opens `path` as: a directory or a printf pattern that names no file is a
+// sequence, a file with an image extension a still, any other file a video. Throws MediaError
+// for a missing, empty or non-regular file.
+MediaKind media_kind(const std::string& path);
+
 // Opens a video file, a still image, a directory of numbered frames, or a printf pattern such as
-// "shot_%04d.png", deciding by what the path is.
+// "shot_%04d.png", deciding by what the path is (media_kind).
 std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOptions& options);
 
 // The picture shown at `seconds` (the first frame at or after it; a still's only picture), as

@@ -1,5 +1,6 @@
 #include "engine/pdq.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,12 +12,14 @@
 
 #include "engine/errors.h"
 #include "engine/fingerprinter.h"
+#include "engine/vpdq.h"
 #include "tests/test_media.h"
 
 namespace celtrace::engine {
 namespace {
 
 const std::string kVectors = CELTRACE_PDQ_VECTORS_DIR;
+const std::string kVideoVectors = CELTRACE_VPDQ_VECTORS_DIR;
 
 struct Expected {
   std::string file;
@@ -124,6 +127,69 @@ TEST(PdqConformance, MirroredHashFromDct) {
   const PdqHash reference_flip =
       PdqHash::from_hex("2da9259bb1a1bd1a5362576552da32a5e63b7380c2774b4866b346c91b89ce77");
   EXPECT_LE(pdq_mirrored(original.dct).distance(reference_flip), 24);
+}
+
+std::vector<VpdqFeature> read_vpdq_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<VpdqFeature> features;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::stringstream fields(line);
+    std::string number, quality, hex, seconds;
+    std::getline(fields, number, ',');
+    std::getline(fields, quality, ',');
+    std::getline(fields, hex, ',');
+    std::getline(fields, seconds, ',');
+    features.push_back(
+        {std::stoll(number), std::stoi(quality), PdqHash::from_hex(hex), std::stod(seconds)});
+  }
+  return features;
+}
+
+// Conformance with Meta's vPDQ (vpdq-hash-video of ThreatExchange, run on the shared vectors
+// with -r 0 and -r 1): the same frames chosen and numbered, the same timestamps and quality, and
+// the hashes within PDQ's matching tolerance; a dark picture and letterbox bars are hashed whole.
+TEST(VpdqConformance, AgreesWithMetasToolOnTheReferenceVideos) {
+  const std::pair<const char*, double> rates[] = {{"every-frame", 0.0}, {"1s", 1.0}};
+  int frames = 0, within_10_bits = 0;
+  std::vector<int> distances;
+  for (const auto& entry : std::filesystem::directory_iterator(kVideoVectors + "/videos")) {
+    const std::string stem = entry.path().stem().string();
+    for (const auto& [name, seconds_per_hash] : rates) {
+      const auto expected =
+          read_vpdq_lines(kVideoVectors + "/expected/" + stem + "." + name + ".txt");
+      ASSERT_FALSE(expected.empty()) << stem << " " << name;
+      const VpdqHashes ours = vpdq_hash_video(entry.path().string(), seconds_per_hash, Limits{});
+      ASSERT_EQ(ours.features.size(), expected.size()) << stem << " " << name;
+      for (std::size_t i = 0; i < expected.size(); ++i) {
+        const VpdqFeature& mine = ours.features[i];
+        EXPECT_EQ(mine.frame_number, expected[i].frame_number) << stem;
+        EXPECT_NEAR(mine.timestamp_seconds, expected[i].timestamp_seconds, 0.0005) << stem;
+        EXPECT_NEAR(mine.quality, expected[i].quality, 2) << stem;
+        const int distance = mine.hash.distance(expected[i].hash);
+        distances.push_back(distance);
+        within_10_bits += distance <= 10;
+        ++frames;
+      }
+    }
+  }
+  ASSERT_GE(frames, 450);
+  std::sort(distances.begin(), distances.end());
+  const int median = distances[distances.size() / 2];
+  EXPECT_GE(within_10_bits, frames * 95 / 100);
+  EXPECT_LE(median, 4);
+  std::printf("vPDQ conformance: %d frames, %d within 10 bits, %d identical, median %d, worst %d\n",
+              frames, within_10_bits,
+              static_cast<int>(std::count(distances.begin(), distances.end(), 0)), median,
+              distances.back());
+}
+
+TEST(VpdqConformance, LinesAreWrittenAsMetasToolWritesThem) {
+  VpdqFeature feature{
+      25, 100,
+      PdqHash::from_hex("0f7800bdbc026fb021fe4427ae0117e382f7b00bbac4df78b21ddc2eda3cbd38"), 1.0};
+  EXPECT_EQ(to_vpdq_line(feature),
+            "25,100,0f7800bdbc026fb021fe4427ae0117e382f7b00bbac4df78b21ddc2eda3cbd38,1.000");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/fingerprinter.h"
+#include "engine/vpdq.h"
 #include "tools/commands.h"
 
 namespace celtrace::tools {
@@ -49,8 +50,33 @@ nlohmann::json to_json(const engine::Fingerprint& fingerprint, bool mirrored) {
           {"samples", std::move(samples)}};
 }
 
+void print_warnings(const HashSettings& settings, const engine::MediaInfo& media) {
+  for (const auto& warning : media.warnings) {
+    std::cerr << "celtrace: warning: " << settings.path << ": " << warning << "\n";
+  }
+}
+
+// A video's vPDQ lines are hashed as Meta's vpdq-hash-video hashes them (engine/vpdq.h), so that
+// partners' tools match them; the fingerprint is made only when it is to be saved.
+int run_video_vpdq(const HashSettings& settings, const engine::Fingerprinter& fingerprinter) {
+  const double seconds_per_hash =
+      settings.decode.sample_fps > 0 ? 1.0 / settings.decode.sample_fps : 0.0;
+  const engine::VpdqHashes hashes =
+      engine::vpdq_hash_video(settings.path, seconds_per_hash, settings.decode.limits);
+  for (const auto& feature : hashes.features) std::printf("%s\n", to_vpdq_line(feature).c_str());
+  if (!settings.save.empty()) {
+    engine::save_fingerprint(fingerprinter.fingerprint(settings.path, {settings.decode}),
+                             settings.save);
+  }
+  print_warnings(settings, hashes.media);
+  return 0;
+}
+
 int run_hash(const HashSettings& settings) {
-  engine::Fingerprinter fingerprinter(engine::resolve_model(settings.model));
+  const engine::Fingerprinter fingerprinter(engine::resolve_model(settings.model));
+  if (settings.format == "vpdq" && engine::media_kind(settings.path) == engine::MediaKind::kVideo) {
+    return run_video_vpdq(settings, fingerprinter);
+  }
   engine::FingerprintOptions options{settings.decode, settings.mirrored};
   const engine::Fingerprint fingerprint = fingerprinter.fingerprint(settings.path, options);
   if (!settings.save.empty()) engine::save_fingerprint(fingerprint, settings.save);
@@ -60,16 +86,17 @@ int run_hash(const HashSettings& settings) {
               << "\n";
     return 0;
   }
-  // vPDQ's line format: frame_number,quality,pdq_hex,timestamp_seconds
+  // Stills and numbered frames: one line per picture, numbered by its time at the nominal rate.
   const double rate = fingerprint.media.frame_rate;
   for (const auto& sample : fingerprint.samples) {
-    const long frame_number = rate > 0 ? std::lround(sample.pts_seconds * rate) : 0;
-    std::printf("%ld,%d,%s,%.3f\n", frame_number, sample.quality, sample.pdq.hex().c_str(),
-                sample.pts_seconds);
+    engine::VpdqFeature feature;
+    feature.frame_number = rate > 0 ? std::lround(sample.pts_seconds * rate) : 0;
+    feature.quality = sample.quality;
+    feature.hash = sample.pdq;
+    feature.timestamp_seconds = sample.pts_seconds;
+    std::printf("%s\n", to_vpdq_line(feature).c_str());
   }
-  for (const auto& warning : fingerprint.media.warnings) {
-    std::cerr << "celtrace: warning: " << settings.path << ": " << warning << "\n";
-  }
+  print_warnings(settings, fingerprint.media);
   return 0;
 }
 
@@ -82,6 +109,7 @@ void register_hash_command(CLI::App& app, Action& action) {
       "hash",
       "Fingerprint a video, a still image or an image sequence and print it.\n"
       "  celtrace hash episode.mkv                 # vPDQ lines: frame,quality,pdq_hex,seconds\n"
+      "  celtrace hash episode.mkv --fps 1         # the lines Meta's vpdq-hash-video -r 1 writes\n"
       "  celtrace hash still.png --format json     # everything, descriptors included\n"
       "  celtrace hash 'frames/sc012_%04d.png'     # numbered frames, 24 fps unless "
       "--sequence-fps");
@@ -91,12 +119,14 @@ void register_hash_command(CLI::App& app, Action& action) {
       ->required();
   command
       ->add_option("--format", settings->format,
-                   "Output: vpdq (one line per sampled frame) or json")
+                   "Output: vpdq (one line per sampled frame; a video's frames are chosen, "
+                   "numbered and hashed whole as Meta's vpdq-hash-video does) or json")
       ->check(CLI::IsMember({"vpdq", "json"}))
       ->capture_default_str();
   command
       ->add_option("--fps", settings->decode.sample_fps,
-                   "Frames sampled per second of media time (0 = every frame)")
+                   "Frames sampled per second of media time (0 = every frame); vPDQ lines of a "
+                   "video take every floor(frame rate / fps)-th frame, as Meta's -r 1/fps")
       ->capture_default_str()
       ->check(finite_in(0, 1000));
   command

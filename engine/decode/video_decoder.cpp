@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,8 +25,12 @@ using av::error_text;
 
 class VideoSource final : public FrameSource {
  public:
-  VideoSource(const std::string& path, const DecodeOptions& options)
-      : options_(options), sampler_(options.sample_fps) {
+  // kSampledLuma: sampled frames as luma (FrameSource). kEveryFrameRgb: read_rgb_frames.
+  enum class Output { kSampledLuma, kEveryFrameRgb };
+
+  VideoSource(const std::string& path, const DecodeOptions& options,
+              Output output = Output::kSampledLuma)
+      : options_(options), sampler_(options.sample_fps), output_(output) {
     av::apply_log_level();
     info_.path = path;
     info_.kind = MediaKind::kVideo;
@@ -57,6 +62,13 @@ class VideoSource final : public FrameSource {
     frame = std::move(ready_.front());
     ready_.pop_front();
     return true;
+  }
+
+  // Output::kEveryFrameRgb: the frames whose decode-order number is a multiple of `step`.
+  void read_rgb(std::int64_t step, const std::function<void(const RgbFrame&)>& consume) {
+    rgb_step_ = std::max<std::int64_t>(1, step);
+    rgb_consumer_ = &consume;
+    while (!finished_) read_and_decode();
   }
 
  private:
@@ -125,7 +137,8 @@ class VideoSource final : public FrameSource {
     if (sparse_ && !intra_only_) decoder_->skip_frame = AVDISCARD_NONREF;
     int long_side = std::max(info_.width, info_.height);
     int lowres = 0;
-    while (lowres < codec_->max_lowres && (long_side >> (lowres + 1)) >= kMinLowresLongSide) {
+    while (output_ == Output::kSampledLuma && lowres < codec_->max_lowres &&
+           (long_side >> (lowres + 1)) >= kMinLowresLongSide) {
       ++lowres;
     }
     decoder_->lowres = lowres;
@@ -218,6 +231,10 @@ class VideoSource final : public FrameSource {
       fail_limit("media time passes the limit of " +
                  std::to_string(options_.limits.max_duration_seconds) + " s");
     }
+    if (output_ == Output::kEveryFrameRgb) {
+      emit_rgb(decoded, t);
+      return;
+    }
     if (!sampler_.take(t)) return;
 
     int out_width = decoded.width, out_height = decoded.height;
@@ -286,6 +303,23 @@ class VideoSource final : public FrameSource {
     ++frames_sampled_;
   }
 
+  void emit_rgb(const AVFrame& decoded, double pts_seconds) {
+    const std::int64_t number = frames_decoded_ - 1;
+    if (number % rgb_step_ != 0) return;
+    scaler_.reset(sws_getCachedContext(scaler_.release(), decoded.width, decoded.height,
+                                       static_cast<AVPixelFormat>(decoded.format), decoded.width,
+                                       decoded.height, AV_PIX_FMT_RGB24, SWS_AREA, nullptr, nullptr,
+                                       nullptr));
+    if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
+    rgb_frame_.number = number;
+    rgb_frame_.pts_seconds = pts_seconds;
+    rgb_frame_.width = decoded.width;
+    rgb_frame_.height = decoded.height;
+    rgb_frame_.pixels = av::scale_packed(scaler_.get(), decoded, decoded.width, decoded.height, 3);
+    (*rgb_consumer_)(rgb_frame_);
+    ++frames_sampled_;
+  }
+
   void finish() {
     finished_ = true;
     if (frames_sampled_ == 0) {
@@ -330,6 +364,10 @@ class VideoSource final : public FrameSource {
   std::int64_t consecutive_bad_packets_ = 0;
   std::string read_error_;
   std::deque<Frame> ready_;
+  Output output_;
+  std::int64_t rgb_step_ = 1;
+  const std::function<void(const RgbFrame&)>* rgb_consumer_ = nullptr;
+  RgbFrame rgb_frame_;  // reused: a full-size picture per frame
 };
 
 }  // namespace
@@ -343,6 +381,18 @@ std::unique_ptr<FrameSource> open_video_at(const std::string& path, double secon
   auto source = std::make_unique<VideoSource>(path, options);
   if (seconds > 1.0) source->seek(seconds - 0.5);
   return source;
+}
+
+MediaInfo read_rgb_frames(const std::string& path, double seconds_per_frame, const Limits& limits,
+                          const std::function<void(const RgbFrame&)>& consume) {
+  DecodeOptions options;
+  options.sample_fps = 0;
+  options.limits = limits;
+  VideoSource source(path, options, VideoSource::Output::kEveryFrameRgb);
+  // Meta's choice: the step truncated to whole frames, as its tool computes it.
+  const auto step = static_cast<std::int64_t>(seconds_per_frame * source.info().frame_rate);
+  source.read_rgb(step, consume);
+  return source.info();
 }
 
 namespace {
