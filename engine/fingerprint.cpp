@@ -60,6 +60,8 @@ Fingerprint parse_fingerprint(const std::vector<std::uint8_t>& bytes, const std:
   media.height = reader.get<std::int32_t>();
   media.frame_rate = reader.get<double>();
   media.duration_seconds = reader.get<double>();
+  if (!plausible_seconds(media.frame_rate) || !plausible_seconds(media.duration_seconds))
+    reader.fail("implausible frame rate or duration");
   const auto warnings = reader.get<std::uint32_t>();
   if (warnings > 1000) reader.fail("implausible warning count");
   for (std::uint32_t i = 0; i < warnings; ++i) media.warnings.push_back(reader.get_string());
@@ -69,6 +71,7 @@ Fingerprint parse_fingerprint(const std::vector<std::uint8_t>& bytes, const std:
     reader.fail("implausible descriptor size");
   fingerprint.descriptor_size = static_cast<int>(descriptor_size);
   fingerprint.sample_fps = reader.get<double>();
+  if (!plausible_seconds(fingerprint.sample_fps)) reader.fail("implausible sampling rate");
   const auto count = reader.get<std::uint64_t>();
   const std::size_t per_sample =
       8 + 32 + 1 + 4 + 4 * static_cast<std::size_t>(fingerprint.descriptor_size);
@@ -76,6 +79,7 @@ Fingerprint parse_fingerprint(const std::vector<std::uint8_t>& bytes, const std:
   fingerprint.samples.resize(count);
   for (Sample& sample : fingerprint.samples) {
     sample.pts_seconds = reader.get<double>();
+    if (!plausible_seconds(sample.pts_seconds)) reader.fail("implausible sample time");
     std::memcpy(sample.pdq.bytes.data(), reader.take(32), 32);
     sample.quality = reader.get<std::uint8_t>();
     sample.detail = reader.get<float>();

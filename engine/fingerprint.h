@@ -38,6 +38,14 @@ struct Fingerprint {
   std::vector<Sample> samples;
 };
 
+// Media times read from files (fingerprints, library catalogs) are checked against this: beyond it
+// (about 116 days), or negative or not finite, a time is damage, and would overflow the integer
+// offset bins of temporal alignment.
+inline constexpr double kMaxStoredSeconds = 1e7;
+inline bool plausible_seconds(double seconds) {
+  return seconds >= 0 && seconds <= kMaxStoredSeconds;  // false for NaN too
+}
+
 // Format: "CTFPRNT1", u32 version, media info, model ID, samples, CRC-32 trailer; little-endian.
 std::vector<std::uint8_t> serialise(const Fingerprint& fingerprint);
 Fingerprint parse_fingerprint(const std::vector<std::uint8_t>& bytes, const std::string& what);

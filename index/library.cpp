@@ -117,6 +117,9 @@ void Library::load() {
   references_ = catalog_->references();
   frames_.clear();
   catalog_->for_each_frame(false, [&](const FrameRecord& f) {
+    if (!engine::plausible_seconds(f.pts_seconds))
+      throw FormatError(directory_ + ": a frame at " + std::to_string(f.pts_seconds) +
+                        " s (damaged library)");
     frames_.push_back({f.reference_id, static_cast<float>(f.pts_seconds), f.shared});
   });
   local_features_.clear();

@@ -1,5 +1,7 @@
 #include "engine/fingerprint.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "engine/errors.h"
@@ -81,6 +83,17 @@ TEST(Fingerprint, RejectsImplausibleDescriptorSizes) {
   empty.descriptor_size = 0;
   for (Sample& s : empty.samples) s.descriptor.clear();
   EXPECT_THROW(parse_fingerprint(serialise(empty), "zero"), FormatError);
+}
+
+TEST(Fingerprint, RejectsTimesNoMediaHas) {
+  for (double seconds : {-1e25, 1e300, std::nan(""), -0.5}) {
+    Fingerprint damaged = example();
+    damaged.samples.back().pts_seconds = seconds;
+    EXPECT_THROW(parse_fingerprint(serialise(damaged), "time"), FormatError) << seconds;
+    damaged = example();
+    damaged.media.duration_seconds = seconds;
+    EXPECT_THROW(parse_fingerprint(serialise(damaged), "duration"), FormatError) << seconds;
+  }
 }
 
 }  // namespace

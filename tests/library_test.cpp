@@ -186,6 +186,22 @@ TEST(Library, DamagedLocalFeaturesAreRefused) {
   EXPECT_THROW(Library::open(dir.path("lib")), FormatError);  // features of an unknown frame
 }
 
+// Found by fuzzing: a frame time of -1e25 s reached temporal alignment and overflowed its integer
+// offset bins. Times that no media has are refused when the library is opened.
+TEST(Library, ImplausibleFrameTimesAreRefused) {
+  TempDir dir;
+  Library::open_or_create(dir.path("lib"), engine::default_model())
+      .add({synthetic_reference("a", 20, 1)});
+  for (const char* time : {"-1e25", "1e300", "-0.5"}) {
+    {
+      Catalog catalog(dir.path("lib/catalog.sqlite"));
+      catalog.database().execute(std::string("UPDATE frames SET pts = ") + time +
+                                 " WHERE rowid = (SELECT MIN(rowid) FROM frames)");
+    }
+    EXPECT_THROW(Library::open(dir.path("lib")), FormatError) << time;
+  }
+}
+
 // Each index file of a library damaged in the ways a copy or an attacker can (in the style of
 // FAISS's test_io_corrupted): the library is refused with an error naming the file, before FAISS
 // allocates what a header claims.
