@@ -20,6 +20,16 @@ struct GrayImage {
   std::uint8_t& at(int x, int y) { return pixels[static_cast<std::size_t>(y) * width + x]; }
 };
 
+// 8-bit RGB picture, row-major, packed rows of width * 3 bytes (R, G, B): what people are shown
+// as evidence (report thumbnails, lookup --evidence). Matching uses luma only.
+struct ColourImage {
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint8_t> rgb;
+
+  bool empty() const { return rgb.empty(); }
+};
+
 // One sampled frame: its presentation time in seconds from the start of the media, and its luma
 // at analysis resolution (see DecodeOptions::analysis_size). Pictures with an alpha channel (cels,
 // layers exported with transparency) carry it in `alpha` (same size, 0 transparent .. 255
@@ -32,6 +42,7 @@ struct Frame {
   GrayImage luma;
   GrayImage alpha;
   GrayImage detail;
+  ColourImage colour;  // the picture in colour, fitted like luma; when DecodeOptions::colour
 };
 
 }  // namespace celtrace::engine

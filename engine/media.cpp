@@ -108,6 +108,7 @@ std::vector<Frame> frames_between(const std::string& path, double from, double t
     if (!frames.empty() && frame.pts_seconds > to + 1e-3) break;
     frame.luma = fit_within(frame.luma, options.analysis_size);
     frame.alpha = fit_within(frame.alpha, options.analysis_size);
+    frame.colour = fit_within(frame.colour, options.analysis_size);
     frames.push_back(std::move(frame));
     if (frames.back().pts_seconds > to + 1e-3) break;
   }
@@ -115,6 +116,7 @@ std::vector<Frame> frames_between(const std::string& path, double from, double t
     if (!any) throw MediaError(path + ": no picture at " + std::to_string(from) + " s");
     previous.luma = fit_within(previous.luma, options.analysis_size);  // past the end
     previous.alpha = fit_within(previous.alpha, options.analysis_size);
+    previous.colour = fit_within(previous.colour, options.analysis_size);
     frames.push_back(std::move(previous));
   }
   return frames;
@@ -124,12 +126,38 @@ GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions&
   return frames_between(path, seconds, seconds, options).front().luma;
 }
 
+ColourImage colour_frame_at(const std::string& path, double seconds, const DecodeOptions& options) {
+  DecodeOptions in_colour = options;
+  in_colour.colour = true;
+  return frames_between(path, seconds, seconds, in_colour).front().colour;
+}
+
+namespace {
+
+// The size fit_within gives: longer side max_side, aspect kept, at least 1 pixel.
+std::pair<int, int> fitted_size(int width, int height, int max_side) {
+  const double scale = static_cast<double>(max_side) / std::max(width, height);
+  return {std::max(1, static_cast<int>(std::lround(width * scale))),
+          std::max(1, static_cast<int>(std::lround(height * scale)))};
+}
+
+}  // namespace
+
+ColourImage fit_within(const ColourImage& image, int max_side) {
+  if (std::max(image.width, image.height) <= max_side) return image;
+  const auto [width, height] = fitted_size(image.width, image.height, max_side);
+  ColourImage out{width, height,
+                  std::vector<std::uint8_t>(static_cast<std::size_t>(width) * height * 3)};
+  const cv::Mat source(image.height, image.width, CV_8UC3,
+                       const_cast<std::uint8_t*>(image.rgb.data()));
+  cv::Mat target(height, width, CV_8UC3, out.rgb.data());
+  cv::resize(source, target, target.size(), 0, 0, cv::INTER_AREA);
+  return out;
+}
+
 GrayImage fit_within(const GrayImage& image, int max_side) {
-  const int long_side = std::max(image.width, image.height);
-  if (long_side <= max_side) return image;
-  const double scale = static_cast<double>(max_side) / long_side;
-  const int width = std::max(1, static_cast<int>(std::lround(image.width * scale)));
-  const int height = std::max(1, static_cast<int>(std::lround(image.height * scale)));
+  if (std::max(image.width, image.height) <= max_side) return image;
+  const auto [width, height] = fitted_size(image.width, image.height, max_side);
   GrayImage out(width, height);
   const cv::Mat source(image.height, image.width, CV_8UC1,
                        const_cast<std::uint8_t*>(image.pixels.data()));

@@ -38,6 +38,8 @@ struct DecodeOptions {
   // many pixels, for local features; the analysis picture stays as it is, so whole-picture
   // fingerprints do not depend on it.
   int detail_size = 0;
+  // Also hand out Frame::colour (evidence pictures; a second conversion per kept frame).
+  bool colour = false;
   // Decoder threads per file; 1 keeps CPU accounting and memory predictable.
   int decode_threads = 1;
   Limits limits;
@@ -81,6 +83,10 @@ std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOpt
 // luma fitted within options.analysis_size (report thumbnails use it).
 GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions& options);
 
+// frame_at in colour (Frame::colour), fitted within options.analysis_size, transparent pixels
+// over white: the pictures people are shown as evidence.
+ColourImage colour_frame_at(const std::string& path, double seconds, const DecodeOptions& options);
+
 // The frames shown from `from` to `to` seconds (at least the one frame_at(from) gives), in time
 // order, luma fitted within options.analysis_size: the neighbourhood of a mapped time.
 std::vector<Frame> frames_between(const std::string& path, double from, double to,
@@ -102,5 +108,6 @@ std::optional<NumberedName> split_frame_number(const std::string& name);
 
 // Scales luma so that its longer side is at most max_side (area averaging), never upscaling.
 GrayImage fit_within(const GrayImage& image, int max_side);
+ColourImage fit_within(const ColourImage& image, int max_side);
 
 }  // namespace celtrace::engine

@@ -99,6 +99,15 @@ check "lookup --explain" 0 "$celtrace" lookup "$work/lib" "$work/clip.mp4" --exp
 grep -q '^      why: ' "$work/out" && grep -q '^      frame pair: query ' "$work/out" ||
   { echo "FAIL lookup --explain: $(cat "$work/out")"; failures=$((failures + 1)); }
 
+# --evidence: the checked frame pair as a colour PNG (RGB, query and reference side by side).
+check "lookup --evidence" 0 "$celtrace" lookup "$work/lib" "$work/clip.mp4" --evidence "$work/evidence" --json
+picture="$work/evidence/clip-1-Four.S01E01.png"
+grep -q "\"picture\":\"$picture\"" "$work/out" &&
+  [ "$(ffprobe -v error -show_entries stream=codec_name,pix_fmt -of csv=p=0 "$picture")" = png,rgb24 ] ||
+  { echo "FAIL lookup --evidence: $(cat "$work/out")"; failures=$((failures + 1)); }
+check "lookup --evidence, table" 0 "$celtrace" lookup "$work/lib" "$work/clip.mp4" --evidence "$work/evidence"
+grep -q "^      evidence: $picture\$" "$work/out" || { echo "FAIL lookup --evidence table: $(cat "$work/out")"; failures=$((failures + 1)); }
+
 # A saved fingerprint is a query without the media: timing evidence only, at most possible.
 "$celtrace" hash --fps 6 --save "$work/clip6.ctfp" "$work/clip.mp4" >/dev/null
 check "lookup a saved fingerprint" 0 "$celtrace" lookup "$work/lib" "$work/clip6.ctfp" --json

@@ -1,14 +1,17 @@
 // celtrace lookup: which production, episode and time a file comes from.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/decode/video_encoder.h"
 #include "engine/errors.h"
 #include "index/lookup.h"
 #include "tools/commands.h"
+#include "tools/evidence.h"
 #include "tools/lookup_json.h"
 
 namespace celtrace::tools {
@@ -19,8 +22,36 @@ struct LookupSettings {
   std::vector<std::string> paths;
   bool json = false;
   bool explain = false;
+  std::string evidence;  // directory for the frame pairs, empty: none written
   index::LookupOptions options;
 };
+
+constexpr int kEvidenceSize = 480;  // pixels, longer side of each picture of a pair
+
+// --evidence DIR: each match's checked frame pair side by side in colour, as the report shows
+// it. Returns the files written by match (empty where none: no pair was checked, or a reference
+// cannot be read, which is a warning, not an error).
+std::vector<std::string> write_evidence(const LookupSettings& s, const std::string& path,
+                                        index::LookupResult& result) {
+  std::vector<std::string> files(result.matches.size());
+  if (s.evidence.empty() || path.ends_with(".ctfp")) return files;
+  std::filesystem::create_directories(s.evidence);
+  for (std::size_t i = 0; i < result.matches.size(); ++i) {
+    const index::Match& m = result.matches[i];
+    if (m.visual.candidate < 0) continue;
+    const std::string file = (std::filesystem::path(s.evidence) /
+                              evidence_file_name(path, static_cast<int>(i) + 1, m.reference.name))
+                                 .string();
+    try {
+      const EvidencePictures pictures = evidence_pictures(path, m, s.options.decode, kEvidenceSize);
+      engine::write_png(file, side_by_side(pictures, m));
+      files[i] = file;
+    } catch (const Error& e) {
+      result.warnings.push_back("no evidence picture for " + m.reference.name + ": " + e.what());
+    }
+  }
+  return files;
+}
 
 // --explain: why the verdict, and the frame pair shown as visual evidence.
 void print_explanation(const index::Match& m) {
@@ -45,7 +76,8 @@ void print_explanation(const index::Match& m) {
   std::printf("%s\n", pair.c_str());
 }
 
-void print_table(const std::string& path, const index::LookupResult& result, bool explain) {
+void print_table(const std::string& path, const index::LookupResult& result, bool explain,
+                 const std::vector<std::string>& evidence_files) {
   std::printf("%s (%s, %.1f s)\n", printable(path).c_str(), engine::to_string(result.media.kind),
               result.media.duration_seconds);
   for (const auto* list : {&result.media.warnings, &result.warnings}) {
@@ -64,7 +96,8 @@ void print_table(const std::string& path, const index::LookupResult& result, boo
   }
   std::printf("  %-*s %-*s %-7s %-27s %-27s %5s  %s\n", name_width, "REFERENCE", title_width,
               "TITLE", "S/E", "QUERY", "REFERENCE TIME", "SCORE", "VERDICT");
-  for (const index::Match& m : result.matches) {
+  for (std::size_t rank = 0; rank < result.matches.size(); ++rank) {
+    const index::Match& m = result.matches[rank];
     std::string se = season_episode_text(m.reference.season, m.reference.episode);
     if (se.empty()) se = "-";
     const std::string name = printable(m.reference.name), title = printable(m.reference.title);
@@ -80,6 +113,8 @@ void print_table(const std::string& path, const index::LookupResult& result, boo
                   s.score, i ? "" : verdict.c_str(), s.mirrored ? " [mirrored]" : "");
     }
     if (explain) print_explanation(m);
+    if (!evidence_files[rank].empty())
+      std::printf("      evidence: %s\n", printable(evidence_files[rank]).c_str());
   }
 }
 
@@ -101,11 +136,17 @@ int run_lookup(const LookupSettings& s) {
   int failed = 0;
   for (const std::string& path : s.paths) {
     try {
-      const index::LookupResult result = index::lookup(library, path, s.options);
+      index::LookupResult result = index::lookup(library, path, s.options);
+      const std::vector<std::string> evidence_files = write_evidence(s, path, result);
       if (s.json) {
-        std::cout << json_line(lookup_to_json(path, result)) << "\n";
+        nlohmann::json object = lookup_to_json(path, result);
+        for (std::size_t i = 0; i < evidence_files.size(); ++i) {
+          if (!evidence_files[i].empty())
+            object["matches"][i]["evidence"]["picture"] = evidence_files[i];
+        }
+        std::cout << json_line(object) << "\n";
       } else {
-        print_table(path, result, s.explain);
+        print_table(path, result, s.explain, evidence_files);
       }
     } catch (const UsageError&) {
       throw;  // the command line is wrong for every file
@@ -172,6 +213,10 @@ void register_lookup_command(CLI::App& app, Action& action) {
   command->add_flag("--explain", s->explain,
                     "Under each match: why its verdict (which rule), and the frame pair checked "
                     "(times, inliers, unexplained structure). The JSON always has \"reason\"");
+  command->add_option("--evidence", s->evidence,
+                      "Write each match's checked frame pair to this directory as a PNG in colour "
+                      "(query left, reference right; a layer's box outlined in red), named "
+                      "QUERY-RANK-REFERENCE.png; the table and JSON give the file");
   add_lookup_options(*command, s->options);
   command->callback([s, &action] { action = [s] { return run_lookup(*s); }; });
 }

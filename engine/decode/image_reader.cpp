@@ -99,11 +99,12 @@ class StillSource final : public FrameSource {
     info_.kind = MediaKind::kImage;
     info_.format =
         lower_extension(path).substr(std::min<std::size_t>(1, lower_extension(path).size()));
-    StillPicture picture = read_picture(path, options.limits);
+    StillPicture picture = read_picture(path, options.limits, options.colour);
     info_.width = picture.luma.width;
     info_.height = picture.luma.height;
     frame_.luma = fit_within(picture.luma, options.still_analysis_size);
     frame_.alpha = fit_within(picture.alpha, options.still_analysis_size);
+    frame_.colour = fit_within(picture.colour, options.still_analysis_size);
   }
   const MediaInfo& info() const override { return info_; }
   bool next(Frame& frame) override {
@@ -151,9 +152,10 @@ class SequenceSource final : public FrameSource {
           static_cast<double>(file.number - files_.front().number) / options_.sequence_fps;
       if (!sampler_.take(t)) continue;
       frame.pts_seconds = t;
-      StillPicture picture = read_picture(file.path, options_.limits);
+      StillPicture picture = read_picture(file.path, options_.limits, options_.colour);
       frame.luma = fit_within(picture.luma, options_.analysis_size);
       frame.alpha = fit_within(picture.alpha, options_.analysis_size);
+      frame.colour = fit_within(picture.colour, options_.analysis_size);
       frame.detail = options_.detail_size > options_.analysis_size
                          ? fit_within(picture.luma, options_.detail_size)
                          : GrayImage();
@@ -224,13 +226,13 @@ std::optional<ImageSize> read_image_size(const std::string& path) {
   return std::nullopt;
 }
 
-StillPicture read_picture(const std::string& path, const Limits& limits) {
+StillPicture read_picture(const std::string& path, const Limits& limits, bool colour) {
   std::error_code error;
   if (!fs::is_regular_file(path, error)) throw MediaError(path + ": not a readable file");
   if (fs::file_size(path, error) == 0) throw MediaError(path + ": empty file");
   const auto declared = read_image_size(path);
   if (declared) check_size(path, *declared, limits);
-  return decode_still(path, limits.max_pixels);
+  return decode_still(path, limits.max_pixels, colour);
 }
 
 std::unique_ptr<FrameSource> open_image(const std::string& path, const DecodeOptions& options) {

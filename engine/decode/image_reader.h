@@ -22,7 +22,7 @@ std::optional<ImageSize> read_image_size(const std::string& path);
 
 // Decodes a still image to full-resolution luma (transparent pixels composited over white, as
 // line art is drawn) and its alpha channel, if any. Throws MediaError / LimitError.
-StillPicture read_picture(const std::string& path, const Limits& limits);
+StillPicture read_picture(const std::string& path, const Limits& limits, bool colour = false);
 
 std::unique_ptr<FrameSource> open_image(const std::string& path, const DecodeOptions& options);
 

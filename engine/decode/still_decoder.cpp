@@ -46,7 +46,7 @@ int get_budgeted_buffer(AVCodecContext* decoder, AVFrame* frame, int flags) {
 
 }  // namespace
 
-StillPicture decode_still(const std::string& path, std::int64_t max_pixels) {
+StillPicture decode_still(const std::string& path, std::int64_t max_pixels, bool colour) {
   auto fail = [&](const std::string& what, int code) -> MediaError {
     return MediaError(path + ": " + what + (code < 0 ? " (" + av::error_text(code) + ")" : ""));
   };
@@ -131,6 +131,7 @@ StillPicture decode_still(const std::string& path, std::int64_t max_pixels) {
   StillPicture picture;
   picture.luma = GrayImage(width, height);
   picture.alpha = GrayImage(width, height);
+  if (colour) picture.colour = {width, height, std::vector<std::uint8_t>(rgba.size() / 4 * 3)};
   bool transparent = false;
   for (std::size_t i = 0; i < picture.luma.pixels.size(); ++i) {
     const std::uint8_t* p = rgba.data() + 4 * i;
@@ -140,6 +141,12 @@ StillPicture decode_still(const std::string& path, std::int64_t max_pixels) {
         static_cast<std::uint8_t>(std::lround(value * alpha + 255.f * (1.f - alpha)));
     picture.alpha.pixels[i] = p[3];
     transparent |= p[3] < 255;
+    if (colour) {
+      for (int c = 0; c < 3; ++c) {
+        picture.colour.rgb[3 * i + c] =
+            static_cast<std::uint8_t>((p[c] * p[3] + 255 * (255 - p[3])) / 255);
+      }
+    }
   }
   if (!transparent) picture.alpha = GrayImage();
   return picture;

@@ -12,7 +12,8 @@ namespace celtrace::engine {
 
 struct StillPicture {
   GrayImage luma;
-  GrayImage alpha;  // empty unless the image has an alpha channel with a transparent pixel
+  GrayImage alpha;     // empty unless the image has an alpha channel with a transparent pixel
+  ColourImage colour;  // when asked: the picture over white, as luma is
 };
 
 // Decodes the first picture of an image file to full-resolution luma with PDQ's coefficients
@@ -20,6 +21,6 @@ struct StillPicture {
 // drawn on a transparent layer, and the alpha channel is kept beside it. Pictures over 4096 px are
 // brought within 4096 px. Throws MediaError, or LimitError above max_pixels or when the decoded
 // picture would take more than 4 bytes per pixel of max_pixels (16-bit RGBA counts twice).
-StillPicture decode_still(const std::string& path, std::int64_t max_pixels);
+StillPicture decode_still(const std::string& path, std::int64_t max_pixels, bool colour = false);
 
 }  // namespace celtrace::engine

@@ -272,6 +272,7 @@ class VideoSource final : public FrameSource {
       }
       out.luma = fit_within(luma, options_.analysis_size);
       if (transparent) out.alpha = fit_within(alpha, options_.analysis_size);
+      if (options_.colour) out.colour = fit_within(over_white(decoded), options_.analysis_size);
       if (options_.detail_size > options_.analysis_size && long_side > options_.analysis_size)
         out.detail = fit_within(luma, options_.detail_size);
       ready_.push_back(std::move(out));
@@ -285,6 +286,15 @@ class VideoSource final : public FrameSource {
     if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
     out.luma = GrayImage(out_width, out_height);
     out.luma.pixels = av::scale_packed(scaler_.get(), decoded, out_width, out_height, 1);
+    if (options_.colour) {
+      colour_scaler_.reset(
+          sws_getCachedContext(colour_scaler_.release(), decoded.width, decoded.height,
+                               static_cast<AVPixelFormat>(decoded.format), out_width, out_height,
+                               AV_PIX_FMT_RGB24, SWS_AREA, nullptr, nullptr, nullptr));
+      if (!colour_scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
+      out.colour = {out_width, out_height,
+                    av::scale_packed(colour_scaler_.get(), decoded, out_width, out_height, 3)};
+    }
     if (options_.detail_size > options_.analysis_size && long_side > options_.analysis_size) {
       const double scale =
           static_cast<double>(std::min(long_side, options_.detail_size)) / long_side;
@@ -301,6 +311,26 @@ class VideoSource final : public FrameSource {
     }
     ready_.push_back(std::move(out));
     ++frames_sampled_;
+  }
+
+  // A frame with an alpha channel in colour at full size, composited over white.
+  ColourImage over_white(const AVFrame& decoded) {
+    colour_scaler_.reset(sws_getCachedContext(
+        colour_scaler_.release(), decoded.width, decoded.height,
+        static_cast<AVPixelFormat>(decoded.format), decoded.width, decoded.height, AV_PIX_FMT_RGBA,
+        SWS_POINT, nullptr, nullptr, nullptr));
+    if (!colour_scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
+    const std::vector<std::uint8_t> rgba =
+        av::scale_packed(colour_scaler_.get(), decoded, decoded.width, decoded.height, 4);
+    ColourImage out{decoded.width, decoded.height, std::vector<std::uint8_t>(rgba.size() / 4 * 3)};
+    for (std::size_t i = 0; i < rgba.size() / 4; ++i) {
+      const int opacity = rgba[4 * i + 3];
+      for (int c = 0; c < 3; ++c) {
+        out.rgb[3 * i + c] =
+            static_cast<std::uint8_t>((rgba[4 * i + c] * opacity + 255 * (255 - opacity)) / 255);
+      }
+    }
+    return out;
   }
 
   void emit_rgb(const AVFrame& decoded, double pts_seconds) {
@@ -347,6 +377,7 @@ class VideoSource final : public FrameSource {
   av::FramePtr frame_;
   av::ScalerPtr scaler_;
   av::ScalerPtr detail_scaler_;  // DecodeOptions::detail_size
+  av::ScalerPtr colour_scaler_;  // DecodeOptions::colour
   const AVCodec* codec_ = nullptr;
   AVStream* stream_ = nullptr;  // owned by format_
   int stream_index_ = -1;

@@ -155,7 +155,11 @@ void VideoEncoder::finish() {
   if (status < 0) s.fail("cannot write trailer", status);
 }
 
-void write_png(const std::string& path, const GrayImage& image) {
+namespace {
+
+// One picture of `format` (rows of `stride` bytes) encoded as PNG into `path`.
+void write_png_pixels(const std::string& path, const std::uint8_t* pixels, int width, int height,
+                      int stride, AVPixelFormat format) {
   av::apply_log_level();
   const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
   if (codec == nullptr) throw MediaError(path + ": no PNG encoder in this libav");
@@ -163,22 +167,34 @@ void write_png(const std::string& path, const GrayImage& image) {
   av::FramePtr frame(av_frame_alloc());
   av::PacketPtr packet(av_packet_alloc());
   if (!encoder || !frame || !packet) throw Error("out of memory encoding a PNG");
-  encoder->width = image.width;
-  encoder->height = image.height;
-  encoder->pix_fmt = AV_PIX_FMT_GRAY8;
+  encoder->width = width;
+  encoder->height = height;
+  encoder->pix_fmt = format;
   encoder->time_base = {1, 1};
   int status = avcodec_open2(encoder.get(), codec, nullptr);
   if (status < 0)
     throw MediaError(path + ": cannot open PNG encoder (" + av::error_text(status) + ")");
-  frame->format = AV_PIX_FMT_GRAY8;
-  frame->width = image.width;
-  frame->height = image.height;
-  frame->data[0] = const_cast<std::uint8_t*>(image.pixels.data());
-  frame->linesize[0] = image.width;
+  frame->format = format;
+  frame->width = width;
+  frame->height = height;
+  frame->data[0] = const_cast<std::uint8_t*>(pixels);
+  frame->linesize[0] = stride;
   status = avcodec_send_frame(encoder.get(), frame.get());
   if (status >= 0) status = avcodec_receive_packet(encoder.get(), packet.get());
   if (status < 0) throw MediaError(path + ": PNG encoding failed (" + av::error_text(status) + ")");
   write_file_atomically(path, std::vector<std::uint8_t>(packet->data, packet->data + packet->size));
+}
+
+}  // namespace
+
+void write_png(const std::string& path, const GrayImage& image) {
+  write_png_pixels(path, image.pixels.data(), image.width, image.height, image.width,
+                   AV_PIX_FMT_GRAY8);
+}
+
+void write_png(const std::string& path, const ColourImage& image) {
+  write_png_pixels(path, image.rgb.data(), image.width, image.height, image.width * 3,
+                   AV_PIX_FMT_RGB24);
 }
 
 }  // namespace celtrace::engine

@@ -36,7 +36,8 @@ class VideoEncoder {
   std::unique_ptr<State> state_;
 };
 
-// Writes luma as an 8-bit grayscale PNG (thumbnails for reports). Throws MediaError.
+// Writes a picture as an 8-bit grayscale or RGB PNG (evidence pictures). Throws MediaError.
 void write_png(const std::string& path, const GrayImage& image);
+void write_png(const std::string& path, const ColourImage& image);
 
 }  // namespace celtrace::engine

@@ -21,6 +21,7 @@
 #include "engine/preprocess.h"
 #include "index/sqlite.h"
 #include "index/vector_index.h"
+#include "tools/evidence.h"
 #include "tools/lookup_json.h"
 #include "tools/match/report.h"
 #include "tools/match/scan.h"
@@ -200,17 +201,15 @@ json trace_item(const index::Library& library, const BatchItem& row, const Batch
     const index::LookupResult result = index::lookup(library, row.path, options.lookup);
     out = lookup_to_json(row.path, result);
     out["status"] = result.matches.empty() ? "no_match" : "matched";
-    engine::DecodeOptions thumbnail = options.lookup.decode;
-    thumbnail.analysis_size = kThumbnailSize;
     for (std::size_t i = 0; i < result.matches.size(); ++i) {
       const index::Match& m = result.matches[i];
       const std::string stem = "thumbs/" + std::to_string(row.id) + "-" + std::to_string(i);
       try {
-        engine::write_png(options.out + "/" + stem + "-query.png",
-                          engine::frame_at(row.path, m.evidence_query_time, thumbnail));
+        const EvidencePictures pictures =
+            evidence_pictures(row.path, m, options.lookup.decode, kThumbnailSize);
+        engine::write_png(options.out + "/" + stem + "-query.png", pictures.query);
         out["matches"][i]["thumbnails"]["query"] = stem + "-query.png";
-        engine::write_png(options.out + "/" + stem + "-reference.png",
-                          engine::frame_at(m.reference.path, m.evidence_reference_time, thumbnail));
+        engine::write_png(options.out + "/" + stem + "-reference.png", pictures.reference);
         out["matches"][i]["thumbnails"]["reference"] = stem + "-reference.png";
       } catch (const Error&) {
         // A missing thumbnail (reference moved) does not change the result.
