@@ -313,6 +313,17 @@ class VideoSource final : public FrameSource {
     ++frames_sampled_;
   }
 
+  // The whole decoded picture as Meta's vPDQ converts it: RGB24, same size, swscale's area filter.
+  ColourImage whole_rgb(const AVFrame& decoded) {
+    whole_scaler_.reset(sws_getCachedContext(whole_scaler_.release(), decoded.width, decoded.height,
+                                             static_cast<AVPixelFormat>(decoded.format),
+                                             decoded.width, decoded.height, AV_PIX_FMT_RGB24,
+                                             SWS_AREA, nullptr, nullptr, nullptr));
+    if (!whole_scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
+    return {decoded.width, decoded.height,
+            av::scale_packed(whole_scaler_.get(), decoded, decoded.width, decoded.height, 3)};
+  }
+
   // A frame with an alpha channel in colour at full size, composited over white.
   ColourImage over_white(const AVFrame& decoded) {
     colour_scaler_.reset(sws_getCachedContext(
@@ -336,16 +347,9 @@ class VideoSource final : public FrameSource {
   void emit_rgb(const AVFrame& decoded, double pts_seconds) {
     const std::int64_t number = frames_decoded_ - 1;
     if (number % rgb_step_ != 0) return;
-    scaler_.reset(sws_getCachedContext(scaler_.release(), decoded.width, decoded.height,
-                                       static_cast<AVPixelFormat>(decoded.format), decoded.width,
-                                       decoded.height, AV_PIX_FMT_RGB24, SWS_AREA, nullptr, nullptr,
-                                       nullptr));
-    if (!scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
     rgb_frame_.number = number;
     rgb_frame_.pts_seconds = pts_seconds;
-    rgb_frame_.width = decoded.width;
-    rgb_frame_.height = decoded.height;
-    rgb_frame_.pixels = av::scale_packed(scaler_.get(), decoded, decoded.width, decoded.height, 3);
+    rgb_frame_.picture = whole_rgb(decoded);
     (*rgb_consumer_)(rgb_frame_);
     ++frames_sampled_;
   }
@@ -378,6 +382,7 @@ class VideoSource final : public FrameSource {
   av::ScalerPtr scaler_;
   av::ScalerPtr detail_scaler_;  // DecodeOptions::detail_size
   av::ScalerPtr colour_scaler_;  // DecodeOptions::colour
+  av::ScalerPtr whole_scaler_;   // read_rgb_frames
   const AVCodec* codec_ = nullptr;
   AVStream* stream_ = nullptr;  // owned by format_
   int stream_index_ = -1;

@@ -22,13 +22,11 @@ std::unique_ptr<FrameSource> open_video_at(const std::string& path, double secon
                                            const DecodeOptions& options);
 
 // One frame as Meta's vPDQ tool (ThreatExchange vpdq-hash-video) hashes it: RGB24 at the
-// decoded size (packed rows of width * 3 bytes), converted by swscale's area filter.
+// decoded size, converted by swscale's area filter.
 struct RgbFrame {
   std::int64_t number = 0;  // in decoder output order, from 0
   double pts_seconds = 0;   // presentation time from the start of the media
-  int width = 0;
-  int height = 0;
-  std::vector<std::uint8_t> pixels;
+  ColourImage picture;      // at the decoded size
 };
 
 // Decodes every frame of a video at full resolution (nothing skipped: frame numbers count every
