@@ -82,6 +82,7 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
   if (options.local_features != LocalFeatureUse::kNone) {
     used.decode.detail_size = kLocalFeatureSide;
   }
+  used.decode.whole_frame_luma = options.whole_frame_pdq;
   auto source = open_media(path, used.decode);
   Fingerprint result;
   result.model_id = model_.id;
@@ -106,6 +107,12 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
       last_key_time = frame.pts_seconds;
       last_key_descriptor = sample.descriptor;
       last_key_pdq = sample.pdq;
+    }
+    if (!frame.whole_luma.empty()) {
+      const PdqResult whole = pdq_from_image(frame.whole_luma);
+      sample.pdq = whole.hash;
+      sample.quality = whole.quality;
+      if (options.mirrored) sample.mirrored_pdq = pdq_mirrored(whole.dct);
     }
     result.samples.push_back(std::move(sample));
     if (progress) progress(frame.pts_seconds, source->info().duration_seconds);

@@ -29,6 +29,11 @@ struct FingerprintOptions {
   // are hashed at DecodeOptions::still_analysis_size to agree with other PDQ tools.
   int hash_size = 128;
   LocalFeatureUse local_features = LocalFeatureUse::kNone;
+  // Videos: Sample::pdq (and quality) of the whole decoded frame, bars included, as Meta's vPDQ
+  // hashes it (engine/vpdq.h; its RGB luma is an affine function of the luma plane, to which
+  // PDQ's bits are blind), so that a library matches partners' vPDQ files. Key frames are still
+  // chosen with the pipeline's own PDQ.
+  bool whole_frame_pdq = false;
 };
 
 // Called after each sample with the media time reached and the media's duration (seconds).

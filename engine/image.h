@@ -43,6 +43,9 @@ struct Frame {
   GrayImage alpha;
   GrayImage detail;
   ColourImage colour;  // the picture in colour, fitted like luma; when DecodeOptions::colour
+  // Videos, when DecodeOptions::whole_frame_luma: the decoded luma plane as it is (full size or
+  // the codec's reduced resolution, bars included, not rescaled), for Meta-compatible PDQ.
+  GrayImage whole_luma;
 };
 
 }  // namespace celtrace::engine

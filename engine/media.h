@@ -40,6 +40,8 @@ struct DecodeOptions {
   int detail_size = 0;
   // Also hand out Frame::colour (evidence pictures; a second conversion per kept frame).
   bool colour = false;
+  // Videos also hand out Frame::whole_luma (a copy of the decoded luma plane).
+  bool whole_frame_luma = false;
   // Decoder threads per file; 1 keeps CPU accounting and memory predictable.
   int decode_threads = 1;
   Limits limits;

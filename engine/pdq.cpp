@@ -39,17 +39,34 @@ void box_filter_columns(const float* in, float* out, int width, int height, int 
   }
 }
 
-// out = in^T, with in being height rows of width floats.
-void transpose(const float* in, float* out, int width, int height) {
-  constexpr int kTile = 16;
-  for (int y0 = 0; y0 < height; y0 += kTile) {
-    for (int x0 = 0; x0 < width; x0 += kTile) {
-      for (int y = y0; y < std::min(height, y0 + kTile); ++y) {
-        for (int x = x0; x < std::min(width, x0 + kTile); ++x) {
-          out[static_cast<std::size_t>(x) * height + y] =
-              in[static_cast<std::size_t>(y) * width + x];
-        }
+// The same box filter along each row (in -> out), with the same order of additions and
+// subtractions as box_filter_columns, so either direction gives the reference's floats. Rows go
+// in strips of kStrip whose running sums advance together: one row's sum is a chain of dependent
+// additions, several rows' chains overlap in the processor.
+void box_filter_rows(const float* in, float* out, int width, int height, int window,
+                     const std::vector<float>& reciprocal_count) {
+  constexpr int kStrip = 8;
+  const int before = (window - 1) / 2;
+  const int after = window / 2;
+  for (int y0 = 0; y0 < height; y0 += kStrip) {
+    const int rows = std::min(kStrip, height - y0);
+    const float* strip = in + static_cast<std::size_t>(y0) * width;
+    float* target = out + static_cast<std::size_t>(y0) * width;
+    float sums[kStrip] = {};
+    int lo = 0, hi = -1;
+    for (int i = 0; i < width; ++i) {
+      const int want_hi = std::min(width - 1, i + after);
+      const int want_lo = std::max(0, i - before);
+      while (hi < want_hi) {
+        ++hi;
+        for (int r = 0; r < rows; ++r) sums[r] += strip[static_cast<std::size_t>(r) * width + hi];
       }
+      while (lo < want_lo) {
+        for (int r = 0; r < rows; ++r) sums[r] -= strip[static_cast<std::size_t>(r) * width + lo];
+        ++lo;
+      }
+      for (int r = 0; r < rows; ++r)
+        target[static_cast<std::size_t>(r) * width + i] = sums[r] * reciprocal_count[i];
     }
   }
 }
@@ -66,17 +83,14 @@ std::vector<float> reciprocal_counts(int count, int window) {
 
 // Two passes of X then Y box filters approximate a tent filter whose support is one 64th of the
 // image per direction (Jarosz, "Fast Image Convolutions", 2001).
-void jarosz_filter(std::vector<float>& image, int width, int height) {
+void jarosz_filter(std::vector<float>& image, std::vector<float>& scratch, int width, int height) {
   const int row_window = (width + 2 * kBlock - 1) / (2 * kBlock);
   const int column_window = (height + 2 * kBlock - 1) / (2 * kBlock);
   const auto row_reciprocal = reciprocal_counts(width, row_window);
   const auto column_reciprocal = reciprocal_counts(height, column_window);
-  // Rows are filtered as the columns of the transposed image.
-  std::vector<float> scratch(image.size());
+  scratch.resize(image.size());
   for (int pass = 0; pass < 2; ++pass) {
-    transpose(image.data(), scratch.data(), width, height);
-    box_filter_columns(scratch.data(), image.data(), height, width, row_window, row_reciprocal);
-    transpose(image.data(), scratch.data(), height, width);
+    box_filter_rows(image.data(), scratch.data(), width, height, row_window, row_reciprocal);
     box_filter_columns(scratch.data(), image.data(), width, height, column_window,
                        column_reciprocal);
   }
@@ -180,8 +194,11 @@ PdqHash pdq_mirrored(const PdqDct& dct) {
 
 PdqResult pdq_from_luma(const float* luma, int width, int height) {
   if (width <= 0 || height <= 0) throw UsageError("PDQ needs a non-empty image");
-  std::vector<float> image(luma, luma + static_cast<std::size_t>(width) * height);
-  jarosz_filter(image, width, height);
+  // Kept between calls: a video frame's two full-size float pictures, allocated afresh for every
+  // frame, cost more in page faults than the filter itself.
+  thread_local std::vector<float> image, scratch;
+  image.assign(luma, luma + static_cast<std::size_t>(width) * height);
+  jarosz_filter(image, scratch, width, height);
 
   std::array<float, kBlock * kBlock> block{};
   for (int i = 0; i < kBlock; ++i) {

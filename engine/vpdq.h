@@ -33,4 +33,8 @@ VpdqHashes vpdq_hash_video(const std::string& path, double seconds_per_hash, con
 // "frame_number,quality,pdq_hex,timestamp" with three decimals, as Meta's tool prints it.
 std::string to_vpdq_line(const VpdqFeature& feature);
 
+// Reads a vPDQ file (Meta's vpdq-hash-video, celtrace hash): one feature per line, blank lines
+// skipped. Throws FormatError naming the line for anything else, including times no media has.
+std::vector<VpdqFeature> load_vpdq(const std::string& path);
+
 }  // namespace celtrace::engine

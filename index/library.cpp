@@ -16,6 +16,8 @@ constexpr const char* kHashFactory = "BFlat";
 // The exact local-feature index (auto_local_factory's choice for small libraries) is a copy of
 // the catalog's codes: made by load(), never stored twice.
 constexpr const char* kExactLocalFactory = "BFlat";
+// Frames' PDQ is Meta's vPDQ of the whole frame (FingerprintOptions::whole_frame_pdq).
+constexpr const char* kWholeFramePdq = "vpdq-whole-frame";
 constexpr int kSharedNeighbours = 8;
 
 std::string catalog_path(const std::string& directory) {
@@ -35,6 +37,7 @@ engine::FingerprintOptions reference_fingerprint_options(const engine::DecodeOpt
   engine::FingerprintOptions options;
   options.decode = decode;
   options.local_features = engine::LocalFeatureUse::kKeyFrames;
+  options.whole_frame_pdq = true;
   return options;
 }
 
@@ -86,6 +89,7 @@ Library Library::open_or_create(const std::string& directory,
     catalog->set_meta("hash_factory", kHashFactory);
     catalog->set_meta("local_factory", kExactLocalFactory);
     catalog->set_meta("generation", "0");
+    catalog->set_meta("pdq", kWholeFramePdq);
     transaction.commit();
   }
   Library library(directory, std::move(catalog), model);
@@ -96,6 +100,10 @@ Library Library::open_or_create(const std::string& directory,
 std::string Library::index_path(const char* kind, std::int64_t generation) const {
   return (fs::path(directory_) / (std::string(kind) + "-" + std::to_string(generation) + ".faiss"))
       .string();
+}
+
+bool Library::has_whole_frame_pdq() const {
+  return catalog_->meta("pdq").value_or("") == kWholeFramePdq;
 }
 
 std::int64_t Library::stored_generation() const {

@@ -82,6 +82,9 @@ class Library {
   const std::vector<IndexedFrame>& frames() const { return frames_; }
   const DescriptorIndex& descriptors() const { return *descriptors_; }
   const HashIndex& hashes() const { return *hashes_; }
+  // Whether frames' PDQ hashes are Meta's vPDQ of the whole frame (libraries made since hash-only
+  // lookups; older ones hold the pipeline's 128 px PDQ, which partners' files do not match).
+  bool has_whole_frame_pdq() const;
   const std::vector<IndexedLocalFeature>& local_features() const { return local_features_; }
   const HashIndex& local_index() const { return *local_; }
   const engine::ProjectionModel& model() const { return model_; }

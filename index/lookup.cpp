@@ -10,6 +10,7 @@
 #include "engine/fingerprinter.h"
 #include "engine/foreground.h"
 #include "engine/preprocess.h"
+#include "engine/vpdq.h"
 #include "index/partial_search.h"
 
 namespace celtrace::index {
@@ -586,6 +587,71 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   return result;
 }
 
+namespace {
+
+// Hash-only queries (vPDQ files): Meta's matching defaults. Hashes of lower quality (flat, dark or
+// blurred frames) are not searched; a library frame is a match within kVpdqDistance bits, its
+// similarity 1 - bits / 64 (0.52 at the bound, 1 for the same hash) so that the temporal
+// alignment weighs it like a descriptor match.
+constexpr int kVpdqQuality = 50;
+constexpr int kVpdqDistance = 31;
+
+LookupResult match_hashes(const Library& library, const std::vector<engine::VpdqFeature>& hashes,
+                          const LookupOptions& options) {
+  LookupResult result;
+  result.media.kind = engine::MediaKind::kVideo;
+  result.media.format = "vpdq";
+  std::vector<double> times;
+  std::vector<std::uint8_t> codes;
+  double first = hashes.front().timestamp_seconds, last = first;
+  for (const engine::VpdqFeature& h : hashes) {
+    first = std::min(first, h.timestamp_seconds);
+    last = std::max(last, h.timestamp_seconds);
+    if (h.quality < kVpdqQuality) continue;
+    times.push_back(h.timestamp_seconds);
+    codes.insert(codes.end(), h.hash.bytes.begin(), h.hash.bytes.end());
+  }
+  // Each hash stands for the time up to the next one.
+  const double spacing =
+      hashes.size() > 1 ? (last - first) / static_cast<double>(hashes.size() - 1) : 1.0;
+  result.media.duration_seconds = last + spacing;
+  result.informative_samples = static_cast<int>(times.size());
+  if (!library.has_whole_frame_pdq()) {
+    result.warnings.push_back(
+        "this library was built before hash-only lookups: its frames' PDQ is not Meta's vPDQ, "
+        "so few hashes can match (build it again with this version)");
+  }
+  if (times.empty() || library.frames().empty()) return result;
+  const int k =
+      std::min<std::int64_t>(kNeighbours, static_cast<std::int64_t>(library.frames().size()));
+  const auto count = static_cast<std::int64_t>(times.size());
+  const std::vector<Neighbour> hits = library.hashes().search(codes.data(), count, k);
+  Found found;
+  for (std::int64_t i = 0; i < count; ++i) {
+    for (int j = 0; j < k; ++j) {
+      const Neighbour& hit = hits[static_cast<std::size_t>(i * k + j)];
+      if (hit.id < 0 || hit.score > kVpdqDistance) continue;
+      const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(hit.id)];
+      found.whole_matches.push_back({static_cast<int>(i), times[static_cast<std::size_t>(i)],
+                                     frame.reference, frame.pts_seconds, 1.f - hit.score / 64.f,
+                                     false, frame.shared});
+    }
+  }
+  found.segments = align(found.whole_matches, times);
+  found.whole_segments = found.segments.size();
+  found.whole_samples = times.size();
+  // What list_candidates reads of a query: its duration and sampling rate.
+  engine::Fingerprint query;
+  query.media = result.media;
+  query.sample_fps = spacing > 0 ? 1.0 / spacing : 1.0;
+  Candidates candidates = list_candidates(library, query, found);
+  add_sharing_references(library, found, candidates);
+  result.matches = decide_all(candidates, options.top);
+  return result;
+}
+
+}  // namespace
+
 engine::Fingerprint fingerprint_query(const Library& library, const std::string& path,
                                       const LookupOptions& options) {
   engine::FingerprintOptions fingerprint_options;
@@ -608,7 +674,16 @@ engine::Fingerprint fingerprint_query(const Library& library, const std::string&
 }
 
 LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options) {
-  if (std::filesystem::path(path).extension() == ".ctfp") {
+  const std::string extension = std::filesystem::path(path).extension().string();
+  if (extension == ".vpdq" || extension == ".txt") {
+    LookupResult result = match_hashes(library, engine::load_vpdq(path), options);
+    result.media.path = path;
+    result.warnings.push_back(
+        "vPDQ hashes: matched by their timing alone (at most 'possible'), no mirrored, "
+        "cropped, inset or layer search");
+    return result;
+  }
+  if (extension == ".ctfp") {
     const engine::Fingerprint query = engine::load_fingerprint(path);
     if (query.model_id != library.model().id) {
       throw UsageError(path + ": fingerprint made with model " + query.model_id +

@@ -113,6 +113,14 @@ grep -q "^      evidence: $picture\$" "$work/out" || { echo "FAIL lookup --evide
 check "lookup a saved fingerprint" 0 "$celtrace" lookup "$work/lib" "$work/clip6.ctfp" --json
 grep -q '"reference":"Four.S01E01".*"verdict":"possible"' "$work/out" && grep -q '"warnings":\["a saved fingerprint' "$work/out" ||
   { echo "FAIL lookup .ctfp: $(cat "$work/out")"; failures=$((failures + 1)); }
+# vPDQ lines (Meta's format) are a query too, matched through the library's whole-frame PDQ.
+"$celtrace" hash --fps 4 "$work/clip.mp4" >"$work/clip.vpdq"
+check "lookup a vPDQ file" 0 "$celtrace" lookup "$work/lib" "$work/clip.vpdq" --json
+grep -q '"reference":"Four.S01E01".*"verdict":"possible"' "$work/out" && grep -q '"warnings":\["vPDQ hashes' "$work/out" ||
+  { echo "FAIL lookup .vpdq: $(cat "$work/out")"; failures=$((failures + 1)); }
+echo "0,100,not-a-hash,0.0" >"$work/bad.vpdq"
+check "lookup a damaged vPDQ file" 1 "$celtrace" lookup "$work/lib" "$work/bad.vpdq"
+grep -q 'line 1' "$work/err" || { echo "FAIL damaged vPDQ: $(cat "$work/err")"; failures=$((failures + 1)); }
 head -c 200 "$work/clip6.ctfp" >"$work/cut.ctfp"
 check "lookup a truncated fingerprint" 1 "$celtrace" lookup "$work/lib" "$work/cut.ctfp"
 

@@ -4,12 +4,15 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "engine/fingerprinter.h"
+#include "engine/vpdq.h"
 #include "index/lookup.h"
 #include "tests/test_media.h"
 
@@ -165,6 +168,33 @@ TEST_F(LookupEndToEnd, TransformedClipsFindTheirEpisodeAndOffset) {
     write(path, e, c.start, c.seconds, c.transform, c.render);
     expect_found(query(path), "Show21.S01E02", c.start, c.confirmed, c.name);
   }
+}
+
+// A partner's vPDQ file (Meta's frame choice and hashing, one hash a second) is matched through
+// the library's whole-frame PDQ: the right episode and time, by timing alone.
+TEST_F(LookupEndToEnd, VpdqFilesAreMatchedByTheirHashes) {
+  const auto write_vpdq = [](const std::string& video, const std::string& out) {
+    std::ofstream file(out);
+    for (const auto& f : engine::vpdq_hash_video(video, 1.0, engine::Limits{}).features)
+      file << engine::to_vpdq_line(f) << "\n";
+  };
+  write(dir_->path("vpdq-clip.mp4"), *episodes_[{21, 1}], 20.0, 10.0, identity);
+  write_vpdq(dir_->path("vpdq-clip.mp4"), dir_->path("clip.vpdq"));
+  const LookupResult found = query(dir_->path("clip.vpdq"));
+  ASSERT_FALSE(found.matches.empty());
+  const Match& best = found.matches.front();
+  EXPECT_EQ(best.reference.name, "Show21.S01E01");
+  EXPECT_EQ(best.verdict, Verdict::kPossible);
+  ASSERT_FALSE(best.segments.empty());
+  // The segment spans the hashes that agree; its mapping puts the clip's start at 20 s.
+  const MatchSegment& segment = best.segments.front();
+  EXPECT_NEAR(segment.reference_start - segment.speed * segment.query_start, 20.0, 0.5);
+  EXPECT_EQ(found.informative_samples, 10);
+
+  const bench::Series other = bench::make_series(29, "Other");
+  write(dir_->path("vpdq-unrelated.mp4"), bench::make_episode(other, 1, 45), 20.0, 10.0, identity);
+  write_vpdq(dir_->path("vpdq-unrelated.mp4"), dir_->path("unrelated.vpdq"));
+  EXPECT_TRUE(query(dir_->path("unrelated.vpdq")).matches.empty());
 }
 
 TEST_F(LookupEndToEnd, StillsAndImageSequences) {

@@ -184,6 +184,39 @@ TEST(VpdqConformance, AgreesWithMetasToolOnTheReferenceVideos) {
               distances.back());
 }
 
+TEST(Vpdq, FilesAreReadAndDamageIsNamedByLine) {
+  const testing::TempDir dir;
+  const std::string hex = "0f7800bdbc026fb021fe4427ae0117e382f7b00bbac4df78b21ddc2eda3cbd38";
+  const auto file_with = [&](const std::string& text) {
+    std::ofstream(dir.path("h.vpdq")) << text;
+    return dir.path("h.vpdq");
+  };
+  const auto read = load_vpdq(file_with("0,100," + hex + ",0.000\r\n\n25,49," + hex + ",1.000\n"));
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[1].frame_number, 25);
+  EXPECT_EQ(read[1].quality, 49);
+  EXPECT_DOUBLE_EQ(read[1].timestamp_seconds, 1.0);
+  EXPECT_EQ(read[1].hash.hex(), hex);
+  const std::pair<std::string, std::string> damaged[] = {
+      {"0,100," + hex + ",0.0\n1,100,abc,0.04\n", "line 2"},
+      {"0,100," + hex + "\n", "not 4 fields"},
+      {"0,100," + hex + ",0.0,extra\n", "not 4 fields"},
+      {"0,101," + hex + ",0.0\n", "quality"},
+      {"-3,100," + hex + ",0.0\n", "frame number"},
+      {"0,100," + hex + ",-1e25\n", "timestamp"},
+      {"0,100," + hex + ",nan\n", "timestamp"},
+      {"\n\n", "no vPDQ lines"},
+  };
+  for (const auto& [text, said] : damaged) {
+    try {
+      load_vpdq(file_with(text));
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(said), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(VpdqConformance, LinesAreWrittenAsMetasToolWritesThem) {
   VpdqFeature feature{
       25, 100,

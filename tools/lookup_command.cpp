@@ -199,6 +199,9 @@ void register_lookup_command(CLI::App& app, Action& action) {
       "line, JSON Lines); a file that fails gets its error and the rest go on, exit code 1.\n"
       "A fingerprint saved by 'celtrace hash --save' (.ctfp) is a query without the media:\n"
       "matched by its timing only (no visual check: at most 'possible'; no mirror or layers).\n"
+      "So is a vPDQ file (.vpdq or .txt: Meta's vpdq-hash-video or 'celtrace hash' lines),\n"
+      "matched through the library's PDQ of whole frames (libraries built since this\n"
+      "version); short clips need at least 6 hashes of quality 50 or more.\n"
       "  celtrace lookup lib/ leaked_clip.mp4\n"
       "  celtrace lookup lib/ 'wip/sc012_%04d.png' --json\n"
       "  celtrace lookup lib/ a.mp4 b.png shots/ --json > results.jsonl");
@@ -206,8 +209,8 @@ void register_lookup_command(CLI::App& app, Action& action) {
       ->required();
   command
       ->add_option("paths", s->paths,
-                   "Videos, images, frame directories, printf patterns or saved fingerprints "
-                   "(.ctfp), one or more")
+                   "Videos, images, frame directories, printf patterns, saved fingerprints "
+                   "(.ctfp) or vPDQ files (.vpdq, .txt), one or more")
       ->required();
   command->add_flag("--json", s->json, "Print one JSON object instead of a table");
   command->add_flag("--explain", s->explain,
