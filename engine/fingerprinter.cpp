@@ -6,6 +6,7 @@
 #include "engine/foreground.h"
 #include "engine/pdq.h"
 #include "engine/preprocess.h"
+#include "engine/vpdq.h"
 
 namespace celtrace::engine {
 namespace {
@@ -82,7 +83,7 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
   if (options.local_features != LocalFeatureUse::kNone) {
     used.decode.detail_size = kLocalFeatureSide;
   }
-  used.decode.whole_frame_luma = options.whole_frame_pdq;
+  used.decode.whole_frame_rgb = options.whole_frame_pdq;
   auto source = open_media(path, used.decode);
   Fingerprint result;
   result.model_id = model_.id;
@@ -108,8 +109,8 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
       last_key_descriptor = sample.descriptor;
       last_key_pdq = sample.pdq;
     }
-    if (!frame.whole_luma.empty()) {
-      const PdqResult whole = pdq_from_image(frame.whole_luma);
+    if (!frame.whole_rgb.empty()) {
+      const PdqResult whole = pdq_from_rgb(frame.whole_rgb);
       sample.pdq = whole.hash;
       sample.quality = whole.quality;
       if (options.mirrored) sample.mirrored_pdq = pdq_mirrored(whole.dct);

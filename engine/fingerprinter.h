@@ -30,9 +30,8 @@ struct FingerprintOptions {
   int hash_size = 128;
   LocalFeatureUse local_features = LocalFeatureUse::kNone;
   // Videos: Sample::pdq (and quality) of the whole decoded frame, bars included, as Meta's vPDQ
-  // hashes it (engine/vpdq.h; its RGB luma is an affine function of the luma plane, to which
-  // PDQ's bits are blind), so that a library matches partners' vPDQ files. Key frames are still
-  // chosen with the pipeline's own PDQ.
+  // hashes it (engine/vpdq.h: RGB, then luma), so that a library matches partners' vPDQ files.
+  // Key frames are still chosen with the pipeline's own PDQ.
   bool whole_frame_pdq = false;
 };
 

@@ -43,9 +43,9 @@ struct Frame {
   GrayImage alpha;
   GrayImage detail;
   ColourImage colour;  // the picture in colour, fitted like luma; when DecodeOptions::colour
-  // Videos, when DecodeOptions::whole_frame_luma: the decoded luma plane as it is (full size or
-  // the codec's reduced resolution, bars included, not rescaled), for Meta-compatible PDQ.
-  GrayImage whole_luma;
+  // Videos, when DecodeOptions::whole_frame_rgb: the whole decoded picture (bars included, not
+  // rescaled) in RGB, as Meta's vPDQ hashes it (engine/vpdq.h).
+  ColourImage whole_rgb;
 };
 
 }  // namespace celtrace::engine

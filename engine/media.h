@@ -40,8 +40,8 @@ struct DecodeOptions {
   int detail_size = 0;
   // Also hand out Frame::colour (evidence pictures; a second conversion per kept frame).
   bool colour = false;
-  // Videos also hand out Frame::whole_luma (a copy of the decoded luma plane).
-  bool whole_frame_luma = false;
+  // Videos also hand out Frame::whole_rgb (the decoded picture converted to RGB, full size).
+  bool whole_frame_rgb = false;
   // Decoder threads per file; 1 keeps CPU accounting and memory predictable.
   int decode_threads = 1;
   Limits limits;

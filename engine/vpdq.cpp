@@ -11,20 +11,17 @@
 
 namespace celtrace::engine {
 
-namespace {
-
 PdqResult pdq_from_rgb(const ColourImage& picture) {
   // PDQ's reference luma: BT.601 weights on 8-bit RGB, kept as floats. Rounding it to 8 bits
   // moves dark pictures' hashes by dozens of bits (their DCT coefficients are that small).
-  std::vector<float> luma(static_cast<std::size_t>(picture.width) * picture.height);
+  thread_local std::vector<float> luma;  // kept: a full-size picture per video frame
+  luma.resize(static_cast<std::size_t>(picture.width) * picture.height);
   const std::uint8_t* rgb = picture.rgb.data();
   for (std::size_t i = 0; i < luma.size(); ++i, rgb += 3) {
     luma[i] = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
   }
   return pdq_from_luma(luma.data(), picture.width, picture.height);
 }
-
-}  // namespace
 
 VpdqHashes vpdq_hash_video(const std::string& path, double seconds_per_hash, const Limits& limits) {
   VpdqHashes result;

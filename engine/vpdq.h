@@ -24,6 +24,11 @@ struct VpdqHashes {
   std::vector<VpdqFeature> features;
 };
 
+// PDQ of a whole RGB picture as Meta's tools compute it: luma as floats (rounding it to 8 bits, or
+// hashing the codec's luma plane, which skips RGB's clipping, moves dark colourful pictures by
+// dozens of bits), the tent filter over the picture's full size.
+PdqResult pdq_from_rgb(const ColourImage& picture);
+
 // Hashes a video as Meta's vpdq-hash-video does with `-r seconds_per_hash`: every
 // floor(seconds_per_hash * frame rate)-th frame in decode order (0: every frame), the whole frame
 // at full size (bars included), luma from RGB24 as PDQ's reference computes it, timestamps as

@@ -184,6 +184,32 @@ TEST(VpdqConformance, AgreesWithMetasToolOnTheReferenceVideos) {
               distances.back());
 }
 
+// What libraries store for hash-only lookups (FingerprintOptions::whole_frame_pdq: the luma plane
+// as decoded, not Meta's RGB): every frame of the reference videos against Meta's hashes.
+TEST(VpdqConformance, LibraryFramesCarryHashesMetasToolAgreesWith) {
+  const Fingerprinter fingerprinter(default_model());
+  FingerprintOptions options;
+  options.decode.sample_fps = 0;
+  options.whole_frame_pdq = true;
+  std::vector<int> distances;
+  for (const auto& entry : std::filesystem::directory_iterator(kVideoVectors + "/videos")) {
+    const std::string stem = entry.path().stem().string();
+    const auto expected = read_vpdq_lines(kVideoVectors + "/expected/" + stem + ".every-frame.txt");
+    const Fingerprint print = fingerprinter.fingerprint(entry.path().string(), options);
+    ASSERT_EQ(print.samples.size(), expected.size()) << stem;
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      distances.push_back(print.samples[i].pdq.distance(expected[i].hash));
+  }
+  std::sort(distances.begin(), distances.end());
+  const auto within_10 =
+      std::count_if(distances.begin(), distances.end(), [](int d) { return d <= 10; });
+  EXPECT_GE(within_10 * 100, static_cast<long>(distances.size()) * 95);
+  EXPECT_LE(distances[distances.size() / 2], 4);
+  std::printf("library PDQ against Meta's: %zu frames, %ld within 10 bits, median %d, worst %d\n",
+              distances.size(), static_cast<long>(within_10), distances[distances.size() / 2],
+              distances.back());
+}
+
 TEST(Vpdq, FilesAreReadAndDamageIsNamedByLine) {
   const testing::TempDir dir;
   const std::string hex = "0f7800bdbc026fb021fe4427ae0117e382f7b00bbac4df78b21ddc2eda3cbd38";

@@ -252,7 +252,7 @@ class VideoSource final : public FrameSource {
     const bool has_alpha = format && (format->flags & AV_PIX_FMT_FLAG_ALPHA);
     Frame out;
     out.pts_seconds = t;
-    if (options_.whole_frame_luma) out.whole_luma = whole_luma(decoded);
+    if (options_.whole_frame_rgb) out.whole_rgb = whole_rgb(decoded);
     if (has_alpha) {
       // Composited over white at full size, then fitted: scaling gray and alpha apart would mix
       // the transparent pixels' colour into the outline, a dark halo no published frame has.
@@ -325,31 +325,6 @@ class VideoSource final : public FrameSource {
             av::scale_packed(whole_scaler_.get(), decoded, decoded.width, decoded.height, 3)};
   }
 
-  // The decoded picture's luma plane at its size (Frame::whole_luma): copied where the format has
-  // 8-bit luma in a plane of its own (every YUV codec's output), converted otherwise.
-  GrayImage whole_luma(const AVFrame& decoded) {
-    const AVPixFmtDescriptor* format =
-        av_pix_fmt_desc_get(static_cast<AVPixelFormat>(decoded.format));
-    GrayImage luma(decoded.width, decoded.height);
-    if (format && !(format->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL)) &&
-        format->comp[0].plane == 0 && format->comp[0].depth == 8 && format->comp[0].step == 1 &&
-        format->comp[0].offset == 0) {
-      for (int y = 0; y < decoded.height; ++y) {
-        std::copy_n(decoded.data[0] + static_cast<std::ptrdiff_t>(y) * decoded.linesize[0],
-                    decoded.width,
-                    luma.pixels.data() + static_cast<std::size_t>(y) * decoded.width);
-      }
-      return luma;
-    }
-    whole_scaler_.reset(sws_getCachedContext(whole_scaler_.release(), decoded.width, decoded.height,
-                                             static_cast<AVPixelFormat>(decoded.format),
-                                             decoded.width, decoded.height, AV_PIX_FMT_GRAY8,
-                                             SWS_POINT, nullptr, nullptr, nullptr));
-    if (!whole_scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
-    luma.pixels = av::scale_packed(whole_scaler_.get(), decoded, decoded.width, decoded.height, 1);
-    return luma;
-  }
-
   // A frame with an alpha channel in colour at full size, composited over white.
   ColourImage over_white(const AVFrame& decoded) {
     colour_scaler_.reset(sws_getCachedContext(
@@ -408,7 +383,7 @@ class VideoSource final : public FrameSource {
   av::ScalerPtr scaler_;
   av::ScalerPtr detail_scaler_;  // DecodeOptions::detail_size
   av::ScalerPtr colour_scaler_;  // DecodeOptions::colour
-  av::ScalerPtr whole_scaler_;   // read_rgb_frames, DecodeOptions::whole_frame_luma
+  av::ScalerPtr whole_scaler_;   // read_rgb_frames, DecodeOptions::whole_frame_rgb
   const AVCodec* codec_ = nullptr;
   AVStream* stream_ = nullptr;  // owned by format_
   int stream_index_ = -1;
