@@ -673,6 +673,11 @@ engine::Fingerprint fingerprint_query(const Library& library, const std::string&
   return fingerprinter.fingerprint(path, fingerprint_options);
 }
 
+bool is_hash_only_query(const std::string& path) {
+  const std::string extension = std::filesystem::path(path).extension().string();
+  return extension == ".vpdq" || extension == ".txt" || extension == ".ctfp";
+}
+
 LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options) {
   const std::string extension = std::filesystem::path(path).extension().string();
   if (extension == ".vpdq" || extension == ".txt") {

@@ -65,6 +65,9 @@ struct LookupResult {
 // samples in all when longer, which bounds the search cost: 6 fps up to 6.7 s, 2 fps from 20 s.
 double query_sample_fps(double duration_seconds);
 
+// A query without the media: a saved fingerprint (.ctfp) or vPDQ lines (.vpdq, .txt).
+bool is_hash_only_query(const std::string& path);
+
 // fingerprint_query then match; a saved fingerprint (`celtrace hash --save`, a .ctfp file) is
 // matched as it is, without visual verification.
 LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options);
