@@ -29,13 +29,12 @@ struct LookupSettings {
 constexpr int kEvidenceSize = 480;  // pixels, longer side of each picture of a pair
 
 // --evidence DIR: each match's checked frame pair side by side in colour, as the report shows
-// it. Returns the files written by match (empty where none: no pair was checked, or a reference
-// cannot be read, which is a warning, not an error).
+// it. Returns the files written by match (empty where none: no pair was checked, as for hash-only
+// queries, or a reference cannot be read, which is a warning, not an error).
 std::vector<std::string> write_evidence(const LookupSettings& s, const std::string& path,
                                         index::LookupResult& result) {
   std::vector<std::string> files(result.matches.size());
-  if (s.evidence.empty() || path.ends_with(".ctfp")) return files;
-  std::filesystem::create_directories(s.evidence);
+  if (s.evidence.empty()) return files;
   for (std::size_t i = 0; i < result.matches.size(); ++i) {
     const index::Match& m = result.matches[i];
     if (m.visual.candidate < 0) continue;
@@ -133,6 +132,12 @@ int run_lookup(const LookupSettings& s) {
       throw;
     }
   }();
+  if (!s.evidence.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(s.evidence, error);
+    if (error)
+      throw Error("cannot create the evidence directory " + s.evidence + ": " + error.message());
+  }
   int failed = 0;
   for (const std::string& path : s.paths) {
     try {
