@@ -7,22 +7,36 @@ namespace {
 
 // A bar pixel is at most this bright (0..255); encoders and analog captures leave bars at 0..35.
 constexpr int kDarkLevel = 40;
-// A border line is a bar when at most this fraction of its pixels is brighter than kDarkLevel
-// (tolerates noise and compression ringing).
-constexpr double kBrightFractionAllowed = 0.02;
+// A border line is a bar when at most this fraction of its pixels is not near the line's median
+// (tolerates noise and compression ringing)...
+constexpr double kOffFractionAllowed = 0.02;
+// ... "near" meaning within this many levels: a bar is one flat level, while dark picture content
+// (a night scene, a vignette, a fade's gradient) spreads over many, and must not be cut away.
+constexpr int kBarSpread = 6;
+// Every line of the bars around one picture has nearly the same level.
+constexpr int kBarLevelDrift = 8;
 
-bool dark_row(const GrayImage& image, int y, int x0, int x1) {
-  const int allowed = static_cast<int>(kBrightFractionAllowed * (x1 - x0));
-  int bright = 0;
-  for (int x = x0; x < x1; ++x) bright += image.at(x, y) > kDarkLevel;
-  return bright <= allowed;
+// The line's level when the `count` pixels from `first`, `stride` apart, are a bar; -1 otherwise.
+int bar_level(const GrayImage& image, int first, int stride, int count) {
+  int histogram[256] = {};
+  for (int i = 0; i < count; ++i)
+    ++histogram[image.pixels[first + static_cast<std::size_t>(i) * stride]];
+  int median = 0;
+  for (int seen = 0; seen + histogram[median] <= count / 2; seen += histogram[median++]) {
+  }
+  if (median > kDarkLevel) return -1;
+  int near = 0;
+  for (int v = std::max(0, median - kBarSpread); v <= std::min(255, median + kBarSpread); ++v)
+    near += histogram[v];
+  return count - near <= static_cast<int>(kOffFractionAllowed * count) ? median : -1;
 }
 
-bool dark_column(const GrayImage& image, int x, int y0, int y1) {
-  const int allowed = static_cast<int>(kBrightFractionAllowed * (y1 - y0));
-  int bright = 0;
-  for (int y = y0; y < y1; ++y) bright += image.at(x, y) > kDarkLevel;
-  return bright <= allowed;
+// Whether a line is a bar whose level agrees with the bars found so far (level: -1 = none yet).
+bool extends_bars(int line_level, int& level) {
+  if (line_level < 0) return false;
+  if (level >= 0 && std::abs(line_level - level) > kBarLevelDrift) return false;
+  if (level < 0) level = line_level;
+  return true;
 }
 
 }  // namespace
@@ -30,11 +44,15 @@ bool dark_column(const GrayImage& image, int x, int y0, int y1) {
 CropBox detect_bars(const GrayImage& image) {
   CropBox whole{0, 0, image.width, image.height};
   if (image.width < 8 || image.height < 8) return whole;
+  const int w = image.width;
   int top = 0, bottom = image.height, left = 0, right = image.width;
-  while (top < bottom && dark_row(image, top, 0, image.width)) ++top;
-  while (bottom > top && dark_row(image, bottom - 1, 0, image.width)) --bottom;
-  while (left < right && dark_column(image, left, top, bottom)) ++left;
-  while (right > left && dark_column(image, right - 1, top, bottom)) --right;
+  int level = -1;
+  const auto row = [&](int y) { return bar_level(image, y * w, 1, w); };
+  while (top < bottom && extends_bars(row(top), level)) ++top;
+  while (bottom > top && extends_bars(row(bottom - 1), level)) --bottom;
+  const auto column = [&](int x) { return bar_level(image, top * w + x, w, bottom - top); };
+  while (left < right && extends_bars(column(left), level)) ++left;
+  while (right > left && extends_bars(column(right - 1), level)) --right;
   if (3 * (bottom - top) < image.height || 3 * (right - left) < image.width) return whole;
   return CropBox{left, top, right - left, bottom - top};
 }

@@ -46,6 +46,34 @@ TEST(DetectBars, LeavesDarkFramesWhole) {
   EXPECT_EQ(thin.height, 60);
 }
 
+// A dark scene is not a bar: the sky of a night shot fading to black at the top and a shaded
+// wall at the left are all darker than the bar level, but spread over many levels (the old rule,
+// "almost all pixels dark", cut them away; on a vignetted video it removed half the picture).
+TEST(DetectBars, LeavesDarkPictureContent) {
+  GrayImage night = with_bars(0, 0, 0, 0);
+  for (int y = 0; y < 20; ++y) {
+    for (int x = 0; x < 100; ++x) night.at(x, y) = static_cast<std::uint8_t>(2 * y + 3 * (x % 7));
+  }
+  for (int y = 20; y < 60; ++y) {
+    for (int x = 0; x < 15; ++x) night.at(x, y) = static_cast<std::uint8_t>(y - 20);
+  }
+  const CropBox box = detect_bars(night);
+  EXPECT_EQ(box.x, 0);
+  EXPECT_EQ(box.y, 0);
+  EXPECT_EQ(box.width, 100);
+  EXPECT_EQ(box.height, 60);
+}
+
+TEST(DetectBars, BarsShareOneLevel) {
+  GrayImage image = with_bars(8, 8, 0, 0);
+  for (int y = 52; y < 60; ++y) {
+    for (int x = 0; x < 100; ++x) image.at(x, y) = 36;  // a dark-grey band, not the bars' black
+  }
+  const CropBox box = detect_bars(image);
+  EXPECT_EQ(box.y, 8);
+  EXPECT_EQ(box.height, 52);  // the top bar only
+}
+
 TEST(DetectBars, IsIdempotent) {
   const GrayImage once = remove_bars(with_bars(8, 6, 4, 4));
   const GrayImage twice = remove_bars(once);
