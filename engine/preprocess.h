@@ -16,7 +16,8 @@ struct CropBox {
 };
 
 // Finds dark, uniform bars along the four borders (letterbox, pillarbox, or both). A border row
-// or column counts as bar when almost all its pixels are dark; bars are removed only while at
+// or column counts as bar when almost all its pixels sit at one dark level, the same for every
+// bar (dark picture content spreads over many levels and stays); bars are removed only while at
 // least a third of the picture remains in each direction, so a dark frame is left whole (it is
 // rejected later as flat). Applying it to an already cropped frame is a no-op, which keeps
 // references and letterboxed queries of the same frame aligned.
