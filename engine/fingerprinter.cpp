@@ -83,7 +83,7 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
   if (options.local_features != LocalFeatureUse::kNone) {
     used.decode.detail_size = kLocalFeatureSide;
   }
-  used.decode.whole_frame_rgb = options.whole_frame_pdq;
+  used.decode.whole_frame_rgb_interval = options.whole_frame_pdq_interval;
   auto source = open_media(path, used.decode);
   Fingerprint result;
   result.model_id = model_.id;

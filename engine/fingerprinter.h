@@ -29,10 +29,11 @@ struct FingerprintOptions {
   // are hashed at DecodeOptions::still_analysis_size to agree with other PDQ tools.
   int hash_size = 128;
   LocalFeatureUse local_features = LocalFeatureUse::kNone;
-  // Videos: Sample::pdq (and quality) of the whole decoded frame, bars included, as Meta's vPDQ
-  // hashes it (engine/vpdq.h: RGB, then luma), so that a library matches partners' vPDQ files.
-  // Key frames are still chosen with the pipeline's own PDQ.
-  bool whole_frame_pdq = false;
+  // > 0: for video samples at least this many seconds apart, Sample::pdq (and quality) is Meta's
+  // vPDQ of the whole decoded frame, bars included (engine/vpdq.h: RGB, then luma), so that a
+  // library matches partners' vPDQ files; the other samples keep the pipeline's PDQ. Key frames
+  // are chosen with the pipeline's PDQ either way.
+  double whole_frame_pdq_interval = 0;
 };
 
 // Called after each sample with the media time reached and the media's duration (seconds).

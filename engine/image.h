@@ -43,8 +43,8 @@ struct Frame {
   GrayImage alpha;
   GrayImage detail;
   ColourImage colour;  // the picture in colour, fitted like luma; when DecodeOptions::colour
-  // Videos, when DecodeOptions::whole_frame_rgb: the whole decoded picture (bars included, not
-  // rescaled) in RGB, as Meta's vPDQ hashes it (engine/vpdq.h).
+  // Videos, see DecodeOptions::whole_frame_rgb_interval: the whole decoded picture (bars included,
+  // not rescaled) in RGB, as Meta's vPDQ hashes it (engine/vpdq.h).
   ColourImage whole_rgb;
 };
 

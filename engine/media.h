@@ -40,8 +40,9 @@ struct DecodeOptions {
   int detail_size = 0;
   // Also hand out Frame::colour (evidence pictures; a second conversion per kept frame).
   bool colour = false;
-  // Videos also hand out Frame::whole_rgb (the decoded picture converted to RGB, full size).
-  bool whole_frame_rgb = false;
+  // > 0: videos also hand out Frame::whole_rgb (the decoded picture in RGB, full size) for kept
+  // frames at least this many seconds apart.
+  double whole_frame_rgb_interval = 0;
   // Decoder threads per file; 1 keeps CPU accounting and memory predictable.
   int decode_threads = 1;
   Limits limits;

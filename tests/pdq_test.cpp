@@ -190,7 +190,7 @@ TEST(VpdqConformance, LibraryFramesCarryHashesMetasToolAgreesWith) {
   const Fingerprinter fingerprinter(default_model());
   FingerprintOptions options;
   options.decode.sample_fps = 0;
-  options.whole_frame_pdq = true;
+  options.whole_frame_pdq_interval = 1e-6;  // every frame
   std::vector<int> distances;
   for (const auto& entry : std::filesystem::directory_iterator(kVideoVectors + "/videos")) {
     const std::string stem = entry.path().stem().string();

@@ -252,7 +252,10 @@ class VideoSource final : public FrameSource {
     const bool has_alpha = format && (format->flags & AV_PIX_FMT_FLAG_ALPHA);
     Frame out;
     out.pts_seconds = t;
-    if (options_.whole_frame_rgb) out.whole_rgb = whole_rgb(decoded);
+    if (options_.whole_frame_rgb_interval > 0 && t >= next_whole_rgb_) {
+      out.whole_rgb = whole_rgb(decoded);
+      next_whole_rgb_ = t + options_.whole_frame_rgb_interval - 0.5 * frame_interval_;
+    }
     if (has_alpha) {
       // Composited over white at full size, then fitted: scaling gray and alpha apart would mix
       // the transparent pixels' colour into the outline, a dark halo no published frame has.
@@ -383,7 +386,8 @@ class VideoSource final : public FrameSource {
   av::ScalerPtr scaler_;
   av::ScalerPtr detail_scaler_;  // DecodeOptions::detail_size
   av::ScalerPtr colour_scaler_;  // DecodeOptions::colour
-  av::ScalerPtr whole_scaler_;   // read_rgb_frames, DecodeOptions::whole_frame_rgb
+  av::ScalerPtr whole_scaler_;   // read_rgb_frames, DecodeOptions::whole_frame_rgb_interval
+  double next_whole_rgb_ = 0;    // seconds
   const AVCodec* codec_ = nullptr;
   AVStream* stream_ = nullptr;  // owned by format_
   int stream_index_ = -1;
