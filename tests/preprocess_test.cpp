@@ -14,20 +14,19 @@ GrayImage with_bars(int top, int bottom, int left, int right) {
   return image;
 }
 
+void expect_box(const CropBox& box, int x, int y, int width, int height) {
+  EXPECT_EQ(box.x, x);
+  EXPECT_EQ(box.y, y);
+  EXPECT_EQ(box.width, width);
+  EXPECT_EQ(box.height, height);
+}
+
 TEST(DetectBars, FindsLetterbox) {
-  const CropBox box = detect_bars(with_bars(8, 8, 0, 0));
-  EXPECT_EQ(box.x, 0);
-  EXPECT_EQ(box.y, 8);
-  EXPECT_EQ(box.width, 100);
-  EXPECT_EQ(box.height, 44);
+  expect_box(detect_bars(with_bars(8, 8, 0, 0)), 0, 8, 100, 44);
 }
 
 TEST(DetectBars, FindsPillarboxAndBothAtOnce) {
-  const CropBox box = detect_bars(with_bars(5, 3, 12, 10));
-  EXPECT_EQ(box.x, 12);
-  EXPECT_EQ(box.y, 5);
-  EXPECT_EQ(box.width, 78);
-  EXPECT_EQ(box.height, 52);
+  expect_box(detect_bars(with_bars(5, 3, 12, 10)), 12, 5, 78, 52);
 }
 
 TEST(DetectBars, ToleratesNoiseInBars) {
@@ -57,11 +56,7 @@ TEST(DetectBars, LeavesDarkPictureContent) {
   for (int y = 20; y < 60; ++y) {
     for (int x = 0; x < 15; ++x) night.at(x, y) = static_cast<std::uint8_t>(y - 20);
   }
-  const CropBox box = detect_bars(night);
-  EXPECT_EQ(box.x, 0);
-  EXPECT_EQ(box.y, 0);
-  EXPECT_EQ(box.width, 100);
-  EXPECT_EQ(box.height, 60);
+  expect_box(detect_bars(night), 0, 0, 100, 60);
 }
 
 TEST(DetectBars, BarsShareOneLevel) {
