@@ -18,6 +18,7 @@ constexpr int kBarLevelDrift = 8;
 
 // The line's level when the `count` pixels from `first`, `stride` apart, are a bar; -1 otherwise.
 int bar_level(const GrayImage& image, int first, int stride, int count) {
+  if (count <= 0) return -1;  // every row was a bar: a dark frame, left whole by the caller
   int histogram[256] = {};
   for (int i = 0; i < count; ++i)
     ++histogram[image.pixels[first + static_cast<std::size_t>(i) * stride]];
