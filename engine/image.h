@@ -21,7 +21,7 @@ struct GrayImage {
 };
 
 // 8-bit RGB picture, row-major, packed rows of width * 3 bytes (R, G, B): what people are shown
-// as evidence (report thumbnails, lookup --evidence). Matching uses luma only.
+// as evidence (report thumbnails, lookup --evidence), and the whole frames Meta's vPDQ hashes.
 struct ColourImage {
   int width = 0;
   int height = 0;

@@ -122,10 +122,6 @@ std::vector<Frame> frames_between(const std::string& path, double from, double t
   return frames;
 }
 
-GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions& options) {
-  return frames_between(path, seconds, seconds, options).front().luma;
-}
-
 ColourImage colour_frame_at(const std::string& path, double seconds, const DecodeOptions& options) {
   DecodeOptions in_colour = options;
   in_colour.colour = true;

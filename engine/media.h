@@ -82,15 +82,12 @@ MediaKind media_kind(const std::string& path);
 // "shot_%04d.png", deciding by what the path is (media_kind).
 std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOptions& options);
 
-// The picture shown at `seconds` (the first frame at or after it; a still's only picture), as
-// luma fitted within options.analysis_size (report thumbnails use it).
-GrayImage frame_at(const std::string& path, double seconds, const DecodeOptions& options);
-
-// frame_at in colour (Frame::colour), fitted within options.analysis_size, transparent pixels
-// over white: the pictures people are shown as evidence.
+// The picture shown at `seconds` (the first frame at or after it; a still's only picture) in
+// colour, fitted within options.analysis_size, transparent pixels over white: the pictures people
+// are shown as evidence.
 ColourImage colour_frame_at(const std::string& path, double seconds, const DecodeOptions& options);
 
-// The frames shown from `from` to `to` seconds (at least the one frame_at(from) gives), in time
+// The frames shown from `from` to `to` seconds (at least the one shown at `from`), in time
 // order, luma fitted within options.analysis_size: the neighbourhood of a mapped time.
 std::vector<Frame> frames_between(const std::string& path, double from, double to,
                                   const DecodeOptions& options);

@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto source = celtrace::engine::open_media(path, options);
     while (source->next(frame)) {
     }
-    celtrace::engine::frame_at(path, 1.0, options);
+    celtrace::engine::frames_between(path, 1.0, 1.0, options);
   } catch (const celtrace::Error&) {
   }
   return 0;
