@@ -673,14 +673,25 @@ engine::Fingerprint fingerprint_query(const Library& library, const std::string&
   return fingerprinter.fingerprint(path, fingerprint_options);
 }
 
-bool is_hash_only_query(const std::string& path) {
+namespace {
+
+bool is_vpdq_file(const std::string& path) {
   const std::string extension = std::filesystem::path(path).extension().string();
-  return extension == ".vpdq" || extension == ".txt" || extension == ".ctfp";
+  return extension == ".vpdq" || extension == ".txt";
+}
+
+bool is_saved_fingerprint(const std::string& path) {
+  return std::filesystem::path(path).extension() == ".ctfp";
+}
+
+}  // namespace
+
+bool is_hash_only_query(const std::string& path) {
+  return is_vpdq_file(path) || is_saved_fingerprint(path);
 }
 
 LookupResult lookup(const Library& library, const std::string& path, const LookupOptions& options) {
-  const std::string extension = std::filesystem::path(path).extension().string();
-  if (extension == ".vpdq" || extension == ".txt") {
+  if (is_vpdq_file(path)) {
     LookupResult result = match_hashes(library, engine::load_vpdq(path), options);
     result.media.path = path;
     result.warnings.push_back(
@@ -688,7 +699,7 @@ LookupResult lookup(const Library& library, const std::string& path, const Looku
         "cropped, inset or layer search");
     return result;
   }
-  if (extension == ".ctfp") {
+  if (is_saved_fingerprint(path)) {
     const engine::Fingerprint query = engine::load_fingerprint(path);
     if (query.model_id != library.model().id) {
       throw UsageError(path + ": fingerprint made with model " + query.model_id +

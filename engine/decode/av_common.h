@@ -14,6 +14,7 @@ extern "C" {
 }
 
 #include "engine/errors.h"
+#include "engine/image.h"
 
 namespace celtrace::engine::av {
 
@@ -34,6 +35,10 @@ inline void throw_if_out_of_memory(int status, const std::string& path) {
 // already 64-byte multiples).
 std::vector<std::uint8_t> scale_packed(SwsContext* scaler, const AVFrame& frame, int width,
                                        int height, int bytes_per_pixel);
+
+// A packed RGBA picture (width * height * 4 bytes) composited over white, as every picture with
+// an alpha channel is shown (cels are drawn on transparent layers).
+ColourImage rgba_over_white(const std::vector<std::uint8_t>& rgba, int width, int height);
 
 // libav logs to stderr by default; the library keeps it quiet unless set_decoder_log_verbose.
 void apply_log_level();

@@ -131,7 +131,7 @@ StillPicture decode_still(const std::string& path, std::int64_t max_pixels, bool
   StillPicture picture;
   picture.luma = GrayImage(width, height);
   picture.alpha = GrayImage(width, height);
-  if (colour) picture.colour = {width, height, std::vector<std::uint8_t>(rgba.size() / 4 * 3)};
+  if (colour) picture.colour = av::rgba_over_white(rgba, width, height);
   bool transparent = false;
   for (std::size_t i = 0; i < picture.luma.pixels.size(); ++i) {
     const std::uint8_t* p = rgba.data() + 4 * i;
@@ -141,12 +141,6 @@ StillPicture decode_still(const std::string& path, std::int64_t max_pixels, bool
         static_cast<std::uint8_t>(std::lround(value * alpha + 255.f * (1.f - alpha)));
     picture.alpha.pixels[i] = p[3];
     transparent |= p[3] < 255;
-    if (colour) {
-      for (int c = 0; c < 3; ++c) {
-        picture.colour.rgb[3 * i + c] =
-            static_cast<std::uint8_t>((p[c] * p[3] + 255 * (255 - p[3])) / 255);
-      }
-    }
   }
   if (!transparent) picture.alpha = GrayImage();
   return picture;

@@ -335,17 +335,9 @@ class VideoSource final : public FrameSource {
         static_cast<AVPixelFormat>(decoded.format), decoded.width, decoded.height, AV_PIX_FMT_RGBA,
         SWS_POINT, nullptr, nullptr, nullptr));
     if (!colour_scaler_) fail("cannot convert pixel format " + std::to_string(decoded.format));
-    const std::vector<std::uint8_t> rgba =
-        av::scale_packed(colour_scaler_.get(), decoded, decoded.width, decoded.height, 4);
-    ColourImage out{decoded.width, decoded.height, std::vector<std::uint8_t>(rgba.size() / 4 * 3)};
-    for (std::size_t i = 0; i < rgba.size() / 4; ++i) {
-      const int opacity = rgba[4 * i + 3];
-      for (int c = 0; c < 3; ++c) {
-        out.rgb[3 * i + c] =
-            static_cast<std::uint8_t>((rgba[4 * i + c] * opacity + 255 * (255 - opacity)) / 255);
-      }
-    }
-    return out;
+    return av::rgba_over_white(
+        av::scale_packed(colour_scaler_.get(), decoded, decoded.width, decoded.height, 4),
+        decoded.width, decoded.height);
   }
 
   void emit_rgb(const AVFrame& decoded, double pts_seconds) {
@@ -468,6 +460,18 @@ std::vector<std::uint8_t> scale_packed(SwsContext* scaler, const AVFrame& frame,
   for (int y = 0; y < height; ++y)
     std::copy_n(padded.data() + y * stride, row, packed.data() + y * row);
   return packed;
+}
+
+ColourImage rgba_over_white(const std::vector<std::uint8_t>& rgba, int width, int height) {
+  ColourImage out{width, height, std::vector<std::uint8_t>(rgba.size() / 4 * 3)};
+  for (std::size_t i = 0; i < rgba.size() / 4; ++i) {
+    const int opacity = rgba[4 * i + 3];
+    for (int c = 0; c < 3; ++c) {
+      out.rgb[3 * i + c] =
+          static_cast<std::uint8_t>((rgba[4 * i + c] * opacity + 255 * (255 - opacity)) / 255);
+    }
+  }
+  return out;
 }
 
 void apply_log_level() {
