@@ -10,12 +10,6 @@
 namespace celtrace::index {
 namespace {
 
-// A least-squares speed is kept only near a speed the vote tries (within its step and more).
-bool plausible_speed(double speed, const AlignmentParams& p) {
-  return std::any_of(p.speeds.begin(), p.speeds.end(),
-                     [speed](double tried) { return std::abs(speed - tried) <= 0.02; });
-}
-
 // reference time = speed x query time + offset, seconds.
 struct Mapping {
   double speed = 1, offset = 0;
@@ -32,14 +26,17 @@ double median_offset(const TimePairs& pairs, double speed) {
   return offsets[offsets.size() / 2];
 }
 
-// The least-squares line through `pairs`, when there are at least 6 spread over about 2 s or more
-// of query time (fewer tell no speed).
-std::optional<Mapping> least_squares(const TimePairs& pairs) {
+// The least-squares line through `pairs`, when they are enough and spread over enough query time
+// to tell a speed.
+std::optional<Mapping> least_squares(const TimePairs& pairs, const AlignmentParams& p) {
   double sq = 0, sr = 0, sqq = 0, sqr = 0;
   for (const auto& [q, r] : pairs) sq += q, sr += r, sqq += q * q, sqr += q * r;
   const double n = static_cast<double>(pairs.size());
+  // n x the variance of the query times: n x span^2 / 12 for evenly spread samples.
   const double spread = sqq - sq * sq / n;
-  if (pairs.size() < 6 || spread <= n) return std::nullopt;
+  if (static_cast<int>(pairs.size()) < p.min_fit_pairs ||
+      spread <= n * p.min_fit_span * p.min_fit_span / 12)
+    return std::nullopt;
   const double speed = (sqr - sq * sr / n) / spread;
   return Mapping{speed, (sr - speed * sq) / n};
 }
@@ -49,6 +46,47 @@ double total_error(const TimePairs& pairs, const Mapping& m) {
   double error = 0;
   for (const auto& [q, r] : pairs) error += std::abs(r - (m.speed * q + m.offset));
   return error;
+}
+
+// A fitted speed is kept only this near a speed the vote tries: twice the finest step between
+// tried speeds (a fit between two tried speeds, and a little beyond the outermost).
+double speed_tolerance(const std::vector<double>& speeds) {
+  std::vector<double> sorted = speeds;
+  std::sort(sorted.begin(), sorted.end());
+  double step = 1;
+  for (std::size_t i = 1; i < sorted.size(); ++i) {
+    if (sorted[i] - sorted[i - 1] > 1e-9) step = std::min(step, sorted[i] - sorted[i - 1]);
+  }
+  return 2 * step;
+}
+
+// The mapping that explains `pairs` (see AlignmentParams::speed_error_share): speed 1 with the
+// median offset, unless the voted speed or the least-squares line, each near a tried speed,
+// explains the times clearly better and drifts from it by more than its timing noise.
+Mapping fit_mapping(const TimePairs& pairs, double voted_speed, const AlignmentParams& p) {
+  const Mapping unchanged{1.0, median_offset(pairs, 1.0)};
+  double first = pairs.front().first, last = first;
+  for (const auto& [q, r] : pairs) first = std::min(first, q), last = std::max(last, q);
+  std::vector<Mapping> others = {{voted_speed, median_offset(pairs, voted_speed)}};
+  if (const auto fitted = least_squares(pairs, p)) others.push_back(*fitted);
+  const double tolerance = speed_tolerance(p.speeds);
+  Mapping best = unchanged;
+  double best_error = total_error(pairs, unchanged);
+  const double bar = p.speed_error_share * best_error;
+  for (const Mapping& m : others) {
+    const bool tried = std::any_of(p.speeds.begin(), p.speeds.end(), [&](double speed) {
+      return std::abs(m.speed - speed) <= tolerance;
+    });
+    const double error = total_error(pairs, m);
+    const double drift = std::abs(m.speed - 1) * (last - first);
+    const double noise = error / static_cast<double>(pairs.size());
+    if (tried && drift >= std::max(p.min_speed_drift, p.drift_to_noise * noise) && error <= bar &&
+        error < best_error) {
+      best = m;
+      best_error = error;
+    }
+  }
+  return best;
 }
 
 struct Hypothesis {
@@ -158,15 +196,12 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
     };
     auto chosen = collect(h.speed, h.offset, p.offset_bin + p.inlier_tolerance);
     if (chosen.empty()) break;
-    // Refine the mapping: least squares when the support spans enough time, else the median
-    // offset at the voted speed.
+    // Refine the mapping from the inliers: speed by model selection, offset by the median.
     Mapping mapping;
     {
       TimePairs pairs;
       for (const auto& [sample, m] : chosen) pairs.push_back({m->query_time, m->reference_time});
-      mapping = {h.speed, median_offset(pairs, h.speed)};
-      const auto fitted = least_squares(pairs);
-      if (fitted && plausible_speed(fitted->speed, p)) mapping = *fitted;
+      mapping = fit_mapping(pairs, h.speed, p);
     }
     chosen = collect(mapping.speed, mapping.offset, p.inlier_tolerance);
     if (chosen.empty()) break;
@@ -179,8 +214,10 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
         const auto it = chosen.find(m->query_sample);
         if (it == chosen.end() || m->reference != h.reference || m->mirrored != h.mirrored)
           continue;
-        if (std::abs(m->reference_time - it->second->reference_time) > 0.75) continue;
-        const double w = std::max(0.0, m->similarity - it->second->similarity + 0.05);
+        if (std::abs(m->reference_time - it->second->reference_time) > p.between_reach) continue;
+        const double w =
+            std::max(0.0, static_cast<double>(m->similarity - it->second->similarity +
+                                              p.between_margin));
         weighted[m->query_sample].first += w * m->reference_time;
         weighted[m->query_sample].second += w;
       }
@@ -189,13 +226,7 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
         const auto& [wt, w] = weighted[sample];
         pairs.push_back({m->query_time, w > 0 ? wt / w : m->reference_time});
       }
-      // The speed so far with the median offset, unless a least-squares fit of speed and offset
-      // explains the times clearly better (a real speed change, not noise of a few matches).
-      mapping.offset = median_offset(pairs, mapping.speed);
-      const auto fitted = least_squares(pairs);
-      if (fitted && plausible_speed(fitted->speed, p) &&
-          total_error(pairs, *fitted) < 0.7 * total_error(pairs, mapping))
-        mapping = *fitted;
+      mapping = fit_mapping(pairs, mapping.speed, p);
     }
 
     Segment segment;

@@ -32,6 +32,23 @@ struct AlignmentParams {
   float min_similarity = 0.5f;    // matches below this do not vote
   int max_segments = 4;           // per query
   double away_seconds = 2.0;      // see Segment::specificity
+  // Speed is model selection, not the best least-squares line: reference frames are sampled at
+  // 2 fps and a held drawing matches one reference sample for its whole length, so reference
+  // times climb in steps that tilt a line fitted over a few seconds (a 5 s Megamind clip cut at
+  // 3.0 s fitted speed 0.911 and started at 3.40 s). Speed 1 stands unless another speed leaves
+  // at most `speed_error_share` of speed 1's total timing error and moves the reference times over
+  // the supporting samples' span by `drift_to_noise` times the mean timing error it leaves itself
+  // (and by `min_speed_drift` seconds at least): a drift the steps could make is no evidence.
+  double speed_error_share = 0.7;
+  double drift_to_noise = 3;
+  double min_speed_drift = 0.1;
+  int min_fit_pairs = 6;      // a speed is fitted from at least this many samples ...
+  double min_fit_span = 3.5;  // ... spread like samples evenly over this many seconds or more
+  // Sub-sample timing: a query sample between two reference samples matches both; reference
+  // samples within `between_reach` seconds of its best match, at most `between_margin` less
+  // similar, place it between them (weights: similarity - best + margin).
+  double between_reach = 0.75;
+  float between_margin = 0.05f;
 };
 
 struct Segment {

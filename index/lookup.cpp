@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -39,6 +40,9 @@ constexpr int kUnregisteredPairs = 2;           // ... or this many do not even 
 constexpr std::size_t kVerifiedReferences = 3;  // best-scoring candidates verified per query
 constexpr std::size_t kCandidateFrames = 10;    // reference frames tried per pair
 constexpr double kPairSpacing = 0.5;            // seconds between the query times of tried pairs
+// A passing pair's moment is looked for this far around the frame that passed (seconds): one
+// reference sampling period, the steps in which the mapping's reference times climb.
+constexpr double kTimingReach = 0.5;
 // Layers: a drawing that slides across the screen can sit where the frame has it at one moment
 // of another shot (same character, other motion); agreement is asked at three moments at least
 // a second apart, over which the paths part.
@@ -64,7 +68,8 @@ constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best m
 std::vector<engine::Frame> frames_for_verification(const std::string& path, double from, double to,
                                                    const std::vector<double>& centres,
                                                    const engine::DecodeOptions& base,
-                                                   bool keep_bars = false, std::size_t stride = 1) {
+                                                   bool keep_bars = false, std::size_t stride = 1,
+                                                   std::size_t max_frames = kCandidateFrames) {
   engine::DecodeOptions options = base;
   options.analysis_size = kVerifySize;
   std::vector<engine::Frame> frames = engine::frames_between(path, from, to, options);
@@ -81,11 +86,70 @@ std::vector<engine::Frame> frames_for_verification(const std::string& path, doub
   std::stable_sort(
       frames.begin(), frames.end(),
       [&](const engine::Frame& a, const engine::Frame& b) { return distance(a) < distance(b); });
-  if (frames.size() > kCandidateFrames) frames.resize(kCandidateFrames);
+  if (frames.size() > max_frames) frames.resize(max_frames);
   if (!keep_bars) {
     for (engine::Frame& frame : frames) frame.luma = engine::remove_bars(frame.luma);
   }
   return frames;
+}
+
+// Where in the reference a passing pair's query moment is, to a frame: the reference frames
+// within kTimingReach of the one that passed, compared with the query under the pair's
+// registration; of a hold, the frame nearest `mapped_time`. The mapping alone is a few tenths of a
+// second off where the reference's 2 fps samples and holds step its times, or where a crop looks
+// like a camera move.
+double moment_of(const Verification& v, const engine::Frame& query_frame,
+                 const engine::GrayImage& mask, const std::string& reference_path,
+                 double passed_time, double mapped_time, bool mirrored,
+                 const engine::DecodeOptions& decode) {
+  std::vector<engine::Frame> frames =
+      frames_for_verification(reference_path, passed_time - kTimingReach,
+                              passed_time + kTimingReach, {passed_time}, decode, false, 1,
+                              std::numeric_limits<std::size_t>::max());
+  if (frames.empty()) return passed_time;
+  std::sort(frames.begin(), frames.end(), [](const engine::Frame& a, const engine::Frame& b) {
+    return a.pts_seconds < b.pts_seconds;
+  });
+  std::vector<engine::GrayImage> pictures;
+  int nearest = 0;
+  for (const engine::Frame& f : frames) {
+    if (std::abs(f.pts_seconds - mapped_time) <
+        std::abs(frames[static_cast<std::size_t>(nearest)].pts_seconds - mapped_time))
+      nearest = static_cast<int>(pictures.size());
+    pictures.push_back(f.luma);
+  }
+  const int chosen = closest_moment(query_frame.luma, mask, pictures, v, mirrored, nearest);
+  return frames[static_cast<std::size_t>(chosen)].pts_seconds;
+}
+
+// The agreeing pairs of a candidate, (query, reference) times, place its segments to a frame. A
+// segment whose pairs (two or more) follow speed 1 more closely than the segment's own speed
+// (fitted to 2 fps reference samples) takes speed 1; then its reference times move by the median
+// of its pairs' offsets from it.
+void place_by_pairs(MatchSegment& s, const std::vector<std::pair<double, double>>& agreed) {
+  std::vector<std::pair<double, double>> pairs;
+  for (const auto& [q, r] : agreed) {
+    if (q >= s.query_start - 1e-6 && q <= s.query_end + 1e-6) pairs.push_back({q, r});
+  }
+  if (pairs.empty()) return;
+  const auto shifts_at = [&](double speed) {
+    std::vector<double> shifts;
+    for (const auto& [q, r] : pairs)
+      shifts.push_back(r - (s.reference_start + speed * (q - s.query_start)));
+    std::sort(shifts.begin(), shifts.end());
+    return shifts;
+  };
+  if (s.speed != 1 && pairs.size() >= 2) {
+    const std::vector<double> own = shifts_at(s.speed), unchanged = shifts_at(1);
+    if (unchanged.back() - unchanged.front() < own.back() - own.front()) {
+      s.speed = 1;
+      s.reference_end = s.reference_start + (s.query_end - s.query_start);
+    }
+  }
+  const std::vector<double> shifts = shifts_at(s.speed);
+  const double shift = shifts[shifts.size() / 2];
+  s.reference_start = std::max(0.0, s.reference_start + shift);
+  s.reference_end = std::max(s.reference_start, s.reference_end + shift);
 }
 
 // Visual evidence for one candidate: the most similar pairs of its segments, spread over the
@@ -140,15 +204,14 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     }
     Verification v;
     std::vector<engine::Frame> candidates;
+    engine::Frame query_frame;
+    engine::GrayImage mask;
     try {
       // A layer keeps its whole canvas (no bar removal) and is checked on its foreground.
-      const engine::Frame query_frame =
-          frames_for_verification(query_path, pair.query_time, pair.query_time, {pair.query_time},
-                                  decode, partial)
-              .front();
-      const engine::GrayImage mask =
-          partial ? engine::find_foreground(query_frame.luma, query_frame.alpha).mask
-                  : engine::GrayImage();
+      query_frame = frames_for_verification(query_path, pair.query_time, pair.query_time,
+                                            {pair.query_time}, decode, partial)
+                        .front();
+      if (partial) mask = engine::find_foreground(query_frame.luma, query_frame.alpha).mask;
       const bool still_layer = partial && still;
       if (still_layer) {
         from = pair.mapped_time - kLayerStillReach;
@@ -171,19 +234,27 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     }
     disagreeing = v.registered && !v.passed;
     agreeing += v.passed ? 1 : 0;
-    if (v.passed)
-      agreed_times.push_back(
-          {pair.query_time, candidates[static_cast<std::size_t>(v.candidate)].pts_seconds});
+    double reference_time = v.candidate >= 0
+                                ? candidates[static_cast<std::size_t>(v.candidate)].pts_seconds
+                                : pair.mapped_time;
+    if (v.passed && !v.by_layout) {
+      try {
+        reference_time = moment_of(v, query_frame, mask, m.reference.path, reference_time,
+                                   pair.mapped_time, pair.mirrored, decode);
+      } catch (const Error&) {
+        // the pair stands at the frame that passed
+      }
+    }
+    if (v.passed) agreed_times.push_back({pair.query_time, reference_time});
     unregistered += v.registered ? 0 : 1;
     // Shown as evidence: the disagreeing pair, else the one with most inliers.
     if (disagreeing || v.inliers > m.visual.inliers || !i) {
       m.visual = v;
       m.evidence_query_time = pair.query_time;
-      m.evidence_reference_time =
-          v.candidate >= 0 ? candidates[static_cast<std::size_t>(v.candidate)].pts_seconds
-                           : pair.mapped_time;
+      m.evidence_reference_time = reference_time;
     }
   }
+  for (MatchSegment& s : m.segments) place_by_pairs(s, agreed_times);
   m.visual.passed = (moments ? agreeing >= needed : agreeing > 0) && !disagreeing;
   if (moments && m.visual.passed) {
     // The agreeing moments must sit in the reference as they sit in the query: the same drawing

@@ -48,6 +48,10 @@ constexpr double kMaxPlateScale = 0.10;
 // plates left 0.000, the library's background under another character standing next to where
 // the episode's stands 0.052 to 0.059.
 constexpr double kMaxPlateUnexplained = 0.03;
+// closest_moment: structure blurred by this much (pixels at the verification size) before it is
+// correlated, and frames whose correlation is within kMomentTie of the best count as a tie.
+constexpr double kMomentBlur = 1.5;
+constexpr double kMomentTie = 0.002;
 // same_layout: pictures compared at this width (pixels), blurred by kLayoutBlur (pixels at that
 // width), the query's centre moved by up to kLayoutShift pixels.
 constexpr int kLayoutWidth = 64;
@@ -210,6 +214,7 @@ Verification verify_features(const Features& query, const Features& reference) {
   // letterboxing) that the similarity transform above only approximates.
   cv::Mat affine = cv::estimateAffine2D(from, to, cv::noArray(), cv::RANSAC, kReprojection);
   if (affine.empty()) affine = transform;
+  std::copy(affine.begin<double>(), affine.end<double>(), result.affine.begin());
   // The reference picture is resampled onto the query before its edges are found, so both
   // structure images are made at one scale (a crop enlarges the picture, and edge strength
   // depends on scale).
@@ -294,6 +299,69 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   if (found.passed || found.registered || !query_mask.empty() || found.inliers < kMinInliers / 3)
     return found;
   return search(true);
+}
+
+int closest_moment(const engine::GrayImage& query, const engine::GrayImage& query_mask,
+                   const std::vector<engine::GrayImage>& references,
+                   const Verification& registered, bool mirrored, int preferred) {
+  if (query.empty() || !registered.registered) return preferred;
+  cv::Mat q;
+  if (mirrored) {
+    cv::flip(engine::view_of(query), q, 1);  // a flipped copy
+  } else {
+    q = engine::view_of(query);  // read only
+  }
+  cv::Mat area(q.size(), CV_8U, cv::Scalar(255));
+  if (!query_mask.empty()) {
+    cv::resize(engine::view_of(query_mask), area, q.size(), 0, 0, cv::INTER_NEAREST);
+    if (mirrored) cv::flip(area, area, 1);
+    cv::threshold(area, area, 127, 255, cv::THRESH_BINARY);
+  }
+  // Structure slightly blurred, so that registration error and line width do not decide.
+  const auto smoothed = [](const cv::Mat& luma) {
+    cv::Mat out;
+    engine::structure_image(luma).convertTo(out, CV_32F);
+    cv::GaussianBlur(out, out, cv::Size(0, 0), kMomentBlur);
+    return out;
+  };
+  const cv::Mat query_structure = smoothed(q);
+  std::vector<double> scores(references.size(), -2);
+  const Features query_features = features_of(query, query_mask, mirrored, false);
+  for (std::size_t i = 0; i < references.size(); ++i) {
+    if (references[i].empty()) continue;
+    // Each frame registered on its own: one registration for all would favour the frame it was
+    // fitted to, since it absorbs the camera's motion (and a crop looks like a zoom's later frame).
+    Verification own =
+        verify_features(query_features, features_of(references[i], {}, false, false));
+    std::array<double, 6> coefficients = own.registered ? own.affine : registered.affine;
+    const cv::Mat affine(2, 3, CV_64F, coefficients.data());
+    const cv::Mat reference = engine::view_of(references[i]);
+    cv::Mat warped, common;
+    cv::warpAffine(reference, warped, affine, q.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    cv::warpAffine(cv::Mat(reference.size(), CV_8U, cv::Scalar(255)), common, affine, q.size(),
+                   cv::INTER_NEAREST);
+    cv::erode(common, common, cv::Mat(), cv::Point(-1, -1), kBorder);
+    common &= area;
+    if (cv::countNonZero(common) == 0) continue;
+    const cv::Mat r = smoothed(warped);
+    // Pearson correlation of the two structure images over the common area.
+    cv::Scalar q_mean, q_deviation, r_mean, r_deviation;
+    cv::meanStdDev(query_structure, q_mean, q_deviation, common);
+    cv::meanStdDev(r, r_mean, r_deviation, common);
+    if (q_deviation[0] <= 0 || r_deviation[0] <= 0) continue;
+    const cv::Mat product = (query_structure - q_mean[0]).mul(r - r_mean[0]);
+    scores[i] = cv::mean(product, common)[0] / (q_deviation[0] * r_deviation[0]);
+  }
+  const double best = *std::max_element(scores.begin(), scores.end());
+  if (best <= -2) return preferred;
+  int chosen = -1;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    const int index = static_cast<int>(i);
+    if (scores[i] >= best - kMomentTie &&
+        (chosen < 0 || std::abs(index - preferred) < std::abs(chosen - preferred)))
+      chosen = index;
+  }
+  return chosen;
 }
 
 int same_layout(const engine::GrayImage& query, const std::vector<engine::GrayImage>& references,

@@ -4,6 +4,7 @@
 // change the fitted transform.
 #pragma once
 
+#include <array>
 #include <vector>
 
 #include "engine/image.h"
@@ -34,6 +35,10 @@ struct Verification {
     double x = 0, y = 0, width = 0, height = 0;
   };
   Box query_region, reference_region;
+  // The registration of a registered pair: reference pixels to query pixels (x' = a0 x + a1 y +
+  // a2, y' = a3 x + a4 y + a5), both at the size they were given, the query mirrored first when
+  // the pair is mirrored.
+  std::array<double, 6> affine{};
 };
 
 // `mirrored`: the query is a mirror image of the reference. `references` are candidate
@@ -49,6 +54,16 @@ struct Verification {
 // when everything but one region of the reference is explained and the geometry is near identity.
 Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& query_mask,
                          const std::vector<engine::GrayImage>& references, bool mirrored);
+
+// Which of `references` shows the query's moment: consecutive frames around a pair that
+// `registered` (it passed verify_pair; the frames are of one size with the picture it registered)
+// are each registered onto the query (that pair's registration where one does not register) and
+// compared with it on structure, inside the query's content for a layer. The index of the most
+// alike; of frames within a tie of it (a hold looks alike throughout), the one nearest
+// `preferred`.
+int closest_moment(const engine::GrayImage& query, const engine::GrayImage& query_mask,
+                   const std::vector<engine::GrayImage>& references,
+                   const Verification& registered, bool mirrored, int preferred);
 
 // A still too blurred or too small for local features (a colour script, a thumbnail) can still
 // show a frame's layout: both pictures at 64 pixels wide, equally blurred, correlate at 0.97 or

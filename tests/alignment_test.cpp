@@ -95,6 +95,34 @@ TEST(Align, FrameRateChangeIsInvisibleToTimestamps) {
   EXPECT_EQ(segments.front().support, 30);
 }
 
+TEST(Align, StepsOfSparseReferenceSamplesAreNoSpeedChange) {
+  // Measured: the best match of each sample of a 5 s copy of Megamind.avi cut at 3.045 s
+  // (mirrored, cropped to 85%, re-encoded), whose 2 fps reference samples each stand for a
+  // stretch of the film; (query time, reference time, similarity). A line through them has speed
+  // 0.94 (3.32 s at 0); the copy is not retimed.
+  const double measured[][3] = {
+      {0.000, 3.086, 0.897}, {0.167, 3.587, 0.883}, {0.334, 3.587, 0.880}, {0.501, 3.587, 0.918},
+      {0.667, 3.587, 0.939}, {0.834, 4.087, 0.865}, {1.001, 4.087, 0.885}, {1.168, 4.630, 0.814},
+      {1.335, 4.630, 0.810}, {1.502, 5.130, 0.784}, {1.668, 5.130, 0.765}, {1.835, 5.130, 0.738},
+      {2.002, 5.130, 0.742}, {2.169, 5.130, 0.773}, {2.336, 6.131, 0.801}, {2.503, 6.131, 0.828},
+      {2.669, 6.131, 0.843}, {2.836, 6.131, 0.853}, {3.003, 6.131, 0.863}, {3.170, 6.131, 0.844},
+      {3.337, 6.131, 0.840}, {3.504, 7.090, 0.940}, {3.670, 7.090, 0.938}, {3.837, 7.090, 0.945},
+      {4.004, 7.090, 0.940}, {4.171, 7.090, 0.933}, {4.338, 7.090, 0.924}, {4.505, 7.090, 0.922},
+      {4.671, 7.591, 0.938}, {4.838, 8.091, 0.925}};
+  Synthetic s;
+  int sample = 0;
+  for (const auto& [q, r, similarity] : measured) {
+    s.times.push_back(q);
+    s.matches.push_back({sample++, q, 1, r, static_cast<float>(similarity), true, false});
+  }
+  const auto segments = align(s.matches, s.times);
+  ASSERT_FALSE(segments.empty());
+  EXPECT_EQ(segments.front().speed, 1.0);
+  // Within half a reference sampling period (lookup then places it to a frame by the pictures).
+  EXPECT_NEAR(segments.front().reference_start, 3.045, 0.25);
+  EXPECT_GE(segments.front().support, 29);
+}
+
 TEST(Align, HeldFramesAndMissingSamples) {
   Synthetic s = clip(6.0, 6, 4, 1.0, 40.0, 3);
   // The middle second is held: all its samples match the same reference frame.

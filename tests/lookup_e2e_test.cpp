@@ -11,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "engine/decode/video_encoder.h"
 #include "engine/fingerprinter.h"
 #include "engine/vpdq.h"
 #include "index/lookup.h"
@@ -337,6 +338,44 @@ TEST(LookupRealFootage, MegamindAndItsDamagedCopyIfInstalled) {
   // Query time t shows the film at 1.25 t.
   const MatchSegment& s = m.segments.front();
   EXPECT_NEAR(s.reference_start, 1.25 * s.query_start, 0.2);
+
+  // Sub-clips, one mirrored and cropped (a crop looks like a later frame of a zoom), are placed
+  // to a frame or two at speed 1 (with a line fitted to the 2 fps reference samples and no
+  // placement by the pictures, they were 0.23 and 0.33 s late at speeds 0.95 and 0.87).
+  for (const auto& [start, transformed] : {std::pair{3.0, false}, {4.2, true}}) {
+    engine::DecodeOptions options;
+    options.analysis_size = 1024;
+    options.colour = true;
+    const std::vector<engine::Frame> frames =
+        engine::frames_between(data + "Megamind.avi", start, start + 4, options);
+    ASSERT_GT(frames.size(), 90u);
+    const std::string clip = dir.path("clip.mp4");
+    {
+      const engine::ColourImage& first = frames.front().colour;
+      const cv::Rect kept = transformed ? cv::Rect(first.width / 14, first.height / 14,
+                                                   first.width * 6 / 7, first.height * 6 / 7)
+                                        : cv::Rect(0, 0, first.width, first.height);
+      engine::VideoEncoder encoder(clip, kept.width / 2 * 2, kept.height / 2 * 2, 24000.0 / 1001);
+      for (const engine::Frame& f : frames) {
+        cv::Mat rgb(f.colour.height, f.colour.width, CV_8UC3,
+                    const_cast<std::uint8_t*>(f.colour.rgb.data()));
+        cv::Mat bgr;
+        cv::cvtColor(rgb(kept), bgr, cv::COLOR_RGB2BGR);
+        if (transformed) cv::flip(bgr, bgr, 1);
+        bgr = bgr(cv::Rect(0, 0, bgr.cols / 2 * 2, bgr.rows / 2 * 2)).clone();
+        encoder.write_bgr(bgr.data, static_cast<int>(bgr.step),
+                          f.pts_seconds - frames.front().pts_seconds);
+      }
+      encoder.finish();
+    }
+    const LookupResult sub = lookup(Library::open(dir.path("lib")), clip, LookupOptions{});
+    ASSERT_FALSE(sub.matches.empty()) << start;
+    EXPECT_EQ(sub.matches.front().verdict, Verdict::kConfirmed) << start;
+    const MatchSegment& placed = sub.matches.front().segments.front();
+    EXPECT_EQ(placed.mirrored, transformed) << start;
+    EXPECT_NEAR(placed.speed, 1.0, 0.005) << start;
+    EXPECT_NEAR(placed.reference_start, frames.front().pts_seconds, 0.09) << start;
+  }
 }
 
 }  // namespace
