@@ -215,9 +215,8 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
         if (it == chosen.end() || m->reference != h.reference || m->mirrored != h.mirrored)
           continue;
         if (std::abs(m->reference_time - it->second->reference_time) > p.between_reach) continue;
-        const double w =
-            std::max(0.0, static_cast<double>(m->similarity - it->second->similarity +
-                                              p.between_margin));
+        const double w = std::max(
+            0.0, static_cast<double>(m->similarity - it->second->similarity + p.between_margin));
         weighted[m->query_sample].first += w * m->reference_time;
         weighted[m->query_sample].second += w;
       }

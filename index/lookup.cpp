@@ -102,10 +102,9 @@ double moment_of(const Verification& v, const engine::Frame& query_frame,
                  const engine::GrayImage& mask, const std::string& reference_path,
                  double passed_time, double mapped_time, bool mirrored,
                  const engine::DecodeOptions& decode) {
-  std::vector<engine::Frame> frames =
-      frames_for_verification(reference_path, passed_time - kTimingReach,
-                              passed_time + kTimingReach, {passed_time}, decode, false, 1,
-                              std::numeric_limits<std::size_t>::max());
+  std::vector<engine::Frame> frames = frames_for_verification(
+      reference_path, passed_time - kTimingReach, passed_time + kTimingReach, {passed_time}, decode,
+      false, 1, std::numeric_limits<std::size_t>::max());
   if (frames.empty()) return passed_time;
   std::sort(frames.begin(), frames.end(), [](const engine::Frame& a, const engine::Frame& b) {
     return a.pts_seconds < b.pts_seconds;
@@ -169,12 +168,13 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   struct Pair {
     double query_time, mapped_time, matched_time, similarity;
     bool mirrored;
+    double speed;  // the segment's
   };
   std::vector<Pair> pairs;
   for (const Segment* s : evidence) {
     for (const FrameMatch& e : s->evidence)
       pairs.push_back({e.query_time, s->speed * e.query_time + s->offset, e.reference_time,
-                       e.similarity, e.mirrored});
+                       e.similarity, e.mirrored, s->speed});
   }
   std::sort(pairs.begin(), pairs.end(),
             [](const Pair& a, const Pair& b) { return a.similarity > b.similarity; });
@@ -191,6 +191,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   int agreeing = 0, unregistered = 0;
   bool disagreeing = false;
   std::vector<std::pair<double, double>> agreed_times;  // (query, reference) of agreeing pairs
+  std::vector<std::pair<double, double>> placed;        // ... of those placed to a frame
   for (std::size_t i = 0;
        i < tried.size() && !disagreeing && agreeing < needed && unregistered < kUnregisteredPairs;
        ++i) {
@@ -237,10 +238,13 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     double reference_time = v.candidate >= 0
                                 ? candidates[static_cast<std::size_t>(v.candidate)].pts_seconds
                                 : pair.mapped_time;
-    if (v.passed && !v.by_layout) {
+    // The first agreeing pair places the query; later ones check a speed other than 1 (see
+    // place_by_pairs). Each costs a dozen registrations.
+    if (v.passed && !v.by_layout && (placed.empty() || pair.speed != 1)) {
       try {
         reference_time = moment_of(v, query_frame, mask, m.reference.path, reference_time,
                                    pair.mapped_time, pair.mirrored, decode);
+        placed.push_back({pair.query_time, reference_time});
       } catch (const Error&) {
         // the pair stands at the frame that passed
       }
@@ -254,7 +258,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       m.evidence_reference_time = reference_time;
     }
   }
-  for (MatchSegment& s : m.segments) place_by_pairs(s, agreed_times);
+  for (MatchSegment& s : m.segments) place_by_pairs(s, placed);
   m.visual.passed = (moments ? agreeing >= needed : agreeing > 0) && !disagreeing;
   if (moments && m.visual.passed) {
     // The agreeing moments must sit in the reference as they sit in the query: the same drawing

@@ -48,10 +48,13 @@ constexpr double kMaxPlateScale = 0.10;
 // plates left 0.000, the library's background under another character standing next to where
 // the episode's stands 0.052 to 0.059.
 constexpr double kMaxPlateUnexplained = 0.03;
-// closest_moment: structure blurred by this much (pixels at the verification size) before it is
+// closest_moment: structure blurred by this much (pixels at kMomentSize) before it is
 // correlated, and frames whose correlation is within kMomentTie of the best count as a tie.
-constexpr double kMomentBlur = 1.5;
+constexpr double kMomentBlur = 1.0;
 constexpr double kMomentTie = 0.002;
+constexpr int kMomentStride = 3;
+constexpr int kMomentSize = 240;
+constexpr int kMomentFeatures = 300;
 // same_layout: pictures compared at this width (pixels), blurred by kLayoutBlur (pixels at that
 // width), the query's centre moved by up to kLayoutShift pixels.
 constexpr int kLayoutWidth = 64;
@@ -137,7 +140,7 @@ struct Features {
 // contrasted character takes most of them, which suits everything but a background plate, whose
 // frame's character it lacks: spreading loses picture-in-picture insets instead).
 Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mask, bool mirrored,
-                     bool spread) {
+                     bool spread, int count = kFeatures) {
   Features f;
   if (mirrored) {
     cv::flip(engine::view_of(luma), f.luma, 1);  // a flipped copy
@@ -150,15 +153,15 @@ Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mas
     cv::threshold(f.content, f.content, 127, 255, cv::THRESH_BINARY);
   }
   f.structure = engine::structure_image(f.luma);
-  auto orb = cv::ORB::create(spread ? 3 * kFeatures : kFeatures, 1.2f, 6, 15, 0, 2,
-                             cv::ORB::HARRIS_SCORE, 21);
+  auto orb =
+      cv::ORB::create(spread ? 3 * count : count, 1.2f, 6, 15, 0, 2, cv::ORB::HARRIS_SCORE, 21);
   if (!spread) {
     orb->detectAndCompute(f.structure, f.content,  // an empty mask: the whole picture
                           f.points, f.descriptors);
     return f;
   }
   orb->detect(f.structure, f.points, f.content);
-  f.points = engine::spread_over_grid(std::move(f.points), f.structure.size(), kFeatures);
+  f.points = engine::spread_over_grid(std::move(f.points), f.structure.size(), count);
   orb->compute(f.structure, f.points, f.descriptors);
   return f;
 }
@@ -186,7 +189,9 @@ void place_region(Verification& result, const cv::Rect& region, const cv::Size& 
   result.reference_region = box_of(mapped, reference_size);
 }
 
-Verification verify_features(const Features& query, const Features& reference) {
+// Registers `reference` onto `query`: matches, inliers, scale, `registered` and, when registered,
+// `affine` (the full affine fit, see below). The pictures' agreement is not judged.
+Verification register_features(const Features& query, const Features& reference) {
   Verification result;
   if (query.points.size() < 8 || reference.points.size() < 8) return result;
   cv::BFMatcher matcher(cv::NORM_HAMMING);
@@ -209,12 +214,18 @@ Verification verify_features(const Features& query, const Features& reference) {
   result.scale = std::hypot(transform.at<double>(0, 0), transform.at<double>(1, 0));
   result.registered = result.inliers >= kMinInliers && result.scale > 0.25 && result.scale < 4.0;
   if (!result.registered) return result;
-
   // Registration by a full affine fit, which also follows aspect changes (anamorphic
   // letterboxing) that the similarity transform above only approximates.
   cv::Mat affine = cv::estimateAffine2D(from, to, cv::noArray(), cv::RANSAC, kReprojection);
   if (affine.empty()) affine = transform;
   std::copy(affine.begin<double>(), affine.end<double>(), result.affine.begin());
+  return result;
+}
+
+Verification verify_features(const Features& query, const Features& reference) {
+  Verification result = register_features(query, reference);
+  if (!result.registered) return result;
+  const cv::Mat affine(2, 3, CV_64F, result.affine.data());
   // The reference picture is resampled onto the query before its edges are found, so both
   // structure images are made at one scale (a crop enlarges the picture, and edge strength
   // depends on scale).
@@ -302,15 +313,23 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
 }
 
 int closest_moment(const engine::GrayImage& query, const engine::GrayImage& query_mask,
-                   const std::vector<engine::GrayImage>& references,
-                   const Verification& registered, bool mirrored, int preferred) {
+                   const std::vector<engine::GrayImage>& references, const Verification& registered,
+                   bool mirrored, int preferred) {
   if (query.empty() || !registered.registered) return preferred;
-  cv::Mat q;
-  if (mirrored) {
-    cv::flip(engine::view_of(query), q, 1);  // a flipped copy
-  } else {
-    q = engine::view_of(query);  // read only
-  }
+  // Compared at most kMomentSize large: a frame's moment shows at that size, at a quarter of the
+  // cost. `factor` of a picture: its scale at that size.
+  const auto factor = [](const engine::GrayImage& picture) {
+    return std::min(1.0,
+                    static_cast<double>(kMomentSize) / std::max(picture.width, picture.height));
+  };
+  const auto reduced = [](const cv::Mat& picture, double f, int interpolation) {
+    cv::Mat out;
+    cv::resize(picture, out, cv::Size(), f, f, interpolation);
+    return out;
+  };
+  const double query_factor = factor(query);
+  cv::Mat q = reduced(engine::view_of(query), query_factor, cv::INTER_AREA);
+  if (mirrored) cv::flip(q, q, 1);
   cv::Mat area(q.size(), CV_8U, cv::Scalar(255));
   if (!query_mask.empty()) {
     cv::resize(engine::view_of(query_mask), area, q.size(), 0, 0, cv::INTER_NEAREST);
@@ -325,35 +344,60 @@ int closest_moment(const engine::GrayImage& query, const engine::GrayImage& quer
     return out;
   };
   const cv::Mat query_structure = smoothed(q);
-  std::vector<double> scores(references.size(), -2);
-  const Features query_features = features_of(query, query_mask, mirrored, false);
-  for (std::size_t i = 0; i < references.size(); ++i) {
-    if (references[i].empty()) continue;
+  const Features query_features =
+      features_of(engine::image_of(q), engine::image_of(area), false, false, kMomentFeatures);
+  // kUnscored: not compared yet; kIncomparable: nothing in common to compare.
+  constexpr double kUnscored = -3, kIncomparable = -2;
+  std::vector<double> scores(references.size(), kUnscored);
+  const auto score = [&](int index) {
+    if (index < 0 || index >= static_cast<int>(references.size())) return;
+    double& result = scores[static_cast<std::size_t>(index)];
+    const engine::GrayImage& picture = references[static_cast<std::size_t>(index)];
+    if (result != kUnscored) return;
+    result = kIncomparable;
+    if (picture.empty()) return;
     // Each frame registered on its own: one registration for all would favour the frame it was
     // fitted to, since it absorbs the camera's motion (and a crop looks like a zoom's later frame).
-    Verification own =
-        verify_features(query_features, features_of(references[i], {}, false, false));
-    std::array<double, 6> coefficients = own.registered ? own.affine : registered.affine;
+    const double reference_factor = factor(picture);
+    const cv::Mat reference = reduced(engine::view_of(picture), reference_factor, cv::INTER_AREA);
+    Verification own = register_features(
+        query_features,
+        features_of(engine::image_of(reference), {}, false, false, kMomentFeatures));
+    std::array<double, 6> coefficients = own.affine;
+    if (!own.registered) {
+      // The pair's registration, between the pictures at full size.
+      coefficients = registered.affine;
+      for (const int linear : {0, 1, 3, 4}) coefficients[linear] *= query_factor / reference_factor;
+      for (const int shift : {2, 5}) coefficients[shift] *= query_factor;
+    }
     const cv::Mat affine(2, 3, CV_64F, coefficients.data());
-    const cv::Mat reference = engine::view_of(references[i]);
     cv::Mat warped, common;
     cv::warpAffine(reference, warped, affine, q.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
     cv::warpAffine(cv::Mat(reference.size(), CV_8U, cv::Scalar(255)), common, affine, q.size(),
                    cv::INTER_NEAREST);
     cv::erode(common, common, cv::Mat(), cv::Point(-1, -1), kBorder);
     common &= area;
-    if (cv::countNonZero(common) == 0) continue;
+    if (cv::countNonZero(common) == 0) return;
     const cv::Mat r = smoothed(warped);
     // Pearson correlation of the two structure images over the common area.
     cv::Scalar q_mean, q_deviation, r_mean, r_deviation;
     cv::meanStdDev(query_structure, q_mean, q_deviation, common);
     cv::meanStdDev(r, r_mean, r_deviation, common);
-    if (q_deviation[0] <= 0 || r_deviation[0] <= 0) continue;
+    if (q_deviation[0] <= 0 || r_deviation[0] <= 0) return;
     const cv::Mat product = (query_structure - q_mean[0]).mul(r - r_mean[0]);
-    scores[i] = cv::mean(product, common)[0] / (q_deviation[0] * r_deviation[0]);
-  }
-  const double best = *std::max_element(scores.begin(), scores.end());
-  if (best <= -2) return preferred;
+    result = cv::mean(product, common)[0] / (q_deviation[0] * r_deviation[0]);
+  };
+  const auto best_scored = [&] {
+    return static_cast<int>(std::max_element(scores.begin(), scores.end()) - scores.begin());
+  };
+  // Coarse to fine: every kMomentStride-th frame, then the frames around the best of them (the
+  // agreement rises and falls over several frames around the moment).
+  score(preferred);
+  for (int i = 0; i < static_cast<int>(references.size()); i += kMomentStride) score(i);
+  const int coarse = best_scored();
+  for (int i = coarse - kMomentStride + 1; i < coarse + kMomentStride; ++i) score(i);
+  const double best = scores[static_cast<std::size_t>(best_scored())];
+  if (best <= kIncomparable) return preferred;
   int chosen = -1;
   for (std::size_t i = 0; i < scores.size(); ++i) {
     const int index = static_cast<int>(i);

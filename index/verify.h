@@ -62,8 +62,8 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
 // alike; of frames within a tie of it (a hold looks alike throughout), the one nearest
 // `preferred`.
 int closest_moment(const engine::GrayImage& query, const engine::GrayImage& query_mask,
-                   const std::vector<engine::GrayImage>& references,
-                   const Verification& registered, bool mirrored, int preferred);
+                   const std::vector<engine::GrayImage>& references, const Verification& registered,
+                   bool mirrored, int preferred);
 
 // A still too blurred or too small for local features (a colour script, a thumbnail) can still
 // show a frame's layout: both pictures at 64 pixels wide, equally blurred, correlate at 0.97 or
