@@ -235,21 +235,22 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     }
     disagreeing = v.registered && !v.passed;
     agreeing += v.passed ? 1 : 0;
-    double reference_time = v.candidate >= 0
-                                ? candidates[static_cast<std::size_t>(v.candidate)].pts_seconds
-                                : pair.mapped_time;
+    const double passed_time = v.candidate >= 0
+                                   ? candidates[static_cast<std::size_t>(v.candidate)].pts_seconds
+                                   : pair.mapped_time;
+    double reference_time = passed_time;
     // The first agreeing pair places the query; later ones check a speed other than 1 (see
     // place_by_pairs). Each costs a dozen registrations.
     if (v.passed && !v.by_layout && (placed.empty() || pair.speed != 1)) {
       try {
-        reference_time = moment_of(v, query_frame, mask, m.reference.path, reference_time,
+        reference_time = moment_of(v, query_frame, mask, m.reference.path, passed_time,
                                    pair.mapped_time, pair.mirrored, decode);
         placed.push_back({pair.query_time, reference_time});
       } catch (const Error&) {
         // the pair stands at the frame that passed
       }
     }
-    if (v.passed) agreed_times.push_back({pair.query_time, reference_time});
+    if (v.passed) agreed_times.push_back({pair.query_time, passed_time});
     unregistered += v.registered ? 0 : 1;
     // Shown as evidence: the disagreeing pair, else the one with most inliers.
     if (disagreeing || v.inliers > m.visual.inliers || !i) {

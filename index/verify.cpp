@@ -356,13 +356,17 @@ int closest_moment(const engine::GrayImage& query, const engine::GrayImage& quer
     if (result != kUnscored) return;
     result = kIncomparable;
     if (picture.empty()) return;
-    // Each frame registered on its own: one registration for all would favour the frame it was
-    // fitted to, since it absorbs the camera's motion (and a crop looks like a zoom's later frame).
     const double reference_factor = factor(picture);
     const cv::Mat reference = reduced(engine::view_of(picture), reference_factor, cv::INTER_AREA);
-    Verification own = register_features(
-        query_features,
-        features_of(engine::image_of(reference), {}, false, false, kMomentFeatures));
+    // Whole pictures: each frame registered on its own, since one registration for all would
+    // favour the frame it was fitted to: it absorbs the camera's motion (and a crop looks like a
+    // zoom's later frame). A layer keeps the pair's registration: it lies on the episode's canvas,
+    // and where its drawing stands on it is what tells the moment.
+    Verification own;
+    if (query_mask.empty()) {
+      own = register_features(query_features, features_of(engine::image_of(reference), {}, false,
+                                                          false, kMomentFeatures));
+    }
     std::array<double, 6> coefficients = own.affine;
     if (!own.registered) {
       // The pair's registration, between the pictures at full size.
