@@ -93,11 +93,11 @@ std::vector<engine::Frame> frames_for_verification(const std::string& path, doub
   return frames;
 }
 
-// Where in the reference a passing pair's query moment is, to a frame: the reference frames
-// within kTimingReach of the one that passed, compared with the query under the pair's
-// registration; of a hold, the frame nearest `mapped_time`. The mapping alone is a few tenths of a
-// second off where the reference's 2 fps samples and holds step its times, or where a crop looks
-// like a camera move.
+// Where in the reference a passing pair's query moment is, to a frame: of the reference frames
+// within kTimingReach of the one that passed, the one most like the query once registered onto it
+// (index/verify.h, closest_moment); of a hold, the frame nearest `mapped_time`. The mapping alone
+// is a few tenths of a second off where the reference's 2 fps samples and holds step its times,
+// or where a crop looks like a camera move.
 double moment_of(const Verification& v, const engine::Frame& query_frame,
                  const engine::GrayImage& mask, const std::string& reference_path,
                  double passed_time, double mapped_time, bool mirrored,

@@ -48,13 +48,16 @@ constexpr double kMaxPlateScale = 0.10;
 // plates left 0.000, the library's background under another character standing next to where
 // the episode's stands 0.052 to 0.059.
 constexpr double kMaxPlateUnexplained = 0.03;
-// closest_moment: structure blurred by this much (pixels at kMomentSize) before it is
-// correlated, and frames whose correlation is within kMomentTie of the best count as a tie.
+// closest_moment: pictures compared at most kMomentSize pixels large (longer side), each frame
+// registered with kMomentFeatures corners; structure blurred by kMomentBlur pixels before it is
+// correlated; frames whose correlation is within kMomentTie of the best count as a tie (frames of
+// a hold, re-encoded, were within 0.001 of each other, the drawing before them 0.006 above, at the
+// Megamind moment examined). Every kMomentStride-th frame is compared first.
+constexpr int kMomentSize = 240;
+constexpr int kMomentFeatures = 300;
 constexpr double kMomentBlur = 1.0;
 constexpr double kMomentTie = 0.002;
 constexpr int kMomentStride = 3;
-constexpr int kMomentSize = 240;
-constexpr int kMomentFeatures = 300;
 // same_layout: pictures compared at this width (pixels), blurred by kLayoutBlur (pixels at that
 // width), the query's centre moved by up to kLayoutShift pixels.
 constexpr int kLayoutWidth = 64;
@@ -344,8 +347,9 @@ int closest_moment(const engine::GrayImage& query, const engine::GrayImage& quer
     return out;
   };
   const cv::Mat query_structure = smoothed(q);
+  const bool layer = !query_mask.empty();
   const Features query_features =
-      features_of(engine::image_of(q), engine::image_of(area), false, false, kMomentFeatures);
+      layer ? Features{} : features_of(engine::image_of(q), {}, false, false, kMomentFeatures);
   // kUnscored: not compared yet; kIncomparable: nothing in common to compare.
   constexpr double kUnscored = -3, kIncomparable = -2;
   std::vector<double> scores(references.size(), kUnscored);
@@ -363,7 +367,7 @@ int closest_moment(const engine::GrayImage& query, const engine::GrayImage& quer
     // zoom's later frame). A layer keeps the pair's registration: it lies on the episode's canvas,
     // and where its drawing stands on it is what tells the moment.
     Verification own;
-    if (query_mask.empty()) {
+    if (!layer) {
       own = register_features(query_features, features_of(engine::image_of(reference), {}, false,
                                                           false, kMomentFeatures));
     }
