@@ -220,6 +220,13 @@ void search_on_one_thread() {
   if (openblas_set_num_threads != nullptr) openblas_set_num_threads(1);
 }
 
+// OpenBLAS's own name for it (blas_server.c); weak like the above.
+extern "C" void blas_thread_shutdown_() __attribute__((weak));
+
+void stop_idle_blas_threads() {
+  if (blas_thread_shutdown_ != nullptr) blas_thread_shutdown_();
+}
+
 std::string auto_descriptor_factory(std::int64_t count) {
   if (count <= kExactLimit) return "Flat";
   // About 4 sqrt(n) lists, a power of two, trained on the vectors themselves.

@@ -9,6 +9,7 @@
 
 #include "engine/decode/video_decoder.h"
 #include "engine/errors.h"
+#include "index/vector_index.h"
 #include "tools/commands.h"
 #include "tools/lookup_json.h"
 
@@ -57,6 +58,7 @@ void add_limit_options(CLI::App& command, engine::Limits& limits) {
 
 int main(int argc, char** argv) {
   using namespace celtrace;
+  index::stop_idle_blas_threads();
   CLI::App app{
       "celtrace: find which production, episode and time a piece of animation media comes from.\n"
       "  celtrace index add lib/ episodes/        # index the published episodes you hold\n"
