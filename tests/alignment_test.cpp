@@ -2,6 +2,7 @@
 // frames, two sources in one query, and distractors.
 #include "index/alignment.h"
 
+#include <algorithm>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -70,13 +71,17 @@ TEST(Align, RelabelledFrameRatesButNotArbitrarySpeeds) {
     EXPECT_NEAR(segments.front().speed, speed, 0.005) << speed;
     EXPECT_GE(segments.front().support, 45) << speed;
   }
-  // ... a 50% speed-up is not a mapping the vote tries: at most pieces of the 48 samples, at a
-  // speed it does try.
+  // ... a 50% speed-up is not a mapping the vote tries: nothing, or pieces of the 48 samples at a
+  // speed it does try. With the same clip at 1.25, one segment holds 45 or more (above).
   const Synthetic s = clip(8.0, 6, 2, 1.5, 100.0, 5);
+  int most_support = 0;
+  double fastest = 0;
   for (const Segment& segment : align(s.matches, s.times)) {
-    EXPECT_LT(segment.support, 36);
-    EXPECT_LT(segment.speed, 1.3);
+    most_support = std::max(most_support, segment.support);
+    fastest = std::max(fastest, segment.speed);
   }
+  EXPECT_LT(most_support, 36);
+  EXPECT_LT(fastest, 1.3);
 }
 
 TEST(Align, FrameRateChangeIsInvisibleToTimestamps) {
