@@ -19,7 +19,7 @@ namespace {
 
 constexpr int kNeighbours = 24;
 // Decision thresholds, chosen on the benchmark so that no negative reaches `confirmed`
-// (benchmarks/run; README "Scores and verdicts").
+// (benchmarks/run; README "How a lookup decides").
 constexpr int kMinSupport = 6;             // samples agreeing on one mapping (temporal evidence)
 constexpr double kMinSupportShare = 0.3;   // ... and at least this share of the informative samples
 constexpr double kMinSpan = 1.0;           // ... spread over at least this many query seconds

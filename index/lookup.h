@@ -34,7 +34,7 @@ struct MatchSegment {
 
 struct Match {
   ReferenceRecord reference;
-  double score = 0;  // the best segment's score (0..1); see README "Scores and verdicts"
+  double score = 0;  // the best segment's score (0..1); see README "How a lookup decides"
   Verdict verdict = Verdict::kPossible;
   Coverage coverage = Coverage::kWhole;  // the evidence's kind (index/decision.h)
   bool shared = false;    // content that recurs across references: identifies the series only
