@@ -100,11 +100,11 @@ std::vector<engine::Frame> frames_for_verification(const std::string& path, doub
 // or where a crop looks like a camera move.
 double moment_of(const Verification& v, const engine::Frame& query_frame,
                  const engine::GrayImage& mask, const std::string& reference_path,
-                 double passed_time, double mapped_time, bool mirrored,
+                 double passed_time, double mapped_time, double reach, bool mirrored,
                  const engine::DecodeOptions& decode) {
   std::vector<engine::Frame> frames = frames_for_verification(
-      reference_path, passed_time - kTimingReach, passed_time + kTimingReach, {passed_time}, decode,
-      false, 1, std::numeric_limits<std::size_t>::max());
+      reference_path, passed_time - reach, passed_time + reach, {passed_time}, decode, false, 1,
+      std::numeric_limits<std::size_t>::max());
   if (frames.empty()) return passed_time;
   std::sort(frames.begin(), frames.end(), [](const engine::Frame& a, const engine::Frame& b) {
     return a.pts_seconds < b.pts_seconds;
@@ -240,11 +240,16 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                                    : pair.mapped_time;
     double reference_time = passed_time;
     // The first agreeing pair places the query; later ones check a speed other than 1 (see
-    // place_by_pairs). Each costs a dozen registrations.
-    if (v.passed && !v.by_layout && (placed.empty() || pair.speed != 1)) {
+    // place_by_pairs). Each costs a dozen registrations. A still's pairs are all one moment of
+    // the query, each placed, since the one shown as evidence places the still.
+    if (v.passed && !v.by_layout && (placed.empty() || pair.speed != 1 || still)) {
       try {
-        reference_time = moment_of(v, query_frame, mask, m.reference.path, passed_time,
-                                   pair.mapped_time, pair.mirrored, decode);
+        // A cel has no mapping to follow: every moment the still-layer search reached is a
+        // candidate, and where its drawing stands on the canvas decides.
+        const bool still_layer = partial && still;
+        reference_time = moment_of(
+            v, query_frame, mask, m.reference.path, still_layer ? pair.mapped_time : passed_time,
+            pair.mapped_time, still_layer ? kLayerStillReach : kTimingReach, pair.mirrored, decode);
         placed.push_back({pair.query_time, reference_time});
       } catch (const Error&) {
         // the pair stands at the frame that passed
