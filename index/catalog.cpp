@@ -178,9 +178,12 @@ void Catalog::renumber_frames() {
 }
 
 void Catalog::for_each_frame(bool with_descriptors,
-                             const std::function<void(const FrameRecord&)>& visit) const {
+                             const std::function<void(const FrameRecord&)>& visit,
+                             std::int64_t from_id) const {
   Statement query(*db_, std::string("SELECT id, reference_id, pts, pdq, quality, detail, shared") +
-                            (with_descriptors ? ", descriptor" : "") + " FROM frames ORDER BY id");
+                            (with_descriptors ? ", descriptor" : "") +
+                            " FROM frames WHERE id >= ? ORDER BY id");
+  query.bind(1, from_id);
   FrameRecord f;
   while (query.step()) {
     read_frame_head(query, f);
@@ -200,9 +203,12 @@ void Catalog::for_each_frame(bool with_descriptors,
   }
 }
 
-void Catalog::for_each_key_frame(const std::function<void(const FrameRecord&)>& visit) const {
-  Statement query(
-      *db_, "SELECT id, reference_id, pts, local FROM frames WHERE local IS NOT NULL ORDER BY id");
+void Catalog::for_each_key_frame(const std::function<void(const FrameRecord&)>& visit,
+                                 std::int64_t from_id) const {
+  Statement query(*db_,
+                  "SELECT id, reference_id, pts, local FROM frames WHERE local IS NOT NULL AND id "
+                  ">= ? ORDER BY id");
+  query.bind(1, from_id);
   FrameRecord f;
   while (query.step()) {
     read_frame_head(query, f);

@@ -65,11 +65,13 @@ class Catalog {
   void remove_reference(std::int64_t id);
   // Numbers all frames 0..n-1 in (reference, time) order: the FAISS ids of the next build.
   void renumber_frames();
-  // Visits every frame in id order; descriptors and local features are read only when asked.
-  void for_each_frame(bool with_descriptors,
-                      const std::function<void(const FrameRecord&)>& visit) const;
-  // Visits the frames with local features in id order (FrameRecord::id and local_features set).
-  void for_each_key_frame(const std::function<void(const FrameRecord&)>& visit) const;
+  // Visits every frame from id `from_id` on, in id order; descriptors are read only when asked.
+  void for_each_frame(bool with_descriptors, const std::function<void(const FrameRecord&)>& visit,
+                      std::int64_t from_id = 0) const;
+  // Visits the frames with local features from id `from_id` on, in id order (FrameRecord::id and
+  // local_features set).
+  void for_each_key_frame(const std::function<void(const FrameRecord&)>& visit,
+                          std::int64_t from_id = 0) const;
   void mark_shared(const std::vector<std::int64_t>& frame_ids);
 
   sql::Database& database() { return *db_; }

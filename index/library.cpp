@@ -145,6 +145,7 @@ void Library::load() {
     }
   });
   const std::int64_t generation = stored_generation();
+  loaded_generation_ = generation;
   const std::string descriptor_factory = catalog_->meta("descriptor_factory").value_or("Flat");
   if (generation == 0) {
     descriptors_ = DescriptorIndex::build(descriptor_factory, model_.output_size, nullptr, 0);
@@ -183,9 +184,9 @@ const ReferenceRecord& Library::reference(std::int64_t id) const {
   throw Error("library: no reference with id " + std::to_string(id));
 }
 
-void Library::add(const std::vector<NewReference>& references,
-                  const std::string& descriptor_factory) {
-  if (references.empty()) return;
+IndexChange Library::add(const std::vector<NewReference>& references,
+                         const std::string& descriptor_factory) {
+  if (references.empty()) return {};
   Transaction transaction(*catalog_);
   std::vector<std::int64_t> added;
   for (const NewReference& r : references) {
@@ -226,7 +227,7 @@ void Library::add(const std::vector<NewReference>& references,
     }
     added.push_back(catalog_->insert_reference(record, frames));
   }
-  rebuild_and_commit(transaction, added, descriptor_factory);
+  return change_and_commit(transaction, added, descriptor_factory);
 }
 
 void Library::remove(const std::string& name) {
@@ -234,44 +235,111 @@ void Library::remove(const std::string& name) {
   if (!record) throw Error("no reference named '" + name + "' in " + directory_);
   Transaction transaction(*catalog_);
   catalog_->remove_reference(record->id);
-  rebuild_and_commit(transaction, {}, "");
+  change_and_commit(transaction, {}, "");
 }
 
-void Library::rebuild_and_commit(Transaction& transaction,
-                                 const std::vector<std::int64_t>& new_references,
-                                 const std::string& descriptor_factory) {
+IndexChange Library::change_and_commit(Transaction& transaction,
+                                       const std::vector<std::int64_t>& new_references,
+                                       const std::string& descriptor_factory) {
   catalog_->renumber_frames();
+  const std::int64_t previous = stored_generation();
+  const std::set<std::int64_t> is_new(new_references.begin(), new_references.end());
+  // Frame ids follow (reference, time) and new references have the highest ids, so when this
+  // object holds the catalog's current generation and only references were added, the old
+  // frames keep their ids 0..old_frames-1 and the new ones follow: the indexes can be extended.
+  IndexChange change;
+  const auto old_frames = static_cast<std::int64_t>(frames_.size());
+  const auto old_local = static_cast<std::int64_t>(local_features_.size());
+  if (new_references.empty()) {
+    change = {true, "references were removed (frames are numbered again)"};
+  } else if (previous == 0) {
+    change = {true, "the library's first indexes"};
+  } else if (previous != loaded_generation_) {
+    change = {true, "the library changed since it was opened"};
+  }
+
+  // The frames the indexes are made of, from frame id `from` on (0: all of them), with the
+  // reference of every frame id.
   std::vector<float> vectors;
-  std::vector<std::uint8_t> codes;
+  std::vector<std::uint8_t> codes, local_codes;
   std::vector<FrameRecord> fresh;  // frames of the new references, for shared-content detection
   std::vector<std::int64_t> owner;
-  const std::set<std::int64_t> is_new(new_references.begin(), new_references.end());
-  catalog_->for_each_frame(true, [&](const FrameRecord& f) {
-    if (static_cast<int>(f.descriptor.size()) != model_.output_size)
-      throw FormatError(directory_ + ": corrupt descriptor");
-    vectors.insert(vectors.end(), f.descriptor.begin(), f.descriptor.end());
-    codes.insert(codes.end(), f.pdq.begin(), f.pdq.end());
-    owner.push_back(f.reference_id);
-    if (is_new.count(f.reference_id)) fresh.push_back(f);
-  });
+  // Returns false when a frame of `from` on is not a new one in id order (only the frames of new
+  // references can follow the old ones).
+  const auto gather = [&](std::int64_t from) {
+    vectors.clear(), codes.clear(), local_codes.clear(), fresh.clear(), owner.clear();
+    bool in_order = true;
+    for (std::int64_t id = 0; id < from; ++id)
+      owner.push_back(frames_[static_cast<std::size_t>(id)].reference);
+    catalog_->for_each_frame(
+        true,
+        [&](const FrameRecord& f) {
+          if (static_cast<int>(f.descriptor.size()) != model_.output_size)
+            throw FormatError(directory_ + ": corrupt descriptor");
+          if (f.id != static_cast<std::int64_t>(owner.size()) && from == 0)
+            throw FormatError(directory_ + ": frame ids out of order (damaged library)");
+          in_order = in_order && f.id == static_cast<std::int64_t>(owner.size()) &&
+                     (from == 0 || is_new.count(f.reference_id));
+          vectors.insert(vectors.end(), f.descriptor.begin(), f.descriptor.end());
+          codes.insert(codes.end(), f.pdq.begin(), f.pdq.end());
+          owner.push_back(f.reference_id);
+          if (is_new.count(f.reference_id)) fresh.push_back(f);
+        },
+        from);
+    catalog_->for_each_key_frame(
+        [&](const FrameRecord& f) {
+          for (const engine::LocalFeature& l : f.local_features)
+            local_codes.insert(local_codes.end(), l.code.begin(), l.code.end());
+        },
+        from);
+    return in_order;
+  };
+  if (!gather(change.rebuilt ? 0 : old_frames)) {
+    change = {true, "frame ids of the library's references moved"};
+    gather(0);
+  }
   const auto count = static_cast<std::int64_t>(owner.size());
+  const auto new_local = static_cast<std::int64_t>(local_codes.size() / 32);
+  const std::int64_t local_count = (change.rebuilt ? 0 : old_local) + new_local;
+
+  // Index types for the new size: the current ones, unless the automatic choice changes with
+  // size or another was asked for.
+  const std::string current = catalog_->meta("descriptor_factory").value_or("Flat");
   std::string factory = descriptor_factory;
   if (factory.empty()) {
-    factory = catalog_->meta("descriptor_factory").value_or("Flat");
+    factory = current;
     if (factory == "Flat" || factory.rfind("IVF", 0) == 0) factory = auto_descriptor_factory(count);
   }
-  auto descriptors = DescriptorIndex::build(factory, model_.output_size, vectors.data(), count);
-  auto hashes = HashIndex::build(kHashFactory, codes.data(), count);
-  std::vector<std::uint8_t> local_codes;
-  catalog_->for_each_key_frame([&](const FrameRecord& f) {
-    for (const engine::LocalFeature& l : f.local_features)
-      local_codes.insert(local_codes.end(), l.code.begin(), l.code.end());
-  });
-  const auto local_count = static_cast<std::int64_t>(local_codes.size() / 32);
+  const std::string current_local = catalog_->meta("local_factory").value_or(kExactLocalFactory);
   const std::string local_factory = auto_local_factory(local_count);
-  std::unique_ptr<HashIndex> local;  // the exact index is made by load()
-  if (local_factory != kExactLocalFactory)
-    local = HashIndex::build(local_factory, local_codes.data(), local_count);
+  if (!change.rebuilt && (factory != current || local_factory != current_local)) {
+    change = {true, factory != current
+                        ? "descriptor index " + current + " -> " + factory + " at " +
+                              std::to_string(count) + " frames"
+                        : "local-feature index " + current_local + " -> " + local_factory + " at " +
+                              std::to_string(local_count) + " features"};
+    gather(0);
+  }
+
+  std::unique_ptr<DescriptorIndex> descriptors;
+  std::unique_ptr<HashIndex> hashes, local;  // the exact local index is made by load()
+  if (change.rebuilt) {
+    descriptors = DescriptorIndex::build(factory, model_.output_size, vectors.data(), count);
+    hashes = HashIndex::build(kHashFactory, codes.data(), count);
+    if (local_factory != kExactLocalFactory)
+      local = HashIndex::build(local_factory, local_codes.data(),
+                               static_cast<std::int64_t>(local_codes.size() / 32));
+  } else {
+    descriptors = DescriptorIndex::load(index_path("descriptors", previous), factory,
+                                        model_.output_size, old_frames);
+    descriptors->add(vectors.data(), count - old_frames);
+    hashes = HashIndex::load(index_path("hashes", previous), kHashFactory, old_frames);
+    hashes->add(codes.data(), count - old_frames);
+    if (local_factory != kExactLocalFactory) {
+      local = HashIndex::load(index_path("local", previous), local_factory, old_local);
+      local->add(local_codes.data(), new_local);
+    }
+  }
 
   // Shared content: a new frame whose picture also occurs in another reference.
   std::vector<std::int64_t> shared;
@@ -293,7 +361,6 @@ void Library::rebuild_and_commit(Transaction& transaction,
   }
   catalog_->mark_shared(shared);
 
-  const std::int64_t previous = stored_generation();
   const std::int64_t next = previous + 1;
   try {
     descriptors->save(index_path("descriptors", next));
@@ -320,6 +387,7 @@ void Library::rebuild_and_commit(Transaction& transaction,
       fs::remove(entry.path(), ignored);
   }
   load();
+  return change;
 }
 
 std::int64_t Library::disk_bytes() const {

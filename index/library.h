@@ -60,6 +60,18 @@ struct IndexedLocalFeature {
   float x = 0, y = 0;  // shares of the picture's width and height
 };
 
+// What a change did to the index files. Adding references extends the current generation's
+// indexes (new vectors appended to their trained inverted lists, nothing trained again) unless
+// `reason` says why they were made again from the catalog: the library's first indexes, a
+// removal (frame ids are renumbered), another writer's change since this Library was opened, or
+// an index type that changes with the library's size (an inverted file's list count grows with
+// the square root of its vectors: it is trained again each time the vectors quadruple) or on
+// request.
+struct IndexChange {
+  bool rebuilt = false;
+  std::string reason;  // why rebuilt; empty when extended
+};
+
 class Library {
  public:
   // Opens an existing library; throws Error if there is none, FormatError if it is of another
@@ -70,7 +82,8 @@ class Library {
 
   // Adds references in one atomic change. `descriptor_factory` empty keeps the library's index
   // type (or picks one by size for a new library).
-  void add(const std::vector<NewReference>& references, const std::string& descriptor_factory = "");
+  IndexChange add(const std::vector<NewReference>& references,
+                  const std::string& descriptor_factory = "");
   // Removes the reference of that name; throws UsageError if there is none.
   void remove(const std::string& name);
 
@@ -97,16 +110,18 @@ class Library {
   // The catalog's index generation (the number in the index files' names); FormatError when the
   // catalog holds something else.
   std::int64_t stored_generation() const;
-  // Renumbers frames, rebuilds both indexes, marks shared frames of `new_references`, writes the
-  // next generation and commits `transaction`.
-  void rebuild_and_commit(Transaction& transaction, const std::vector<std::int64_t>& new_references,
-                          const std::string& descriptor_factory);
+  // Renumbers frames, extends or rebuilds the indexes (IndexChange), marks shared frames of
+  // `new_references`, writes the next generation and commits `transaction`.
+  IndexChange change_and_commit(Transaction& transaction,
+                                const std::vector<std::int64_t>& new_references,
+                                const std::string& descriptor_factory);
   std::string index_path(const char* kind, std::int64_t generation) const;
 
   std::string directory_;
   std::unique_ptr<Catalog> catalog_;
   engine::ProjectionModel model_;
   std::vector<ReferenceRecord> references_;
+  std::int64_t loaded_generation_ = 0;  // the generation load() read
   std::vector<IndexedFrame> frames_;
   std::unique_ptr<DescriptorIndex> descriptors_;
   std::unique_ptr<HashIndex> hashes_;

@@ -125,6 +125,13 @@ class FaissDescriptorIndex final : public DescriptorIndex {
     save_atomically(path,
                     [&](const char* temporary) { faiss::write_index(index_.get(), temporary); });
   }
+  void add(const float* vectors, std::int64_t count) override {
+    if (count <= 0) return;
+    guarded("descriptor index '" + factory_ + "'", [&] {
+      index_->add(count, vectors);
+      return 0;
+    });
+  }
   std::vector<Neighbour> search(const float* queries, std::int64_t count, int k) const override {
     std::vector<Neighbour> out(static_cast<std::size_t>(count) * k);
     if (count == 0 || index_->ntotal == 0) return out;
@@ -182,6 +189,13 @@ class FaissHashIndex final : public HashIndex {
   void save(const std::string& path) const override {
     save_atomically(
         path, [&](const char* temporary) { faiss::write_index_binary(index_.get(), temporary); });
+  }
+  void add(const std::uint8_t* codes, std::int64_t count) override {
+    if (count <= 0) return;
+    guarded("hash index '" + factory_ + "'", [&] {
+      index_->add(count, codes);
+      return 0;
+    });
   }
   std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count,
                                 int k) const override {

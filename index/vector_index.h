@@ -51,6 +51,9 @@ class DescriptorIndex {
   static std::unique_ptr<DescriptorIndex> load(const std::string& path, const std::string& factory,
                                                int dimension, std::int64_t count);
   virtual void save(const std::string& path) const = 0;
+  // Appends `count` vectors (count x dimension floats) with ids size() onwards, without training
+  // again: an inverted file keeps the lists it was trained with.
+  virtual void add(const float* vectors, std::int64_t count) = 0;
   // queries: count x dimension floats; returns count * k neighbours, best first per query.
   virtual std::vector<Neighbour> search(const float* queries, std::int64_t count, int k) const = 0;
   virtual std::string factory() const = 0;
@@ -68,6 +71,8 @@ class HashIndex {
   static std::unique_ptr<HashIndex> load(const std::string& path, const std::string& factory,
                                          std::int64_t count);
   virtual void save(const std::string& path) const = 0;
+  // As DescriptorIndex::add, for `count` 256-bit codes.
+  virtual void add(const std::uint8_t* codes, std::int64_t count) = 0;
   virtual std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count,
                                         int k) const = 0;
   virtual std::string factory() const = 0;

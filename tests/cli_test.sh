@@ -127,6 +127,9 @@ check "lookup a truncated fingerprint" 1 "$celtrace" lookup "$work/lib" "$work/c
 # Long names are printed whole in the human tables (they were cut at 24 and 32 characters).
 long="A.Very.Long.Production.Name.With.Many.Words.S01E01"
 "$celtrace" index add "$work/lib3" "$work/refs/Four.S01E01.mp4" --name "$long" >/dev/null 2>&1
+# A second add extends the indexes; the first builds them, and says so.
+check "index add, a second reference" 0 "$celtrace" index add "$work/lib3" "$work/clip.mp4"
+grep -q "^indexes extended, nothing trained again$" "$work/out" || { echo "FAIL second add: $(cat "$work/out")"; failures=$((failures + 1)); }
 check "index list, a long name" 0 "$celtrace" index list "$work/lib3"
 grep -q "^$long " "$work/out" || { echo "FAIL index list cut a name: $(cat "$work/out")"; failures=$((failures + 1)); }
 check "lookup, a long name" 0 "$celtrace" lookup "$work/lib3" "$work/clip.mp4"

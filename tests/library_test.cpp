@@ -109,6 +109,74 @@ TEST(Library, RemoveRebuildsIndexes) {
   EXPECT_EQ(Library::open(dir.path("lib")).frames().size(), 45u);
 }
 
+// Every indexed frame of `name` is its own nearest neighbour in the library's descriptor index.
+void expect_frames_find_themselves(const Library& library, const NewReference& r) {
+  std::int64_t id = -1;
+  for (const auto& record : library.references()) {
+    if (record.name == r.name) id = record.id;
+  }
+  ASSERT_GE(id, 0) << r.name;
+  int checked = 0, found = 0;
+  for (const engine::Sample& s : r.fingerprint.samples) {
+    if (!is_informative(s)) continue;
+    const auto hits = library.descriptors().search(s.descriptor.data(), 1, 1);
+    ++checked;
+    const std::int64_t hit = hits.front().id;
+    found += hit >= 0 && library.frames()[static_cast<std::size_t>(hit)].reference == id &&
+             library.frames()[static_cast<std::size_t>(hit)].pts_seconds ==
+                 static_cast<float>(s.pts_seconds);
+  }
+  EXPECT_EQ(found, checked) << r.name;
+}
+
+TEST(Library, AddingExtendsTheIndexesWithoutTrainingAgain) {
+  TempDir dir;
+  Library library = Library::open_or_create(dir.path("lib"), engine::default_model());
+  const NewReference a = synthetic_reference("a", 2500, 1);
+  NewReference b = synthetic_reference("b", 600, 2);
+  add_local_features(b, 3, 5, 0.25f);
+  const IndexChange first = library.add({a}, "IVF16,SQ8");
+  EXPECT_TRUE(first.rebuilt);
+  EXPECT_EQ(first.reason, "the library's first indexes");
+
+  const IndexChange second = library.add({b}, "IVF16,SQ8");
+  EXPECT_FALSE(second.rebuilt) << second.reason;
+  EXPECT_EQ(library.descriptors().size(), 2250 + 540);
+  EXPECT_EQ(library.descriptors().factory(), "IVF16,SQ8");
+  ASSERT_EQ(library.local_features().size(), 5u);
+  EXPECT_NEAR(library.local_features().front().x, 0.25, 1e-3);
+  EXPECT_EQ(library.frames()[static_cast<std::size_t>(library.local_features().front().frame)]
+                .pts_seconds,
+            1.5f);  // sample 3 of b
+  expect_frames_find_themselves(library, a);
+  expect_frames_find_themselves(library, b);
+  {
+    const Library reopened = Library::open(dir.path("lib"));
+    EXPECT_EQ(reopened.descriptors().size(), 2250 + 540);
+    EXPECT_EQ(reopened.hashes().size(), 2250 + 540);
+    expect_frames_find_themselves(reopened, b);
+  }
+
+  // Another index type asked for, or another writer's change since this object opened the
+  // library, or a removal: made again from the catalog, and said why.
+  const IndexChange other_type = library.add({synthetic_reference("c", 100, 3)}, "IVF32,SQ8");
+  EXPECT_TRUE(other_type.rebuilt);
+  EXPECT_EQ(other_type.reason, "descriptor index IVF16,SQ8 -> IVF32,SQ8 at 2880 frames");
+  Library::open(dir.path("lib")).add({synthetic_reference("d", 100, 4)}, "IVF32,SQ8");
+  const IndexChange stale = library.add({synthetic_reference("e", 100, 5)}, "IVF32,SQ8");
+  EXPECT_TRUE(stale.rebuilt);
+  EXPECT_EQ(stale.reason, "the library changed since it was opened");
+  // (A removal keeps no index type asked for before: at this size it is exact again.)
+  library.remove("d");
+  EXPECT_EQ(library.descriptors().factory(), "Flat");
+  const IndexChange after_removal = library.add({synthetic_reference("f", 100, 6)});
+  EXPECT_FALSE(after_removal.rebuilt) << after_removal.reason;
+  expect_frames_find_themselves(library, a);
+  expect_frames_find_themselves(library, b);
+  expect_frames_find_themselves(library, synthetic_reference("f", 100, 6));
+  EXPECT_EQ(Library::open(dir.path("lib")).references().size(), 5u);
+}
+
 TEST(Library, FailedAddLeavesThePreviousLibrary) {
   TempDir dir;
   Library library = Library::open_or_create(dir.path("lib"), engine::default_model());

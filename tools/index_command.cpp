@@ -158,7 +158,7 @@ int add_to(index::Library& library, const AddSettings& s, const std::vector<std:
     r.checksum = job.checksum;
     references.push_back(std::move(r));
   }
-  library.add(references, s.index_type);
+  const index::IndexChange change = library.add(references, s.index_type);
   for (const auto& r : references) {
     std::cout << "added " << printable(r.name) << " (" << printable(r.title);
     if (r.season) std::cout << " S" << *r.season;
@@ -167,6 +167,11 @@ int add_to(index::Library& library, const AddSettings& s, const std::vector<std:
   }
   std::cout << library.references().size() << " references, " << library.frames().size()
             << " indexed frames in " << s.library << "\n";
+  if (!references.empty()) {
+    std::cout << (change.rebuilt ? "indexes built from the catalog (" + change.reason + ")"
+                                 : std::string("indexes extended, nothing trained again"))
+              << "\n";
+  }
   return failed > 0 ? 1 : 0;
 }
 
