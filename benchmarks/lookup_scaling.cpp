@@ -1,6 +1,7 @@
 // Lookup cost as the library grows: search plus temporal alignment for a 10 s query (decode and
 // visual verification excluded) against libraries of 1, 10 and 100 reference hours, with their
-// size on disk and in memory.
+// size on disk and in memory; then the wall time of adding one 22-minute episode's frames to each
+// (the index change; the episode's fingerprint is not timed) and of removing it again.
 //
 // Each library holds one real generated episode (the query's source) and synthetic filler
 // frames: real descriptors of other generated episodes, perturbed, so the filler clusters like
@@ -91,10 +92,36 @@ int main(int argc, char** argv) {
 
     std::printf(
         "| reference hours | frames | index | build s | disk MB | MB/hour on disk | in memory MB "
-        "| MB/hour in memory | lookup p50 ms | p95 ms | found |\n");
-    std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        "| MB/hour in memory | lookup p50 ms | p95 ms | found | add 22 min s | remove it s |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     std::mt19937 random(7);
     std::normal_distribution<float> noise(0.f, 0.35f);
+    // A reference of `frames` filler frames: real descriptors with noise.
+    const auto filler = [&](const std::string& name, std::int64_t frames) {
+      index::NewReference r;
+      r.name = name;
+      r.title = "Filler";
+      r.path = "/nonexistent";
+      r.checksum = r.name;
+      r.fingerprint.model_id = model.id;
+      r.fingerprint.descriptor_size = model.output_size;
+      r.fingerprint.sample_fps = 2;
+      r.fingerprint.media.duration_seconds = static_cast<double>(frames) / 2.0;
+      for (std::int64_t i = 0; i < frames; ++i) {
+        engine::Sample s;
+        s.pts_seconds = static_cast<double>(i) / 2.0;
+        s.detail = 5;
+        s.descriptor = pool[random() % pool.size()];
+        float norm = 0;
+        for (float& v : s.descriptor) {
+          v += noise(random);
+          norm += v * v;
+        }
+        for (float& v : s.descriptor) v /= std::sqrt(norm);
+        r.fingerprint.samples.push_back(std::move(s));
+      }
+      return r;
+    };
     for (double h : hours) {
       const fs::path directory = work / ("library-" + std::to_string(static_cast<int>(h)) + "h");
       fs::remove_all(directory);
@@ -113,31 +140,9 @@ int main(int argc, char** argv) {
         const auto filler_frames = static_cast<std::int64_t>(h * 3600 * 2) -
                                    static_cast<std::int64_t>(source_print.samples.size());
         for (std::int64_t done = 0, n = 0; done < filler_frames; ++n) {
-          index::NewReference r;
-          r.name = "filler-" + std::to_string(n);
-          r.title = "Filler";
-          r.path = "/nonexistent";
-          r.checksum = r.name;
-          r.fingerprint.model_id = model.id;
-          r.fingerprint.descriptor_size = model.output_size;
-          r.fingerprint.sample_fps = 2;
           const std::int64_t frames = std::min<std::int64_t>(3600, filler_frames - done);
-          r.fingerprint.media.duration_seconds = frames / 2.0;
-          for (std::int64_t i = 0; i < frames; ++i) {
-            engine::Sample s;
-            s.pts_seconds = i / 2.0;
-            s.detail = 5;
-            s.descriptor = pool[random() % pool.size()];
-            float norm = 0;
-            for (float& v : s.descriptor) {
-              v += noise(random);
-              norm += v * v;
-            }
-            for (float& v : s.descriptor) v /= std::sqrt(norm);
-            r.fingerprint.samples.push_back(std::move(s));
-          }
+          references.push_back(filler("filler-" + std::to_string(n), frames));
           done += frames;
-          references.push_back(std::move(r));
         }
         library.add(references);
       }
@@ -159,11 +164,23 @@ int main(int argc, char** argv) {
                 std::abs(result.matches.front().segments.front().reference_start - 60.0) < 0.5;
       }
       std::sort(milliseconds.begin(), milliseconds.end());
-      std::printf("| %.0f | %zu | %s | %.1f | %.1f | %.2f | %.1f | %.2f | %.1f | %.1f | %s |\n", h,
-                  library.frames().size(), library.descriptors().factory().c_str(), build_seconds,
-                  library.disk_bytes() / 1e6, library.disk_bytes() / 1e6 / h, memory, memory / h,
-                  milliseconds[milliseconds.size() / 2],
-                  milliseconds[milliseconds.size() * 95 / 100], found ? "yes" : "NO");
+      // One 22-minute episode added (its frames already fingerprinted), then removed.
+      const index::NewReference episode = filler("added-episode", 22 * 60 * 2);
+      const auto seconds_of = [](auto change) {
+        const auto start = std::chrono::steady_clock::now();
+        change();
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      };
+      index::Library changing = index::Library::open(directory.string());
+      const double add_seconds = seconds_of([&] { changing.add({episode}); });
+      const double remove_seconds = seconds_of([&] { changing.remove("added-episode"); });
+      std::printf(
+          "| %.0f | %zu | %s | %.1f | %.1f | %.2f | %.1f | %.2f | %.1f | %.1f | %s | %.1f | %.1f "
+          "|\n",
+          h, library.frames().size(), library.descriptors().factory().c_str(), build_seconds,
+          library.disk_bytes() / 1e6, library.disk_bytes() / 1e6 / h, memory, memory / h,
+          milliseconds[milliseconds.size() / 2], milliseconds[milliseconds.size() * 95 / 100],
+          found ? "yes" : "NO", add_seconds, remove_seconds);
       std::fflush(stdout);
       fs::remove_all(directory);
     }
