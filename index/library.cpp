@@ -230,12 +230,65 @@ IndexChange Library::add(const std::vector<NewReference>& references,
   return change_and_commit(transaction, added, descriptor_factory);
 }
 
-void Library::remove(const std::string& name) {
+IndexChange Library::remove(const std::string& name) {
   const auto record = catalog_->reference_by_name(name);
   if (!record) throw Error("no reference named '" + name + "' in " + directory_);
   Transaction transaction(*catalog_);
+  // The reference's frames and local features, as this object loaded them: one run of ids each,
+  // since ids follow (reference, time).
+  std::int64_t first = -1, count = 0, first_local = -1, local_count = 0;
+  for (std::size_t id = 0; id < frames_.size(); ++id) {
+    if (frames_[id].reference != record->id) continue;
+    if (first < 0) first = static_cast<std::int64_t>(id);
+    ++count;
+  }
+  for (std::size_t i = 0; i < local_features_.size(); ++i) {
+    const std::int64_t frame = local_features_[i].frame;
+    if (frame < first || frame >= first + count) continue;
+    if (first_local < 0) first_local = static_cast<std::int64_t>(i);
+    ++local_count;
+  }
   catalog_->remove_reference(record->id);
-  change_and_commit(transaction, {}, "");
+  const auto frames_left = static_cast<std::int64_t>(frames_.size()) - count;
+  const auto local_left = static_cast<std::int64_t>(local_features_.size()) - local_count;
+  const std::string factory = catalog_->meta("descriptor_factory").value_or("Flat");
+  const std::string local_factory = catalog_->meta("local_factory").value_or(kExactLocalFactory);
+  const bool automatic = factory == "Flat" || factory.rfind("IVF", 0) == 0;
+  const std::int64_t generation = stored_generation();
+  std::string reason;
+  if (generation != loaded_generation_ || generation == 0) {
+    reason = "the library changed since it was opened";
+  } else if (count == 0 || first + count > static_cast<std::int64_t>(frames_.size()) ||
+             frames_[static_cast<std::size_t>(first + count - 1)].reference != record->id) {
+    reason = "the reference's frames are not one run of ids";
+  } else if (automatic && auto_descriptor_factory(frames_left) != factory) {
+    reason = "descriptor index " + factory + " -> " + auto_descriptor_factory(frames_left) +
+             " at " + std::to_string(frames_left) + " frames";
+  } else if (auto_local_factory(local_left) != local_factory) {
+    reason = "local-feature index " + local_factory + " -> " + auto_local_factory(local_left) +
+             " at " + std::to_string(local_left) + " features";
+  }
+  if (!reason.empty()) {
+    IndexChange change = change_and_commit(transaction, {}, "");
+    change.reason = reason;
+    return change;
+  }
+  catalog_->renumber_frames();
+  auto descriptors =
+      DescriptorIndex::load(index_path("descriptors", generation), factory, model_.output_size,
+                            static_cast<std::int64_t>(frames_.size()));
+  descriptors->remove_range(first, count);
+  auto hashes = HashIndex::load(index_path("hashes", generation), kHashFactory,
+                                static_cast<std::int64_t>(frames_.size()));
+  hashes->remove_range(first, count);
+  std::unique_ptr<HashIndex> local;  // the exact local index is made by load()
+  if (local_factory != kExactLocalFactory) {
+    local = HashIndex::load(index_path("local", generation), local_factory,
+                            static_cast<std::int64_t>(local_features_.size()));
+    local->remove_range(first_local, local_count);
+  }
+  commit_indexes(transaction, *descriptors, *hashes, local.get(), factory, local_factory);
+  return {};
 }
 
 IndexChange Library::change_and_commit(Transaction& transaction,
@@ -361,10 +414,17 @@ IndexChange Library::change_and_commit(Transaction& transaction,
   }
   catalog_->mark_shared(shared);
 
-  const std::int64_t next = previous + 1;
+  commit_indexes(transaction, *descriptors, *hashes, local.get(), factory, local_factory);
+  return change;
+}
+
+void Library::commit_indexes(Transaction& transaction, const DescriptorIndex& descriptors,
+                             const HashIndex& hashes, const HashIndex* local,
+                             const std::string& factory, const std::string& local_factory) {
+  const std::int64_t next = stored_generation() + 1;
   try {
-    descriptors->save(index_path("descriptors", next));
-    hashes->save(index_path("hashes", next));
+    descriptors.save(index_path("descriptors", next));
+    hashes.save(index_path("hashes", next));
     if (local) local->save(index_path("local", next));
     catalog_->set_meta("generation", std::to_string(next));
     catalog_->set_meta("local_factory", local_factory);
@@ -387,7 +447,6 @@ IndexChange Library::change_and_commit(Transaction& transaction,
       fs::remove(entry.path(), ignored);
   }
   load();
-  return change;
 }
 
 std::int64_t Library::disk_bytes() const {

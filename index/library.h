@@ -61,11 +61,12 @@ struct IndexedLocalFeature {
 };
 
 // What a change did to the index files. Adding references extends the current generation's
-// indexes (new vectors appended to their trained inverted lists, nothing trained again) unless
-// `reason` says why they were made again from the catalog: the library's first indexes, a
-// removal (frame ids are renumbered), another writer's change since this Library was opened, or
-// an index type that changes with the library's size (an inverted file's list count grows with
-// the square root of its vectors: it is trained again each time the vectors quadruple) or on
+// indexes (new vectors appended to their trained inverted lists), removing one takes its frames
+// out of them (the ids above move down, as the catalog renumbers its frames); nothing is trained
+// again, unless `reason` says why the indexes were made again from the catalog: the library's
+// first indexes, another writer's change since this Library was opened, or an index type that
+// changes with the library's size (an inverted file's list count grows with the square root of
+// its vectors: it is trained again each time they quadruple, or shrink to a quarter) or on
 // request.
 struct IndexChange {
   bool rebuilt = false;
@@ -85,7 +86,7 @@ class Library {
   IndexChange add(const std::vector<NewReference>& references,
                   const std::string& descriptor_factory = "");
   // Removes the reference of that name; throws UsageError if there is none.
-  void remove(const std::string& name);
+  IndexChange remove(const std::string& name);
 
   std::vector<ReferenceRecord> references() const { return catalog_->references(); }
   std::optional<ReferenceRecord> reference_by_checksum(const std::string& checksum) const {
@@ -115,6 +116,11 @@ class Library {
   IndexChange change_and_commit(Transaction& transaction,
                                 const std::vector<std::int64_t>& new_references,
                                 const std::string& descriptor_factory);
+  // Writes the next generation's index files, switches the catalog to them, commits
+  // `transaction`, deletes the old generation and loads the new state.
+  void commit_indexes(Transaction& transaction, const DescriptorIndex& descriptors,
+                      const HashIndex& hashes, const HashIndex* local, const std::string& factory,
+                      const std::string& local_factory);
   std::string index_path(const char* kind, std::int64_t generation) const;
 
   std::string directory_;

@@ -6,14 +6,17 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <type_traits>
 
 #include <faiss/IndexBinary.h>
 #include <faiss/IndexBinaryFlat.h>
 #include <faiss/IndexBinaryIVF.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/impl/FaissException.h>
+#include <faiss/impl/IDSelector.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/invlists/InvertedLists.h>
 #include <omp.h>
 
 #include "engine/errors.h"
@@ -107,6 +110,30 @@ void check_exact_header(const std::string& path, int dimension, std::int64_t cou
   }
 }
 
+// Removes ids [first, first + count) from `index` and moves the ids above down by count. Exact
+// indexes compact their arrays, which moves the ids by itself; an inverted file keeps its entries'
+// ids, which are moved here.
+template <typename Index>
+void remove_id_range(Index* index, std::int64_t first, std::int64_t count) {
+  if (count <= 0) return;
+  const faiss::IDSelectorRange range(first, first + count);
+  index->remove_ids(range);
+  faiss::InvertedLists* lists = nullptr;
+  if constexpr (std::is_same_v<Index, faiss::Index>) {
+    if (auto* inverted = dynamic_cast<faiss::IndexIVF*>(index)) lists = inverted->invlists;
+  } else {
+    if (auto* inverted = dynamic_cast<faiss::IndexBinaryIVF*>(index)) lists = inverted->invlists;
+  }
+  if (lists == nullptr) return;
+  auto* arrays = dynamic_cast<faiss::ArrayInvertedLists*>(lists);
+  if (arrays == nullptr) throw Error("index: inverted lists of an unexpected kind");
+  for (auto& ids : arrays->ids) {
+    for (auto& id : ids) {
+      if (id >= first + count) id -= count;
+    }
+  }
+}
+
 void tune(faiss::Index* index) {
   if (auto* inverted = dynamic_cast<faiss::IndexIVF*>(index)) inverted->nprobe = kProbes;
 }
@@ -129,6 +156,12 @@ class FaissDescriptorIndex final : public DescriptorIndex {
     if (count <= 0) return;
     guarded("descriptor index '" + factory_ + "'", [&] {
       index_->add(count, vectors);
+      return 0;
+    });
+  }
+  void remove_range(std::int64_t first, std::int64_t count) override {
+    guarded("descriptor index '" + factory_ + "'", [&] {
+      remove_id_range<faiss::Index>(index_.get(), first, count);
       return 0;
     });
   }
@@ -194,6 +227,12 @@ class FaissHashIndex final : public HashIndex {
     if (count <= 0) return;
     guarded("hash index '" + factory_ + "'", [&] {
       index_->add(count, codes);
+      return 0;
+    });
+  }
+  void remove_range(std::int64_t first, std::int64_t count) override {
+    guarded("hash index '" + factory_ + "'", [&] {
+      remove_id_range<faiss::IndexBinary>(index_.get(), first, count);
       return 0;
     });
   }

@@ -54,6 +54,9 @@ class DescriptorIndex {
   // Appends `count` vectors (count x dimension floats) with ids size() onwards, without training
   // again: an inverted file keeps the lists it was trained with.
   virtual void add(const float* vectors, std::int64_t count) = 0;
+  // Removes ids first..first+count-1; the ids above move down by count, as the catalog's
+  // renumbering moves its frames when a reference is removed. Nothing is trained again.
+  virtual void remove_range(std::int64_t first, std::int64_t count) = 0;
   // queries: count x dimension floats; returns count * k neighbours, best first per query.
   virtual std::vector<Neighbour> search(const float* queries, std::int64_t count, int k) const = 0;
   virtual std::string factory() const = 0;
@@ -73,6 +76,8 @@ class HashIndex {
   virtual void save(const std::string& path) const = 0;
   // As DescriptorIndex::add, for `count` 256-bit codes.
   virtual void add(const std::uint8_t* codes, std::int64_t count) = 0;
+  // As DescriptorIndex::remove_range.
+  virtual void remove_range(std::int64_t first, std::int64_t count) = 0;
   virtual std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count,
                                         int k) const = 0;
   virtual std::string factory() const = 0;

@@ -166,15 +166,26 @@ TEST(Library, AddingExtendsTheIndexesWithoutTrainingAgain) {
   const IndexChange stale = library.add({synthetic_reference("e", 100, 5)}, "IVF32,SQ8");
   EXPECT_TRUE(stale.rebuilt);
   EXPECT_EQ(stale.reason, "the library changed since it was opened");
-  // (A removal keeps no index type asked for before: at this size it is exact again.)
-  library.remove("d");
-  EXPECT_EQ(library.descriptors().factory(), "Flat");
+  // A removal keeps no inverted file asked for before: at this size the library is exact again.
+  const IndexChange type_on_removal = library.remove("d");
+  EXPECT_TRUE(type_on_removal.rebuilt);
+  EXPECT_EQ(type_on_removal.reason, "descriptor index IVF32,SQ8 -> Flat at 2970 frames");
   const IndexChange after_removal = library.add({synthetic_reference("f", 100, 6)});
   EXPECT_FALSE(after_removal.rebuilt) << after_removal.reason;
   expect_frames_find_themselves(library, a);
   expect_frames_find_themselves(library, b);
   expect_frames_find_themselves(library, synthetic_reference("f", 100, 6));
-  EXPECT_EQ(Library::open(dir.path("lib")).references().size(), 5u);
+
+  // Removing a reference takes its frames and local features out of the indexes as they stand.
+  const IndexChange removal = library.remove("b");
+  EXPECT_FALSE(removal.rebuilt) << removal.reason;
+  EXPECT_EQ(library.descriptors().size(), 2250 + 3 * 90);  // a; c, e and f
+  EXPECT_TRUE(library.local_features().empty());
+  expect_frames_find_themselves(library, a);
+  expect_frames_find_themselves(library, synthetic_reference("f", 100, 6));
+  const Library reopened = Library::open(dir.path("lib"));
+  EXPECT_EQ(reopened.references().size(), 4u);
+  expect_frames_find_themselves(reopened, synthetic_reference("e", 100, 5));
 }
 
 TEST(Library, FailedAddLeavesThePreviousLibrary) {

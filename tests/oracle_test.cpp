@@ -106,6 +106,44 @@ TEST(HashIndexOracle, BinaryFlatEqualsBruteForceHamming) {
   }
 }
 
+// Appending and removing a run of ids leave every index type answering as one built from the
+// remaining vectors would: each vector finds itself under its renumbered id (the ids above a
+// removed run move down by its length, as the catalog's frames do).
+TEST(DescriptorIndex, AppendsAndRemovesRunsOfIds) {
+  const int dimension = 32, count = 3000, added = 400, first = 1000, removed = 500;
+  const std::vector<float> base = unit_vectors(count + added, dimension, 11);
+  for (const std::string factory : {"Flat", "IVF16,SQ8"}) {
+    const auto index = DescriptorIndex::build(factory, dimension, base.data(), count);
+    index->add(base.data() + std::size_t{count} * dimension, added);
+    index->remove_range(first, removed);
+    ASSERT_EQ(index->size(), count + added - removed) << factory;
+    for (int i = 0; i < count + added; i += 7) {
+      if (i >= first && i < first + removed) continue;
+      const auto hit = index->search(base.data() + std::size_t(i) * dimension, 1, 1).front();
+      EXPECT_EQ(hit.id, i < first ? i : i - removed) << factory << " vector " << i;
+    }
+  }
+}
+
+TEST(HashIndex, AppendsAndRemovesRunsOfIds) {
+  std::mt19937 random(9);
+  const int count = 3000, added = 400, first = 1000, removed = 500;
+  std::vector<std::uint8_t> codes(std::size_t{count + added} * 32);
+  for (auto& byte : codes) byte = static_cast<std::uint8_t>(random());
+  for (const std::string factory : {"BFlat", "BIVF16"}) {
+    const auto index = HashIndex::build(factory, codes.data(), count);
+    index->add(codes.data() + std::size_t{count} * 32, added);
+    index->remove_range(first, removed);
+    ASSERT_EQ(index->size(), count + added - removed) << factory;
+    for (int i = 0; i < count + added; i += 7) {
+      if (i >= first && i < first + removed) continue;
+      const auto hit = index->search(codes.data() + std::size_t(i) * 32, 1, 1).front();
+      EXPECT_EQ(hit.id, i < first ? i : i - removed) << factory << " code " << i;
+      EXPECT_EQ(hit.score, 0) << factory << " code " << i;
+    }
+  }
+}
+
 TEST(DescriptorIndex, AutoFactoryIsExactForSmallLibraries) {
   EXPECT_EQ(auto_descriptor_factory(1000), "Flat");
   EXPECT_EQ(auto_descriptor_factory(100000), "Flat");
