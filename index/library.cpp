@@ -261,7 +261,9 @@ IndexChange Library::remove(const std::string& name) {
   } else if (count == 0 || first + count > static_cast<std::int64_t>(frames_.size()) ||
              frames_[static_cast<std::size_t>(first + count - 1)].reference != record->id) {
     reason = "the reference's frames are not one run of ids";
-  } else if (automatic && auto_descriptor_factory(frames_left) != factory) {
+  } else if (!automatic) {
+    reason = "index type " + factory + " is made again on removal";  // not all can remove entries
+  } else if (auto_descriptor_factory(frames_left) != factory) {
     reason = "descriptor index " + factory + " -> " + auto_descriptor_factory(frames_left) +
              " at " + std::to_string(frames_left) + " frames";
   } else if (auto_local_factory(local_left) != local_factory) {
