@@ -233,9 +233,12 @@ int run_list(const std::string& directory, bool json) {
 
 int run_remove(const std::string& directory, const std::string& name) {
   index::Library library = index::Library::open(directory);
-  library.remove(name);
+  const index::IndexChange change = library.remove(name);
   std::cout << "removed " << printable(name) << "; " << library.references().size()
-            << " references left\n";
+            << " references left\n"
+            << (change.rebuilt ? "indexes built from the catalog (" + change.reason + ")"
+                               : std::string("its frames taken out of the indexes"))
+            << "\n";
   return 0;
 }
 
