@@ -237,15 +237,18 @@ IndexChange Library::remove(const std::string& name) {
   // The reference's frames and local features, as this object loaded them: one run of ids each,
   // since ids follow (reference, time).
   std::int64_t first = -1, count = 0, first_local = -1, local_count = 0;
+  bool one_run = true;
   for (std::size_t id = 0; id < frames_.size(); ++id) {
     if (frames_[id].reference != record->id) continue;
     if (first < 0) first = static_cast<std::int64_t>(id);
+    one_run = one_run && static_cast<std::int64_t>(id) == first + count;
     ++count;
   }
   for (std::size_t i = 0; i < local_features_.size(); ++i) {
     const std::int64_t frame = local_features_[i].frame;
     if (frame < first || frame >= first + count) continue;
     if (first_local < 0) first_local = static_cast<std::int64_t>(i);
+    one_run = one_run && static_cast<std::int64_t>(i) == first_local + local_count;
     ++local_count;
   }
   catalog_->remove_reference(record->id);
@@ -258,8 +261,7 @@ IndexChange Library::remove(const std::string& name) {
   std::string reason;
   if (generation != loaded_generation_ || generation == 0) {
     reason = "the library changed since it was opened";
-  } else if (count == 0 || first + count > static_cast<std::int64_t>(frames_.size()) ||
-             frames_[static_cast<std::size_t>(first + count - 1)].reference != record->id) {
+  } else if (count == 0 || !one_run) {
     reason = "the reference's frames are not one run of ids";
   } else if (!automatic) {
     reason = "index type " + factory + " is made again on removal";  // not all can remove entries
