@@ -306,7 +306,9 @@ void register_index_command(CLI::App& app, Action& action) {
       "Fingerprint episodes into a library (created if missing). Title, season and episode come\n"
       "from names like Show.Name.S02E03.mkv, 'Show Name - 2x03.mp4' or 'Show Name - 03.avi',\n"
       "from --catalog FILE.csv (columns path,title,season,episode,name), or from the flags.\n"
-      "Files already in the library (same content) are skipped. The change is atomic.\n"
+      "Files already in the library (same content) are skipped. The change is atomic. New\n"
+      "frames are appended to the library's indexes; they are built again from the catalog,\n"
+      "and the output says why, when their type changes with the library's size.\n"
       "  celtrace index add lib/ episodes/ --jobs 2\n"
       "  celtrace index add lib/ pilot.mkv --title 'Sky Ships' --season 1 --episode 0");
   add_command->add_option("library", add->library, "Library directory")->required();
@@ -333,7 +335,8 @@ void register_index_command(CLI::App& app, Action& action) {
                           "Descriptor model for a new library (ID or .ctm file)");
   add_command->add_option(
       "--index-type", add->index_type,
-      "FAISS factory string for the descriptor index (default: Flat, IVF..,SQ8 when large)");
+      "FAISS factory string for the descriptor index (default: Flat, IVF..,SQ8 when large; "
+      "another type than the library's builds its indexes again)");
   add_command->add_flag("-q,--quiet", add->quiet, "No progress on stderr");
   add_limit_options(*add_command, add->decode.limits);
   add_command->callback([add, &action] { action = [add] { return run_add(*add); }; });
@@ -347,7 +350,8 @@ void register_index_command(CLI::App& app, Action& action) {
   list->callback([directory, json, &action] {
     action = [directory, json] { return run_list(*directory, *json); };
   });
-  CLI::App* remove = index->add_subcommand("remove", "Remove a reference by name (atomic)");
+  CLI::App* remove = index->add_subcommand(
+      "remove", "Remove a reference by name (atomic; its frames are taken out of the indexes)");
   remove->add_option("library", *directory, "Library directory")->required();
   remove->add_option("name", *name, "Reference name (see index list)")->required();
   remove->callback([directory, name, &action] {
