@@ -261,7 +261,7 @@ IndexChange Library::remove(const std::string& name) {
   std::string reason;
   if (generation != loaded_generation_ || generation == 0) {
     reason = "the library changed since it was opened";
-  } else if (count == 0 || !one_run) {
+  } else if (!one_run) {
     reason = "the reference's frames are not one run of ids";
   } else if (!automatic) {
     reason = "index type " + factory + " is made again on removal";  // not all can remove entries
@@ -272,11 +272,7 @@ IndexChange Library::remove(const std::string& name) {
     reason = "local-feature index " + local_factory + " -> " + auto_local_factory(local_left) +
              " at " + std::to_string(local_left) + " features";
   }
-  if (!reason.empty()) {
-    IndexChange change = change_and_commit(transaction, {}, "");
-    change.reason = reason;
-    return change;
-  }
+  if (!reason.empty()) return change_and_commit(transaction, {}, "", reason);
   catalog_->renumber_frames();
   auto descriptors =
       DescriptorIndex::load(index_path("descriptors", generation), factory, model_.output_size,
@@ -297,23 +293,20 @@ IndexChange Library::remove(const std::string& name) {
 
 IndexChange Library::change_and_commit(Transaction& transaction,
                                        const std::vector<std::int64_t>& new_references,
-                                       const std::string& descriptor_factory) {
+                                       const std::string& descriptor_factory,
+                                       const std::string& rebuild_reason) {
   catalog_->renumber_frames();
   const std::int64_t previous = stored_generation();
   const std::set<std::int64_t> is_new(new_references.begin(), new_references.end());
   // Frame ids follow (reference, time) and new references have the highest ids, so when this
   // object holds the catalog's current generation and only references were added, the old
   // frames keep their ids 0..old_frames-1 and the new ones follow: the indexes can be extended.
-  IndexChange change;
+  IndexChange change{!rebuild_reason.empty(), rebuild_reason};
   const auto old_frames = static_cast<std::int64_t>(frames_.size());
   const auto old_local = static_cast<std::int64_t>(local_features_.size());
-  if (new_references.empty()) {
-    change = {true, "references were removed (frames are numbered again)"};
-  } else if (previous == 0) {
-    change = {true, "the library's first indexes"};
-  } else if (previous != loaded_generation_) {
+  if (!change.rebuilt && previous == 0) change = {true, "the library's first indexes"};
+  if (!change.rebuilt && previous != loaded_generation_)
     change = {true, "the library changed since it was opened"};
-  }
 
   // The frames the indexes are made of, from frame id `from` on (0: all of them), with the
   // reference of every frame id.

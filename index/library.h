@@ -111,11 +111,13 @@ class Library {
   // The catalog's index generation (the number in the index files' names); FormatError when the
   // catalog holds something else.
   std::int64_t stored_generation() const;
-  // Renumbers frames, extends or rebuilds the indexes (IndexChange), marks shared frames of
-  // `new_references`, writes the next generation and commits `transaction`.
+  // Renumbers frames, extends or rebuilds the indexes (IndexChange; rebuilt for
+  // `rebuild_reason` when one is given), marks shared frames of `new_references`, writes the next
+  // generation and commits `transaction`.
   IndexChange change_and_commit(Transaction& transaction,
                                 const std::vector<std::int64_t>& new_references,
-                                const std::string& descriptor_factory);
+                                const std::string& descriptor_factory,
+                                const std::string& rebuild_reason = "");
   // Writes the next generation's index files, switches the catalog to them, commits
   // `transaction`, deletes the old generation and loads the new state.
   void commit_indexes(Transaction& transaction, const DescriptorIndex& descriptors,

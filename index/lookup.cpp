@@ -159,6 +159,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                       const std::string& query_path, bool still,
                       const engine::DecodeOptions& decode, bool moments = false) {
   const bool partial = m.coverage == Coverage::kPartial;
+  const bool still_layer = partial && still;  // a cel: no mapping, only the key frame it matched
   moments = moments || partial;
   const double spacing = moments ? kLayerPairSpacing : kPairSpacing;
   const int needed = moments ? kAgreeingLayerPairs : kAgreeingPairs;
@@ -213,7 +214,6 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                                             {pair.query_time}, decode, partial)
                         .front();
       if (partial) mask = engine::find_foreground(query_frame.luma, query_frame.alpha).mask;
-      const bool still_layer = partial && still;
       if (still_layer) {
         from = pair.mapped_time - kLayerStillReach;
         to = pair.mapped_time + kLayerStillReach;
@@ -246,7 +246,6 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       try {
         // A cel has no mapping to follow: every moment the still-layer search reached is a
         // candidate, and where its drawing stands on the canvas decides.
-        const bool still_layer = partial && still;
         reference_time = moment_of(
             v, query_frame, mask, m.reference.path, still_layer ? pair.mapped_time : passed_time,
             pair.mapped_time, still_layer ? kLayerStillReach : kTimingReach, pair.mirrored, decode);

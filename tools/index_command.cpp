@@ -63,6 +63,11 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
   return files;
 }
 
+// What a library change did to the indexes, for a person.
+std::string describe(const index::IndexChange& change, const std::string& kept) {
+  return change.rebuilt ? "indexes built from the catalog (" + change.reason + ")" : kept;
+}
+
 int add_to(index::Library& library, const AddSettings& s, const std::vector<std::string>& files,
            const std::map<std::string, index::CatalogueRow>& catalogue,
            const engine::ProjectionModel& model) {
@@ -168,9 +173,7 @@ int add_to(index::Library& library, const AddSettings& s, const std::vector<std:
   std::cout << library.references().size() << " references, " << library.frames().size()
             << " indexed frames in " << s.library << "\n";
   if (!references.empty()) {
-    std::cout << (change.rebuilt ? "indexes built from the catalog (" + change.reason + ")"
-                                 : std::string("indexes extended, nothing trained again"))
-              << "\n";
+    std::cout << describe(change, "indexes extended, nothing trained again") << "\n";
   }
   return failed > 0 ? 1 : 0;
 }
@@ -236,9 +239,7 @@ int run_remove(const std::string& directory, const std::string& name) {
   const index::IndexChange change = library.remove(name);
   std::cout << "removed " << printable(name) << "; " << library.references().size()
             << " references left\n"
-            << (change.rebuilt ? "indexes built from the catalog (" + change.reason + ")"
-                               : std::string("its frames taken out of the indexes"))
-            << "\n";
+            << describe(change, "its frames taken out of the indexes") << "\n";
   return 0;
 }
 
