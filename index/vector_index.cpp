@@ -316,11 +316,14 @@ std::unique_ptr<DescriptorIndex> DescriptorIndex::load(const std::string& path,
   check_exact_header(path, dimension, count);
   return guarded(path, [&] {
     std::unique_ptr<faiss::Index> index(faiss::read_index(path.c_str()));
-    if (index->d != dimension || index->ntotal != count ||
-        index->metric_type != faiss::METRIC_INNER_PRODUCT) {
+    // FAISS reads the metric into its enum unchecked: a damaged file can hold a value the enum
+    // lacks, which must not be read as the enum.
+    std::int32_t metric = 0;
+    static_assert(sizeof metric == sizeof index->metric_type);
+    std::memcpy(&metric, &index->metric_type, sizeof metric);
+    if (index->d != dimension || index->ntotal != count || metric != faiss::METRIC_INNER_PRODUCT) {
       throw FormatError(path + ": index of " + std::to_string(index->ntotal) + " vectors of " +
-                        std::to_string(index->d) + " dimensions (metric " +
-                        std::to_string(static_cast<int>(index->metric_type)) +
+                        std::to_string(index->d) + " dimensions (metric " + std::to_string(metric) +
                         "), the catalog has " + std::to_string(count) + " of " +
                         std::to_string(dimension) + " by inner product (damaged library)");
     }
