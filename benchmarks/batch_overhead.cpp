@@ -1,19 +1,26 @@
 // Batch matching throughput and the cost of isolating every file in a worker process:
 // the same mixed folder traced in this process (trace_item, one file after another) and by
 // run_batch with forked workers (--jobs 1 and 2). CPU time includes the workers (RUSAGE_CHILDREN).
-//   batch_overhead WORK_DIR [RUNS]
+// Given a PostgreSQL queue (an empty database; benchmarks/queue starts one), the same folder is
+// also submitted to it and traced by 1 and by 2 queue workers (separate processes, --jobs 1 each,
+// as on two machines), with the time the queue's statements take per item.
+//   batch_overhead WORK_DIR [RUNS [QUEUE_URI]]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <opencv2/imgcodecs.hpp>
 
 #include "benchmarks/generator/cartoon.h"
 #include "engine/decode/video_encoder.h"
 #include "engine/fingerprinter.h"
 #include "tools/match/batch.h"
+#include "tools/match/postgres.h"
+#include "tools/match/queue.h"
 #include "tools/match/scan.h"
 
 namespace {
@@ -49,6 +56,60 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+struct QueueRun {
+  double submit_seconds = 0, wall_seconds = 0, queue_seconds = 0;
+  int handled = 0;
+};
+
+// Submits the folder to an emptied queue and traces it with `workers` worker processes.
+QueueRun run_queue(const std::string& uri, const tools::BatchOptions& batch, int workers) {
+  {
+    tools::pg::Connection db(uri);
+    db.execute(
+        "DROP TABLE IF EXISTS celtrace_queue_thumbnails, celtrace_queue_jobs, "
+        "celtrace_queue_meta");
+  }
+  QueueRun run;
+  const auto start = std::chrono::steady_clock::now();
+  tools::submit_to_queue({uri, batch.library, batch.inputs, 3});
+  const auto submitted = std::chrono::steady_clock::now();
+  run.submit_seconds = std::chrono::duration<double>(submitted - start).count();
+  std::vector<std::pair<pid_t, int>> children;
+  for (int w = 0; w < workers; ++w) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(fds[0]);
+      tools::QueueWorkOptions options;
+      options.queue = uri;
+      options.batch = batch;
+      options.batch.jobs = 1;
+      const tools::WorkCounts counts = tools::work_queue(options);
+      const double report[2] = {counts.queue_seconds,
+                                static_cast<double>(counts.traced + counts.retried)};
+      if (::write(fds[1], report, sizeof report) != sizeof report) ::_exit(1);
+      ::_exit(0);
+    }
+    ::close(fds[1]);
+    children.emplace_back(pid, fds[0]);
+  }
+  for (const auto& [pid, fd] : children) {
+    double report[2] = {0, 0};
+    const bool got = ::read(fd, report, sizeof report) == sizeof report;
+    ::close(fd);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      throw std::runtime_error("a queue worker failed");
+    run.queue_seconds += report[0];
+    run.handled += static_cast<int>(report[1]);
+  }
+  run.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return run;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,6 +119,7 @@ int main(int argc, char** argv) {
   }
   const fs::path work = argv[1];
   const int runs = argc > 2 ? std::stoi(argv[2]) : 3;
+  const std::string queue = argc > 3 ? argv[3] : "";
   try {
     fs::remove_all(work);
     fs::create_directories(work / "found" / "nested" / "frames");
@@ -118,6 +180,7 @@ int main(int argc, char** argv) {
     const auto items = tools::scan_inputs(options.inputs);
 
     std::vector<double> in_process, isolated, isolated_wall, parallel_wall;
+    std::vector<QueueRun> queue_runs[2];
     for (int run = 0; run < runs; ++run) {
       options.out = (work / ("in-process-" + std::to_string(run))).string();
       fs::create_directories(fs::path(options.out) / "thumbs");
@@ -146,6 +209,9 @@ int main(int argc, char** argv) {
         } else {
           parallel_wall.push_back(wall);
         }
+        if (!queue.empty()) {
+          queue_runs[jobs - 1].push_back(run_queue(queue, options, jobs));
+        }
       }
     }
     const double base = median(in_process), batch = median(isolated);
@@ -157,6 +223,25 @@ int main(int argc, char** argv) {
                 media_seconds, base, batch, 100 * (batch - base) / base,
                 items.size() * 60 / median(isolated_wall),
                 items.size() * 60 / median(parallel_wall), media_seconds / batch);
+    if (queue.empty()) return 0;
+    std::printf(
+        "\n| coordination | workers | wall s | files/min | submit s | queue statements ms per "
+        "item |\n|---|---|---|---|---|---|\n");
+    std::printf("| SQLite (`match`) | --jobs 1 | %.2f | %.0f | | |\n", median(isolated_wall),
+                items.size() * 60 / median(isolated_wall));
+    std::printf("| SQLite (`match`) | --jobs 2 | %.2f | %.0f | | |\n", median(parallel_wall),
+                items.size() * 60 / median(parallel_wall));
+    for (int workers : {1, 2}) {
+      std::vector<double> wall, submit, per_item;
+      for (const QueueRun& r : queue_runs[workers - 1]) {
+        wall.push_back(r.wall_seconds);
+        submit.push_back(r.submit_seconds);
+        per_item.push_back(1000 * r.queue_seconds / std::max(1, r.handled));
+      }
+      std::printf("| PostgreSQL queue | %d %s, --jobs 1 | %.2f | %.0f | %.2f | %.2f |\n", workers,
+                  workers == 1 ? "worker" : "workers", median(wall),
+                  items.size() * 60 / median(wall), median(submit), median(per_item));
+    }
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "batch_overhead: %s\n", e.what());

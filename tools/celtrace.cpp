@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   tools::register_index_command(app, action);
   tools::register_lookup_command(app, action);
   tools::register_match_command(app, action);
+  tools::register_queue_command(app, action);
   tools::register_bench_command(app, action);
   tools::register_model_command(app, action);
   try {

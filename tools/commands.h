@@ -29,6 +29,7 @@ void register_model_command(CLI::App& app, Action& action);
 void register_index_command(CLI::App& app, Action& action);
 void register_lookup_command(CLI::App& app, Action& action);
 void register_match_command(CLI::App& app, Action& action);
+void register_queue_command(CLI::App& app, Action& action);
 void register_bench_command(CLI::App& app, Action& action);
 
 }  // namespace celtrace::tools

@@ -10,6 +10,7 @@
 #include <map>
 
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,7 +111,7 @@ void write_all(int fd, const std::string& data) {
 struct Worker {
   pid_t pid = -1;
   int fd = -1;
-  std::size_t row = 0;
+  BatchItem item;
   std::string output;
   std::chrono::steady_clock::time_point started;
 };
@@ -131,15 +132,18 @@ void limit_address_space(std::int64_t megabytes) {
 #endif
 }
 
-Worker start_worker(const index::Library& library, const JobDatabase::Row& row,
-                    std::size_t position, const BatchOptions& options) {
+Worker start_worker(const index::Library& library, const BatchItem& row,
+                    const BatchOptions& options) {
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0)
     throw Error(std::string("cannot create a pipe: ") + std::strerror(errno));
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw Error(std::string("cannot start a worker: ") + std::strerror(errno));
   if (pid == 0) {
     ::close(pipe_fds[0]);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);     // a killed batch leaves no worker behind
+    if (::getppid() != parent) ::_exit(1);  // it was killed before that took effect
     index::search_on_one_thread();
     limit_address_space(options.memory_limit_mb);
     std::string text;
@@ -152,12 +156,12 @@ Worker start_worker(const index::Library& library, const JobDatabase::Row& row,
     ::_exit(0);
   }
   ::close(pipe_fds[1]);
-  return {pid, pipe_fds[0], position, "", std::chrono::steady_clock::now()};
+  return {pid, pipe_fds[0], row, "", std::chrono::steady_clock::now()};
 }
 
 // The worker's verdict on an item, or an error saying how the worker ended.
-json finish_worker(Worker& worker, const JobDatabase::Row& row, bool timed_out,
-                   const BatchOptions& options) {
+WorkerOutcome finish_worker(Worker& worker, bool timed_out, const BatchOptions& options) {
+  const BatchItem& row = worker.item;
   if (timed_out) ::kill(worker.pid, SIGKILL);
   int status = 0;
   ::waitpid(worker.pid, &status, 0);
@@ -171,13 +175,13 @@ json finish_worker(Worker& worker, const JobDatabase::Row& row, bool timed_out,
     error["error"] = std::string("worker crashed (") + strsignal(WTERMSIG(status)) + ")";
   } else {
     try {
-      return json::parse(worker.output);
+      return {json::parse(worker.output), false};
     } catch (const json::exception&) {
       error["error"] = "worker gave no result";
     }
   }
   if (row.kind == "sequence") error["files"] = row.files;
-  return error;
+  return {error, true};
 }
 
 void rewrite_results(const std::string& path, const std::vector<JobDatabase::Row>& rows) {
@@ -189,6 +193,51 @@ void rewrite_results(const std::string& path, const std::vector<JobDatabase::Row
 }
 
 }  // namespace
+
+void run_workers(const index::Library& library, const BatchOptions& options,
+                 const WorkerPool& pool) {
+  std::vector<Worker> running;
+  const int slots = std::max(1, options.jobs);
+  bool done = false;
+  while (true) {
+    Supply supply = Supply::kNoneNow;
+    while (!done && static_cast<int>(running.size()) < slots) {
+      BatchItem item;
+      supply = pool.next(item);
+      if (supply != Supply::kItem) break;
+      running.push_back(start_worker(library, item, options));
+    }
+    done = done || supply == Supply::kDone;
+    if (done && running.empty()) break;
+    std::vector<pollfd> fds;
+    for (const Worker& w : running) fds.push_back({w.fd, POLLIN, 0});
+    ::poll(fds.data(), fds.size(), 200);
+    if (pool.tick) pool.tick();
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t k = 0; k < running.size();) {
+      Worker& w = running[k];
+      bool ended = false;
+      if (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+        char buffer[65536];
+        const ssize_t n = ::read(w.fd, buffer, sizeof buffer);
+        if (n > 0) {
+          w.output.append(buffer, static_cast<std::size_t>(n));
+        } else if (n == 0 || errno != EINTR) {
+          ended = true;
+        }
+      }
+      const bool timed_out = !ended && std::chrono::duration<double>(now - w.started).count() >
+                                           options.timeout_seconds;
+      if (!ended && !timed_out) {
+        ++k;
+        continue;
+      }
+      pool.finished(w.item, finish_worker(w, timed_out, options));
+      running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
+      fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+  }
+}
 
 std::string memory_limit_note(const BatchOptions& options) {
   return "the worker's limit is " + std::to_string(options.memory_limit_mb) +
@@ -280,49 +329,25 @@ BatchCounts run_batch(const BatchOptions& options, const BatchProgress& progress
   }
   if (progress) progress(counts);
 
-  std::vector<Worker> running;
   std::size_t next = 0;
-  const int slots = std::max(1, options.jobs);
-  while (next < pending.size() || !running.empty()) {
-    while (next < pending.size() && static_cast<int>(running.size()) < slots) {
-      running.push_back(start_worker(library, rows[pending[next]], pending[next], options));
-      ++next;
-    }
-    std::vector<pollfd> fds;
-    for (const Worker& w : running) fds.push_back({w.fd, POLLIN, 0});
-    ::poll(fds.data(), fds.size(), 200);
-    const auto now = std::chrono::steady_clock::now();
-    for (std::size_t k = 0; k < running.size();) {
-      Worker& w = running[k];
-      bool ended = false;
-      if (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) {
-        char buffer[65536];
-        const ssize_t n = ::read(w.fd, buffer, sizeof buffer);
-        if (n > 0) {
-          w.output.append(buffer, static_cast<std::size_t>(n));
-        } else if (n == 0 || errno != EINTR) {
-          ended = true;
-        }
-      }
-      const bool timed_out = !ended && std::chrono::duration<double>(now - w.started).count() >
-                                           options.timeout_seconds;
-      if (!ended && !timed_out) {
-        ++k;
-        continue;
-      }
-      JobDatabase::Row& row = rows[w.row];
-      json result = finish_worker(w, row, timed_out, options);
-      row.status = result.value("status", "error");
-      row.result = dump(result);
-      jobs.record(row.id, row.status, row.result);  // committed before the line is written
-      results << row.result << "\n";
-      results.flush();
-      count(row.status);
-      if (progress) progress(counts);
-      running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
-      fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(k));
-    }
-  }
+  WorkerPool pool;
+  pool.next = [&](BatchItem& item) {
+    if (next == pending.size()) return Supply::kDone;
+    item = rows[pending[next++]];
+    return Supply::kItem;
+  };
+  pool.finished = [&](const BatchItem& item, const WorkerOutcome& outcome) {
+    JobDatabase::Row& row = *std::find_if(rows.begin(), rows.end(),
+                                          [&](const BatchItem& r) { return r.id == item.id; });
+    row.status = outcome.result.value("status", "error");
+    row.result = dump(outcome.result);
+    jobs.record(row.id, row.status, row.result);  // committed before the line is written
+    results << row.result << "\n";
+    results.flush();
+    count(row.status);
+    if (progress) progress(counts);
+  };
+  run_workers(library, options, pool);
   std::vector<ReportItem> items;
   for (const auto& row : rows)
     items.push_back({row.path, row.kind, row.status, json::parse(row.result)});

@@ -50,6 +50,30 @@ struct BatchItem {
 nlohmann::json trace_item(const index::Library& library, const BatchItem& item,
                           const BatchOptions& options);
 
+// How a worker process ended: its result, or an error with `worker_failed` when the worker
+// crashed, ran past its time limit or gave nothing (the item itself may be fine; a queue tries
+// it again).
+struct WorkerOutcome {
+  nlohmann::json result;
+  bool worker_failed = false;
+};
+
+enum class Supply { kItem, kNoneNow, kDone };
+
+// What feeds a pool of worker processes and takes their results. next() fills in an item and
+// says kItem, or kNoneNow (asked again about every 200 ms), or kDone (no more items ever);
+// finished() takes each result; tick(), when set, runs about every 200 ms while the pool runs.
+struct WorkerPool {
+  std::function<Supply(BatchItem&)> next;
+  std::function<void(const BatchItem&, const WorkerOutcome&)> finished;
+  std::function<void()> tick;
+};
+
+// Traces items in forked worker processes, at most options.jobs at a time, each under
+// options' time and memory limits; returns when next() said kDone and every worker ended.
+void run_workers(const index::Library& library, const BatchOptions& options,
+                 const WorkerPool& pool);
+
 // Called after each finished item.
 using BatchProgress = std::function<void(const BatchCounts&)>;
 

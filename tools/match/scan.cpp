@@ -209,7 +209,9 @@ std::vector<ScanItem> scan_inputs(const std::vector<std::string>& roots,
       continue;  // unreadable: the worker will report it
     }
     const auto [it, inserted] = first_by_checksum.emplace(checksum, item.path);
-    if (!inserted) {
+    if (inserted) {
+      item.checksum = checksum;
+    } else {
       item.kind = ItemKind::kSkipped;
       item.reason = "duplicate of " + it->second;
     }

@@ -17,6 +17,7 @@ struct ScanItem {
   std::string path;                // the file; for a sequence its printf pattern
   std::vector<std::string> files;  // the files this item stands for (one, or a sequence's frames)
   std::string reason;              // why it was skipped
+  std::string checksum;            // a video's or still's index::file_checksum; else empty
   std::int64_t bytes = 0;
 };
 

@@ -1,0 +1,162 @@
+#include "tools/match/postgres.h"
+
+#include <cstdio>
+#include <regex>
+
+#include <libpq-fe.h>
+
+#include "engine/errors.h"
+
+namespace celtrace::tools::pg {
+namespace {
+
+// The passwords `conninfo` holds, as written and percent-decoded: libpq's messages can quote
+// parts of the string, so they are removed from every message too.
+std::vector<std::string> passwords_in(const std::string& conninfo) {
+  std::vector<std::string> found;
+  static const std::regex uri_user(R"(^postgres(?:ql)?://[^/?#@]*?:([^/?#@]*)@)");
+  static const std::regex word(R"(password\s*=\s*('(?:[^'\\]|\\.)*'|[^&\s]*))");
+  std::smatch match;
+  if (std::regex_search(conninfo, match, uri_user)) found.push_back(match[1]);
+  for (auto it = std::sregex_iterator(conninfo.begin(), conninfo.end(), word);
+       it != std::sregex_iterator(); ++it)
+    found.push_back((*it)[1]);
+  std::vector<std::string> decoded;
+  for (const std::string& p : found) {
+    std::string text;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      unsigned value = 0;
+      if (p[i] == '%' && i + 2 < p.size() && std::sscanf(p.c_str() + i + 1, "%2x", &value) == 1) {
+        text += static_cast<char>(value);
+        i += 2;
+      } else if (p[i] != '\'') {
+        text += p[i];
+      }
+    }
+    decoded.push_back(text);
+  }
+  found.insert(found.end(), decoded.begin(), decoded.end());
+  std::erase_if(found, [](const std::string& p) { return p.empty(); });
+  return found;
+}
+
+std::string scrub(std::string text, const std::vector<std::string>& secrets) {
+  for (const std::string& secret : secrets) {
+    for (std::size_t at = text.find(secret); at != std::string::npos;
+         at = text.find(secret, at + 3))
+      text.replace(at, secret.size(), "***");
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+Value::Value(double number) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", number);
+  text = buffer;
+}
+
+Value Value::null() {
+  Value v("");
+  v.is_null = true;
+  return v;
+}
+
+Value Value::bytes(std::string data) {
+  Value v(std::move(data));
+  v.binary = true;
+  return v;
+}
+
+Rows::Rows(pg_result* result) : result_(result, PQclear) {}
+
+int Rows::size() const {
+  return PQntuples(result_.get());
+}
+
+bool Rows::is_null(int row, int column) const {
+  return PQgetisnull(result_.get(), row, column) != 0;
+}
+
+std::string Rows::text(int row, int column) const {
+  return std::string(PQgetvalue(result_.get(), row, column),
+                     static_cast<std::size_t>(PQgetlength(result_.get(), row, column)));
+}
+
+std::int64_t Rows::integer(int row, int column) const {
+  return std::stoll(text(row, column));
+}
+
+int Rows::affected() const {
+  const char* count = PQcmdTuples(result_.get());
+  return count[0] ? std::atoi(count) : 0;
+}
+
+std::string hide_password(const std::string& conninfo) {
+  return scrub(conninfo, passwords_in(conninfo));
+}
+
+Connection::Connection(const std::string& conninfo) : printable_(hide_password(conninfo)) {
+  connection_ = PQconnectdb(conninfo.c_str());
+  if (connection_ == nullptr) throw Error("PostgreSQL: out of memory connecting");
+  if (PQstatus(connection_) != CONNECTION_OK) {
+    const std::string message = scrub(PQerrorMessage(connection_), passwords_in(conninfo));
+    PQfinish(connection_);
+    connection_ = nullptr;
+    throw Error("cannot connect to PostgreSQL at " + printable_ + ": " + message);
+  }
+  // The queue's notices ("relation already exists, skipping") are not for the user.
+  PQsetNoticeProcessor(
+      connection_, [](void*, const char*) {}, nullptr);
+}
+
+Connection::~Connection() {
+  if (connection_ != nullptr) PQfinish(connection_);
+}
+
+Rows Connection::execute(const std::string& sql, const std::vector<Value>& parameters,
+                         bool binary_results) {
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  for (const Value& p : parameters) {
+    values.push_back(p.is_null ? nullptr : p.text.c_str());
+    lengths.push_back(static_cast<int>(p.text.size()));
+    formats.push_back(p.binary ? 1 : 0);
+  }
+  pg_result* result =
+      PQexecParams(connection_, sql.c_str(), static_cast<int>(parameters.size()), nullptr,
+                   values.data(), lengths.data(), formats.data(), binary_results ? 1 : 0);
+  if (result == nullptr || PQstatus(connection_) != CONNECTION_OK) {
+    if (result != nullptr) PQclear(result);
+    throw Error("PostgreSQL at " + printable_ + ": connection lost");
+  }
+  Rows rows(result);
+  const ExecStatusType status = PQresultStatus(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    std::string message = PQresultErrorMessage(result);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    throw Error("PostgreSQL at " + printable_ + ": " + message);
+  }
+  return rows;
+}
+
+Transaction::Transaction(Connection& connection) : connection_(connection) {
+  connection_.execute("BEGIN");
+}
+
+Transaction::~Transaction() {
+  if (!open_) return;
+  try {
+    connection_.execute("ROLLBACK");
+  } catch (...) {
+  }
+}
+
+void Transaction::commit() {
+  connection_.execute("COMMIT");
+  open_ = false;
+}
+
+}  // namespace celtrace::tools::pg
