@@ -18,6 +18,7 @@
 #include "benchmarks/generator/cartoon.h"
 #include "engine/decode/video_encoder.h"
 #include "engine/fingerprinter.h"
+#include "index/vector_index.h"
 #include "tools/match/batch.h"
 #include "tools/match/postgres.h"
 #include "tools/match/queue.h"
@@ -185,6 +186,7 @@ int main(int argc, char** argv) {
       options.out = (work / ("in-process-" + std::to_string(run))).string();
       fs::create_directories(fs::path(options.out) / "thumbs");
       const index::Library loaded = index::Library::open(options.library);
+      index::search_on_one_thread();  // as a batch worker does: the same work on one thread
       double start = all_cpu();
       for (const auto& item : items) {
         if (item.kind == tools::ItemKind::kSkipped) continue;

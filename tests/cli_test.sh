@@ -163,5 +163,15 @@ check "match all traced" 0 "$celtrace" match "$work/lib" "$work/queries" --out "
   --top 2 --sequence-fps 10 --fps 4
 grep -q "jobs.sqlite" "$work/queries/case/results.jsonl" && { echo "FAIL match scanned its own output"; failures=$((failures + 1)); }
 
+# queue: usage errors, and a server that cannot be reached is a one-line runtime error that
+# hides the password (tests/queue_test.cpp runs the queue against a real server).
+check "queue without a command" 2 "$celtrace" queue
+check "queue work without a library" 2 "$celtrace" queue work "postgresql:///x"
+check "queue work --lease too short" 2 "$celtrace" queue work "postgresql:///x" "$work/lib" --lease 1
+check "queue work bad --path-map" 2 "$celtrace" queue work "postgresql:///x" "$work/lib" --path-map /mnt
+check "queue status unreachable" 1 "$celtrace" queue status "postgresql://ana:Secret-9@/x?host=$work/none"
+grep -q "Secret-9" "$work/err" && { echo "FAIL queue error shows the password"; failures=$((failures + 1)); }
+grep -q "ana:\*\*\*@" "$work/err" || { echo "FAIL queue error does not name the server: $(cat "$work/err")"; failures=$((failures + 1)); }
+
 echo "$failures failures"
 [ "$failures" = 0 ]

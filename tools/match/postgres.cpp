@@ -46,8 +46,15 @@ std::string scrub(std::string text, const std::vector<std::string>& secrets) {
          at = text.find(secret, at + 3))
       text.replace(at, secret.size(), "***");
   }
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
+  // libpq's messages run over lines ("...failed: ...\n\tIs the server running..."): one line.
+  std::string line;
+  for (const char c : text) {
+    const bool space = c == '\n' || c == '\t' || c == ' ';
+    if (space && (line.empty() || line.back() == ' ')) continue;
+    line += space ? ' ' : c;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
 }
 
 }  // namespace
@@ -135,9 +142,7 @@ Rows Connection::execute(const std::string& sql, const std::vector<Value>& param
   Rows rows(result);
   const ExecStatusType status = PQresultStatus(result);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    std::string message = PQresultErrorMessage(result);
-    while (!message.empty() && message.back() == '\n') message.pop_back();
-    throw Error("PostgreSQL at " + printable_ + ": " + message);
+    throw Error("PostgreSQL at " + printable_ + ": " + scrub(PQresultErrorMessage(result), {}));
   }
   return rows;
 }

@@ -218,6 +218,9 @@ class QueueWorker {
         "UPDATE celtrace_queue_jobs SET status = 'pending', worker = NULL, lease_until = NULL,"
         " last_failure = 'worker restarted' WHERE status = 'running' AND worker = $1",
         {name_});
+    // A claim, a lease renewal or an item given back that a server crash loses only leaves a
+    // lease to lapse, so they need not wait for the disk; results and errors do (below).
+    db_.execute("SET synchronous_commit = off");
     batch_ = options.batch;
     batch_.out = thumbnails_.path();
     fs::create_directories(fs::path(batch_.out) / "thumbs");
@@ -280,6 +283,7 @@ class QueueWorker {
   // workers died on them.
   void end_poison_jobs() {
     pg::Transaction transaction(db_);
+    db_.execute("SET LOCAL synchronous_commit = on");
     const pg::Rows rows = db_.execute(
         "SELECT id, path, kind, files, attempts, coalesce(last_failure, '') FROM "
         "celtrace_queue_jobs WHERE attempts >= $1 AND"
@@ -337,6 +341,7 @@ class QueueWorker {
     }
     const bool committed = timed(counts_.queue_seconds, [&] {
       pg::Transaction transaction(db_);
+      db_.execute("SET LOCAL synchronous_commit = on");
       const pg::Rows updated = db_.execute(
           "UPDATE celtrace_queue_jobs SET status = $3, result = $4, worker = NULL,"
           " lease_until = NULL, finished_at = now() WHERE id = $1 AND worker = $2 AND"
