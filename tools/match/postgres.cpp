@@ -1,7 +1,9 @@
 #include "tools/match/postgres.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
-#include <regex>
+#include <string>
 
 #include <libpq-fe.h>
 
@@ -11,16 +13,43 @@ namespace celtrace::tools::pg {
 namespace {
 
 // The passwords `conninfo` holds, as written and percent-decoded: libpq's messages can quote
-// parts of the string, so they are removed from every message too.
+// parts of the string, so they are removed from every message too. A URI's "user:PASSWORD@" and
+// any "password=VALUE" word or query parameter ('quoted' values may hold spaces).
 std::vector<std::string> passwords_in(const std::string& conninfo) {
   std::vector<std::string> found;
-  static const std::regex uri_user(R"(^postgres(?:ql)?://[^/?#@]*?:([^/?#@]*)@)");
-  static const std::regex word(R"(password\s*=\s*('(?:[^'\\]|\\.)*'|[^&\s]*))");
-  std::smatch match;
-  if (std::regex_search(conninfo, match, uri_user)) found.push_back(match[1]);
-  for (auto it = std::sregex_iterator(conninfo.begin(), conninfo.end(), word);
-       it != std::sregex_iterator(); ++it)
-    found.push_back((*it)[1]);
+  for (const char* scheme : {"postgresql://", "postgres://"}) {
+    if (conninfo.rfind(scheme, 0) != 0) continue;
+    const std::size_t start = std::char_traits<char>::length(scheme);
+    const std::string authority =
+        conninfo.substr(start, conninfo.find_first_of("/?#", start) - start);
+    const std::size_t at = authority.rfind('@');
+    const std::size_t colon = authority.find(':');
+    if (at != std::string::npos && colon < at)
+      found.push_back(authority.substr(colon + 1, at - colon - 1));
+  }
+  const std::string key = "password";
+  for (std::size_t at = conninfo.find(key); at != std::string::npos;
+       at = conninfo.find(key, at + 1)) {
+    if (at > 0 &&
+        (std::isalnum(static_cast<unsigned char>(conninfo[at - 1])) || conninfo[at - 1] == '_'))
+      continue;
+    std::size_t i = at + key.size();
+    while (i < conninfo.size() && conninfo[i] == ' ') ++i;
+    if (i == conninfo.size() || conninfo[i] != '=') continue;
+    ++i;
+    while (i < conninfo.size() && conninfo[i] == ' ') ++i;
+    std::size_t end = i;
+    if (end < conninfo.size() && conninfo[end] == '\'') {
+      for (++end; end < conninfo.size() && conninfo[end] != '\''; ++end)
+        if (conninfo[end] == '\\') ++end;
+      end = std::min(end + 1, conninfo.size());
+    } else {
+      while (end < conninfo.size() && conninfo[end] != '&' &&
+             !std::isspace(static_cast<unsigned char>(conninfo[end])))
+        ++end;
+    }
+    found.push_back(conninfo.substr(i, end - i));
+  }
   std::vector<std::string> decoded;
   for (const std::string& p : found) {
     std::string text;

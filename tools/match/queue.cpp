@@ -1,6 +1,7 @@
 #include "tools/match/queue.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -8,7 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
-#include <regex>
+#include <thread>
 
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -193,6 +194,21 @@ auto timed(double& seconds, Call call) {
   return call();
 }
 
+// "thumbs/ID-N-query.png" or "...-reference.png", as trace_item names them.
+bool is_thumbnail_name(const std::string& name) {
+  const std::string prefix = "thumbs/";
+  if (name.rfind(prefix, 0) != 0) return false;
+  std::size_t i = prefix.size();
+  for (int number = 0; number < 2; ++number) {
+    const std::size_t first = i;
+    while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) ++i;
+    if (i == first || i == name.size() || name[i] != '-') return false;
+    ++i;
+  }
+  const std::string rest = name.substr(i);
+  return rest == "query.png" || rest == "reference.png";
+}
+
 class QueueWorker {
  public:
   QueueWorker(const QueueWorkOptions& options,
@@ -209,10 +225,24 @@ class QueueWorker {
                        "); " + options.batch.library + " has " + describe_signature(have));
     max_attempts_ = max_attempts_of(db_);
     // The lock is the name's while this connection lives: two live workers never share a name.
-    const pg::Rows locked =
-        db_.execute("SELECT pg_try_advisory_lock($1, hashtext($2))", {kLockSpace, name_});
-    if (locked.text(0, 0) != "t")
-      throw UsageError("a worker named '" + name_ + "' is already working on this queue");
+    // A killed worker's connection ends when the server notices: at once on one machine, within
+    // about a minute across a network with the keepalives below (the server's default is two
+    // hours); a restart right after a kill gets a few seconds for it.
+    db_.execute(
+        "SELECT set_config('tcp_keepalives_idle', '30', false),"
+        " set_config('tcp_keepalives_interval', '10', false),"
+        " set_config('tcp_keepalives_count', '3', false)");
+    bool locked = false;
+    for (int attempt = 0; attempt < 30 && !locked; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      locked = db_.execute("SELECT pg_try_advisory_lock($1, hashtext($2))", {kLockSpace, name_})
+                   .text(0, 0) == "t";
+    }
+    if (!locked) {
+      throw UsageError("a worker named '" + name_ +
+                       "' is already working on this queue (one that was killed keeps its name "
+                       "until the server notices, about a minute across a network)");
+    }
     // This name's jobs left running belong to a worker that is gone: take them back now.
     db_.execute(
         "UPDATE celtrace_queue_jobs SET status = 'pending', worker = NULL, lease_until = NULL,"
@@ -537,11 +567,11 @@ BatchCounts write_queue_report(const std::string& queue, const std::string& out)
   }
   // Thumbnails come back to the names the results give them; a name of another shape (a damaged
   // or hostile queue) is not written.
-  static const std::regex thumbnail_name(R"(thumbs/[0-9]+-[0-9]+-(query|reference)\.png)");
+
   const pg::Rows pictures = db.execute("SELECT name, png FROM celtrace_queue_thumbnails", {}, true);
   for (int r = 0; r < pictures.size(); ++r) {
     const std::string name = pictures.text(r, 0);
-    if (!std::regex_match(name, thumbnail_name)) continue;
+    if (!is_thumbnail_name(name)) continue;
     engine::write_file_atomically(out + "/" + name, pictures.text(r, 1));
   }
   engine::write_file_atomically(out + "/results.jsonl", lines);
