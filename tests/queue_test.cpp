@@ -88,7 +88,13 @@ class Queue : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     shared_ = new testing::TempDir;
-    const std::string server = shared_->path("pg");
+    // Under /tmp, not the test's folder: the server's account must reach it, whatever TMPDIR is.
+    char server_dir[] = "/tmp/celtrace-pg-XXXXXX";
+    ASSERT_NE(::mkdtemp(server_dir), nullptr);
+    server_dir_ = server_dir;
+    fs::permissions(server_dir_,
+                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    const std::string server = server_dir_ + "/pg";
     std::FILE* pipe =
         ::popen((std::string(CELTRACE_POSTGRES_SERVER) + " start " + server).c_str(), "r");
     char line[512] = {};
@@ -119,7 +125,8 @@ class Queue : public ::testing::Test {
 
   static void TearDownTestSuite() {
     if (!server_uri_.empty())
-      std::system((std::string(CELTRACE_POSTGRES_SERVER) + " stop " + shared_->path("pg")).c_str());
+      std::system((std::string(CELTRACE_POSTGRES_SERVER) + " stop " + server_dir_ + "/pg").c_str());
+    if (!server_dir_.empty()) fs::remove_all(server_dir_);
     delete shared_;
     shared_ = nullptr;
   }
@@ -183,13 +190,13 @@ class Queue : public ::testing::Test {
 
   static constexpr const char* kPassword = "Pw-s3cret-7";
   static testing::TempDir* shared_;
-  static std::string server_uri_, skip_reason_;
+  static std::string server_dir_, server_uri_, skip_reason_;
   testing::TempDir dir;
   std::string database_, queue_, plain_queue_;
 };
 
 testing::TempDir* Queue::shared_ = nullptr;
-std::string Queue::server_uri_, Queue::skip_reason_;
+std::string Queue::server_dir_, Queue::server_uri_, Queue::skip_reason_;
 
 TEST_F(Queue, ThreeWorkersOneKilledMidFileEveryItemOnce) {
   const fs::path tree = dir.root() / "found";
