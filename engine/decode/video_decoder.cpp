@@ -235,6 +235,23 @@ class VideoSource final : public FrameSource {
       emit_rgb(decoded, t);
       return;
     }
+    if (t < skip_before_) {
+      // Before what a seek asked for: only needed if nothing follows, so kept unconverted (a
+      // reference, no copy). Converting every frame from the key frame on once took more time
+      // than decoding them.
+      if (!held_) held_.reset(av_frame_alloc());
+      av_frame_unref(held_.get());
+      const int status = av_frame_ref(held_.get(), &decoded);
+      av::throw_if_out_of_memory(status, info_.path);
+      if (status < 0) fail("cannot keep a decoded frame (" + av::error_text(status) + ")");
+      held_time_ = t;
+      return;
+    }
+    if (held_) av_frame_unref(held_.get());
+    emit(decoded, t);
+  }
+
+  void emit(const AVFrame& decoded, double t) {
     if (!sampler_.take(t)) return;
 
     int out_width = decoded.width, out_height = decoded.height;
@@ -352,6 +369,10 @@ class VideoSource final : public FrameSource {
 
   void finish() {
     finished_ = true;
+    if (held_ && held_->buf[0] != nullptr) {  // the stream ended before the seek's time
+      emit(*held_, held_time_);
+      av_frame_unref(held_.get());
+    }
     if (frames_sampled_ == 0) {
       fail(read_error_.empty() ? "no decodable video frames"
                                : "no decodable video frames (" + read_error_ + ")");
@@ -390,6 +411,8 @@ class VideoSource final : public FrameSource {
   bool intra_only_ = false;
   bool sparse_ = false;      // sampling drops most frames: non-reference ones are not decoded
   double skip_before_ = -1;  // seconds; see seek()
+  av::FramePtr held_;        // the last frame before skip_before_, until a later one comes
+  double held_time_ = 0;     // seconds
   bool finished_ = false;
   std::int64_t frames_decoded_ = 0;
   std::int64_t frames_sampled_ = 0;

@@ -330,15 +330,18 @@ BatchCounts run_batch(const BatchOptions& options, const BatchProgress& progress
   if (progress) progress(counts);
 
   std::size_t next = 0;
+  std::map<std::int64_t, std::size_t> row_of_id;
   WorkerPool pool;
   pool.next = [&](BatchItem& item) {
     if (next == pending.size()) return Supply::kDone;
+    row_of_id[rows[pending[next]].id] = pending[next];
     item = rows[pending[next++]];
     return Supply::kItem;
   };
   pool.finished = [&](const BatchItem& item, const WorkerOutcome& outcome) {
-    JobDatabase::Row& row = *std::find_if(rows.begin(), rows.end(),
-                                          [&](const BatchItem& r) { return r.id == item.id; });
+    const auto found = row_of_id.find(item.id);
+    JobDatabase::Row& row = rows[found->second];
+    row_of_id.erase(found);
     row.status = outcome.result.value("status", "error");
     row.result = dump(outcome.result);
     jobs.record(row.id, row.status, row.result);  // committed before the line is written
