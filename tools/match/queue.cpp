@@ -51,6 +51,33 @@ std::string hex(std::uint64_t value) {
   return text;
 }
 
+// Paths are stored as bytes (bytea): file names in a dump need not be UTF-8, which text columns
+// of a UTF-8 database refuse. A list of files is joined with NUL, which no path holds.
+std::string join_paths(const std::vector<std::string>& paths) {
+  std::string joined;
+  for (const std::string& path : paths)
+    joined += (joined.empty() ? "" : std::string(1, '\0')) + path;
+  return joined;
+}
+
+std::vector<std::string> split_paths(const std::string& joined) {
+  std::vector<std::string> paths;
+  if (joined.empty()) return paths;
+  std::size_t start = 0;
+  for (std::size_t end; (end = joined.find('\0', start)) != std::string::npos; start = end + 1)
+    paths.push_back(joined.substr(start, end - start));
+  paths.push_back(joined.substr(start));
+  return paths;
+}
+
+// A bytea column selected as encode(column, 'hex'), back to its bytes.
+std::string from_hex(const std::string& text) {
+  std::string bytes;
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
+    bytes += static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16));
+  return bytes;
+}
+
 // Which library a queue's results come from: its model and every reference's name and content.
 // Workers with another library are refused, so all results of a batch are comparable.
 std::string library_signature(const index::Library& library) {
@@ -82,7 +109,7 @@ std::string content_key(const ScanItem& item) {
       // unreadable frames: the worker reports them; the path identifies the item
     }
   }
-  return "path:" + item.path;
+  return "path:" + hex(fnv1a(item.path)) + ":" + valid_utf8(item.path);
 }
 
 void create_schema(pg::Connection& db) {
@@ -96,7 +123,7 @@ void create_schema(pg::Connection& db) {
       "CREATE TABLE IF NOT EXISTS celtrace_queue_jobs ("
       " id bigserial PRIMARY KEY,"
       " content_key text NOT NULL UNIQUE,"
-      " path text NOT NULL, kind text NOT NULL, files text NOT NULL,"
+      " path bytea NOT NULL, kind text NOT NULL, files bytea NOT NULL,"
       " status text NOT NULL CHECK (status IN"
       "  ('pending', 'running', 'matched', 'no_match', 'skipped', 'error')),"
       " attempts integer NOT NULL DEFAULT 0,"
@@ -285,7 +312,8 @@ class QueueWorker {
           " FROM (SELECT id FROM celtrace_queue_jobs"
           "  WHERE (status = 'pending' OR (status = 'running' AND lease_until < now()))"
           "   AND attempts < $3 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) next"
-          " WHERE j.id = next.id RETURNING j.id, j.path, j.kind, j.files, j.attempts",
+          " WHERE j.id = next.id RETURNING j.id, encode(j.path, 'hex'), j.kind,"
+          " encode(j.files, 'hex'), j.attempts",
           {name_, options_.lease_seconds, max_attempts_});
       if (rows.size() == 0) {
         // Nothing to claim: end the jobs that ran out of attempts, then wait or stop.
@@ -297,9 +325,9 @@ class QueueWorker {
       }
       Claimed claimed;
       claimed.submitted.id = rows.integer(0, 0);
-      claimed.submitted.path = rows.text(0, 1);
+      claimed.submitted.path = from_hex(rows.text(0, 1));
       claimed.submitted.kind = rows.text(0, 2);
-      claimed.submitted.files = json::parse(rows.text(0, 3)).get<std::vector<std::string>>();
+      claimed.submitted.files = split_paths(from_hex(rows.text(0, 3)));
       claimed.attempts = static_cast<int>(rows.integer(0, 4));
       item = claimed.submitted;
       item.path = map_path(item.path, options_.path_map);
@@ -315,17 +343,17 @@ class QueueWorker {
     pg::Transaction transaction(db_);
     db_.execute("SET LOCAL synchronous_commit = on");
     const pg::Rows rows = db_.execute(
-        "SELECT id, path, kind, files, attempts, coalesce(last_failure, '') FROM "
+        "SELECT id, encode(path, 'hex'), kind, encode(files, 'hex'), attempts FROM "
         "celtrace_queue_jobs WHERE attempts >= $1 AND"
         " (status = 'pending' OR (status = 'running' AND lease_until < now()))"
         " FOR UPDATE SKIP LOCKED",
         {max_attempts_});
     for (int r = 0; r < rows.size(); ++r) {
-      json result = {{"query", rows.text(r, 1)},
+      json result = {{"query", from_hex(rows.text(r, 1))},
                      {"status", "error"},
                      {"error", "its worker was lost on each of " + rows.text(r, 4) +
                                    " attempts (the file may stop workers)"}};
-      if (rows.text(r, 2) == "sequence") result["files"] = json::parse(rows.text(r, 3));
+      if (rows.text(r, 2) == "sequence") result["files"] = split_paths(from_hex(rows.text(r, 3)));
       db_.execute(
           "UPDATE celtrace_queue_jobs SET status = 'error', result = $2, worker = NULL,"
           " lease_until = NULL, finished_at = now() WHERE id = $1",
@@ -498,8 +526,8 @@ SubmitCounts submit_to_queue(const QueueSubmitOptions& options) {
     const pg::Rows inserted = db.execute(
         "INSERT INTO celtrace_queue_jobs (content_key, path, kind, files, status, result)"
         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (content_key) DO NOTHING",
-        {content_key(item), item.path, to_string(item.kind), json_line(json(item.files)),
-         skipped ? "skipped" : "pending",
+        {content_key(item), pg::Value::bytes(item.path), to_string(item.kind),
+         pg::Value::bytes(join_paths(item.files)), skipped ? "skipped" : "pending",
          skipped ? pg::Value(json_line(skipped_result(item))) : pg::Value::null()});
     if (inserted.affected() == 1) {
       ++counts.added;
@@ -529,11 +557,11 @@ QueueStatus queue_status(const std::string& queue) {
   for (int r = 0; r < counts.size(); ++r)
     status.by_status[counts.text(r, 0)] = static_cast<int>(counts.integer(r, 1));
   const pg::Rows rows = db.execute(
-      "SELECT id, path, coalesce(worker, ''), attempts,"
+      "SELECT id, encode(path, 'hex'), coalesce(worker, ''), attempts,"
       " coalesce(extract(epoch FROM lease_until - now()), 0), status FROM celtrace_queue_jobs"
       " WHERE status = 'running' OR (status = 'pending' AND attempts > 0) ORDER BY id");
   for (int r = 0; r < rows.size(); ++r) {
-    QueueJobState job{rows.integer(r, 0), rows.text(r, 1), rows.text(r, 2),
+    QueueJobState job{rows.integer(r, 0), from_hex(rows.text(r, 1)), rows.text(r, 2),
                       static_cast<int>(rows.integer(r, 3)), std::stod(rows.text(r, 4))};
     (rows.text(r, 5) == "running" ? status.running : status.retrying).push_back(job);
   }
@@ -544,13 +572,13 @@ BatchCounts write_queue_report(const std::string& queue, const std::string& out)
   pg::Connection db = open_queue(queue);
   fs::create_directories(fs::path(out) / "thumbs");
   const pg::Rows rows = db.execute(
-      "SELECT path, kind, status, coalesce(result, '') FROM celtrace_queue_jobs ORDER BY path, "
-      "id");
+      "SELECT encode(path, 'hex'), kind, status, coalesce(result, '') FROM celtrace_queue_jobs"
+      " ORDER BY path, id");
   BatchCounts counts;
   std::vector<ReportItem> items;
   std::string lines;
   for (int r = 0; r < rows.size(); ++r) {
-    const std::string status = rows.text(r, 2);
+    const std::string status = rows.text(r, 2), path = from_hex(rows.text(r, 0));
     ++counts.total;
     const bool finished = status != "pending" && status != "running";
     counts.done += finished;
@@ -558,16 +586,15 @@ BatchCounts write_queue_report(const std::string& queue, const std::string& out)
     counts.no_match += status == "no_match";
     counts.skipped += status == "skipped";
     counts.errors += status == "error";
-    json result = {{"query", rows.text(r, 0)}, {"status", "pending"}};
+    json result = {{"query", path}, {"status", "pending"}};
     if (finished) {
       result = json::parse(rows.text(r, 3));
       lines += rows.text(r, 3) + "\n";
     }
-    items.push_back({rows.text(r, 0), rows.text(r, 1), finished ? status : "pending", result});
+    items.push_back({path, rows.text(r, 1), finished ? status : "pending", result});
   }
   // Thumbnails come back to the names the results give them; a name of another shape (a damaged
   // or hostile queue) is not written.
-
   const pg::Rows pictures = db.execute("SELECT name, png FROM celtrace_queue_thumbnails", {}, true);
   for (int r = 0; r < pictures.size(); ++r) {
     const std::string name = pictures.text(r, 0);
