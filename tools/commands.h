@@ -7,6 +7,7 @@
 
 #include "engine/media.h"
 #include "index/lookup.h"
+#include "tools/match/batch.h"
 
 namespace celtrace::tools {
 
@@ -23,6 +24,10 @@ void add_limit_options(CLI::App& command, engine::Limits& limits);
 // Adds lookup's options (--top, --fps, --sequence-fps, --no-verify and the limits) to a command
 // that looks files up (lookup, match), so they mean the same everywhere.
 void add_lookup_options(CLI::App& command, index::LookupOptions& options);
+
+// Adds --jobs (default: the machine's cores), --timeout-per-file, --memory-per-file and the
+// lookup options to a command that runs batch worker processes (match, queue work).
+void add_worker_options(CLI::App& command, BatchOptions& options);
 
 void register_hash_command(CLI::App& app, Action& action);
 void register_model_command(CLI::App& app, Action& action);

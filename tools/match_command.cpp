@@ -37,10 +37,28 @@ int run_match(const BatchOptions& options, bool quiet) {
 
 }  // namespace
 
+void add_worker_options(CLI::App& command, BatchOptions& options) {
+  options.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  command.add_option("--jobs", options.jobs, "Files processed in parallel")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  command
+      .add_option("--timeout-per-file", options.timeout_seconds,
+                  "Seconds before a file's worker is stopped")
+      ->capture_default_str()
+      ->check(finite_in(0, 1e6, true));
+  command
+      .add_option("--memory-per-file", options.memory_limit_mb,
+                  "Address space a worker may take for one file, MB, beyond the library it "
+                  "starts with")
+      ->capture_default_str()
+      ->check(CLI::Range(256, 1 << 20));
+  add_lookup_options(command, options.lookup);
+}
+
 void register_match_command(CLI::App& app, Action& action) {
   auto options = std::make_shared<BatchOptions>();
   auto quiet = std::make_shared<bool>(false);
-  options->jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   CLI::App* command = app.add_subcommand(
       "match",
       "Trace every file under the given paths: videos, stills and numbered frame folders are\n"
@@ -58,22 +76,8 @@ void register_match_command(CLI::App& app, Action& action) {
                    "Files and directories to trace (searched recursively)")
       ->required();
   command->add_option("--out", options->out, "Output directory")->required();
-  command->add_option("--jobs", options->jobs, "Files processed in parallel")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
   command->add_flag("--resume", options->resume, "Continue the batch in --out where it stopped");
-  command
-      ->add_option("--timeout-per-file", options->timeout_seconds,
-                   "Seconds before a file's worker is stopped")
-      ->capture_default_str()
-      ->check(finite_in(0, 1e6, true));
-  command
-      ->add_option("--memory-per-file", options->memory_limit_mb,
-                   "Address space a worker may take for one file, MB, beyond the library it "
-                   "starts with")
-      ->capture_default_str()
-      ->check(CLI::Range(256, 1 << 20));
-  add_lookup_options(*command, options->lookup);
+  add_worker_options(*command, *options);
   command->add_flag("-q,--quiet", *quiet, "No progress on stderr");
   command->callback([options, quiet, &action] {
     action = [options, quiet] { return run_match(*options, *quiet); };

@@ -2,7 +2,6 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <thread>
 
 #include "tools/commands.h"
 #include "tools/lookup_json.h"
@@ -131,7 +130,6 @@ void register_queue_command(CLI::App& app, Action& action) {
 
   auto work = std::make_shared<QueueWorkOptions>();
   auto mappings = std::make_shared<std::vector<std::string>>();
-  work->batch.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   CLI::App* work_command = queue->add_subcommand(
       "work",
       "Claim the queue's items and trace them until none is pending or running anywhere. The\n"
@@ -145,27 +143,13 @@ void register_queue_command(CLI::App& app, Action& action) {
       ->add_option("--path-map", *mappings,
                    "Submitted path prefix and where this machine sees it (repeatable)")
       ->check(path_mapping());
-  work_command->add_option("--jobs", work->batch.jobs, "Items processed in parallel")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
   work_command
       ->add_option("--lease", work->lease_seconds,
                    "Seconds an item stays this worker's without renewal (renewed every third of "
                    "it); after a lost worker, its items wait this long")
       ->capture_default_str()
       ->check(finite_in(3, 86400));
-  work_command
-      ->add_option("--timeout-per-file", work->batch.timeout_seconds,
-                   "Seconds before a file's worker is stopped (counts as a failed attempt)")
-      ->capture_default_str()
-      ->check(finite_in(0, 1e6, true));
-  work_command
-      ->add_option("--memory-per-file", work->batch.memory_limit_mb,
-                   "Address space a worker may take for one file, MB, beyond the library it "
-                   "starts with")
-      ->capture_default_str()
-      ->check(CLI::Range(256, 1 << 20));
-  add_lookup_options(*work_command, work->batch.lookup);
+  add_worker_options(*work_command, work->batch);  // a time-out counts as a failed attempt
   work_command->add_flag("-q,--quiet", *quiet, "No progress on stderr");
   work_command->callback([work, mappings, quiet, &action] {
     for (const std::string& m : *mappings) {
