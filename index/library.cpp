@@ -153,8 +153,9 @@ void Library::load() {
   } else {
     const auto frames = static_cast<std::int64_t>(frames_.size());
     descriptors_ = DescriptorIndex::load(index_path("descriptors", generation), descriptor_factory,
-                                         model_.output_size, frames);
-    hashes_ = HashIndex::load(index_path("hashes", generation), kHashFactory, frames);
+                                         model_.output_size, frames, Loading::kMapped);
+    hashes_ =
+        HashIndex::load(index_path("hashes", generation), kHashFactory, frames, Loading::kMapped);
   }
   // An inverted file is trained, so it is stored per generation (kExactLocalFactory).
   if (exact_local || generation == 0) {
@@ -162,7 +163,7 @@ void Library::load() {
                               static_cast<std::int64_t>(local_codes.size() / 32));
   } else {
     local_ = HashIndex::load(index_path("local", generation), local_factory,
-                             static_cast<std::int64_t>(local_features_.size()));
+                             static_cast<std::int64_t>(local_features_.size()), Loading::kMapped);
   }
   if (local_->size() != static_cast<std::int64_t>(local_features_.size())) {
     throw FormatError(directory_ + ": local-feature index holds " + std::to_string(local_->size()) +
@@ -276,15 +277,15 @@ IndexChange Library::remove(const std::string& name) {
   catalog_->renumber_frames();
   auto descriptors =
       DescriptorIndex::load(index_path("descriptors", generation), factory, model_.output_size,
-                            static_cast<std::int64_t>(frames_.size()));
+                            static_cast<std::int64_t>(frames_.size()), Loading::kPrivate);
   descriptors->remove_range(first, count);
   auto hashes = HashIndex::load(index_path("hashes", generation), kHashFactory,
-                                static_cast<std::int64_t>(frames_.size()));
+                                static_cast<std::int64_t>(frames_.size()), Loading::kPrivate);
   hashes->remove_range(first, count);
   std::unique_ptr<HashIndex> local;  // the exact local index is made by load()
   if (local_factory != kExactLocalFactory) {
     local = HashIndex::load(index_path("local", generation), local_factory,
-                            static_cast<std::int64_t>(local_features_.size()));
+                            static_cast<std::int64_t>(local_features_.size()), Loading::kPrivate);
     local->remove_range(first_local, local_count);
   }
   commit_indexes(transaction, *descriptors, *hashes, local.get(), factory, local_factory);
@@ -381,12 +382,14 @@ IndexChange Library::change_and_commit(Transaction& transaction,
                                static_cast<std::int64_t>(local_codes.size() / 32));
   } else {
     descriptors = DescriptorIndex::load(index_path("descriptors", previous), factory,
-                                        model_.output_size, old_frames);
+                                        model_.output_size, old_frames, Loading::kPrivate);
     descriptors->add(vectors.data(), count - old_frames);
-    hashes = HashIndex::load(index_path("hashes", previous), kHashFactory, old_frames);
+    hashes = HashIndex::load(index_path("hashes", previous), kHashFactory, old_frames,
+                             Loading::kPrivate);
     hashes->add(codes.data(), count - old_frames);
     if (local_factory != kExactLocalFactory) {
-      local = HashIndex::load(index_path("local", previous), local_factory, old_local);
+      local = HashIndex::load(index_path("local", previous), local_factory, old_local,
+                              Loading::kPrivate);
       local->add(local_codes.data(), new_local);
     }
   }
@@ -397,8 +400,8 @@ IndexChange Library::change_and_commit(Transaction& transaction,
     std::vector<float> queries;
     for (const auto& f : fresh)
       queries.insert(queries.end(), f.descriptor.begin(), f.descriptor.end());
-    const auto hits = descriptors->search(queries.data(), static_cast<std::int64_t>(fresh.size()),
-                                          kSharedNeighbours);
+    const auto hits = descriptors->search_near_duplicates(
+        queries.data(), static_cast<std::int64_t>(fresh.size()), kSharedNeighbours);
     for (std::size_t i = 0; i < fresh.size(); ++i) {
       for (int k = 0; k < kSharedNeighbours; ++k) {
         const Neighbour& n = hits[i * kSharedNeighbours + k];

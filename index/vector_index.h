@@ -37,6 +37,13 @@ std::string auto_descriptor_factory(std::int64_t count);
 // few hundred query codes scan it quickly, a binary inverted file beyond.
 std::string auto_local_factory(std::int64_t count);
 
+// How a loaded index is held. kMapped: an inverted file's lists are mapped read-only from its file
+// (FAISS's IO_FLAG_MMAP), so every process that opens one library shares them through the page
+// cache and reads only the lists it probes; such an index cannot change. Exact indexes are read
+// into private memory either way (FAISS 1.7 cannot map them). kPrivate: read into private memory,
+// to be changed (add, remove_range) and saved as the next generation.
+enum class Loading { kMapped, kPrivate };
+
 class DescriptorIndex {
  public:
   virtual ~DescriptorIndex() = default;
@@ -47,9 +54,10 @@ class DescriptorIndex {
                                                 const float* vectors, std::int64_t count);
   // Loads an index written by save() and checks it against what the catalog says it holds
   // (`dimension`, `count` vectors, inner-product metric): FormatError naming the file otherwise.
-  // An exact index's header is checked against the file's size before FAISS allocates for it.
+  // An exact index's header is checked against the file's size before FAISS allocates for it,
+  // a mapped inverted file's lists against it before any is read.
   static std::unique_ptr<DescriptorIndex> load(const std::string& path, const std::string& factory,
-                                               int dimension, std::int64_t count);
+                                               int dimension, std::int64_t count, Loading loading);
   virtual void save(const std::string& path) const = 0;
   // Appends `count` vectors (count x dimension floats) with ids size() onwards, without training
   // again: an inverted file keeps the lists it was trained with.
@@ -59,6 +67,12 @@ class DescriptorIndex {
   virtual void remove_range(std::int64_t first, std::int64_t count) = 0;
   // queries: count x dimension floats; returns count * k neighbours, best first per query.
   virtual std::vector<Neighbour> search(const float* queries, std::int64_t count, int k) const = 0;
+  // As search, for near-duplicates only (neighbours within about 0.95 of a query, the shared
+  // content of index/library.h): an inverted file probes a few lists instead of a lookup's 32,
+  // since a near-duplicate lies in the lists nearest its query. At 100 reference hours this search
+  // over every frame of a first build took 150 of its 400 s.
+  virtual std::vector<Neighbour> search_near_duplicates(const float* queries, std::int64_t count,
+                                                        int k) const = 0;
   virtual std::string factory() const = 0;
   virtual std::int64_t size() const = 0;
 };
@@ -72,7 +86,7 @@ class HashIndex {
                                           std::int64_t count);
   // As DescriptorIndex::load, for `count` 256-bit codes.
   static std::unique_ptr<HashIndex> load(const std::string& path, const std::string& factory,
-                                         std::int64_t count);
+                                         std::int64_t count, Loading loading);
   virtual void save(const std::string& path) const = 0;
   // As DescriptorIndex::add, for `count` 256-bit codes.
   virtual void add(const std::uint8_t* codes, std::int64_t count) = 0;

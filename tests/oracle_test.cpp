@@ -1,10 +1,14 @@
 // FAISS results against brute force on seeded data, for every index type the library uses.
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 #include <gtest/gtest.h>
 
+#include "engine/errors.h"
 #include "index/vector_index.h"
+#include "tests/test_media.h"
 
 namespace celtrace::index {
 namespace {
@@ -140,6 +144,54 @@ TEST(HashIndex, AppendsAndRemovesRunsOfIds) {
       const auto hit = index->search(codes.data() + std::size_t(i) * 32, 1, 1).front();
       EXPECT_EQ(hit.id, i < first ? i : i - removed) << factory << " code " << i;
       EXPECT_EQ(hit.score, 0) << factory << " code " << i;
+    }
+  }
+}
+
+// Inverted files loaded for search map their lists from the file: the same neighbours as the same
+// index read into memory, and a cut file is refused when it is loaded rather than read past its
+// end by a search.
+TEST(MappedIndexes, SearchAsLoadedIntoMemoryAndRefuseACutFile) {
+  testing::TempDir dir;
+  const int dimension = 32, count = 3000;
+  const std::vector<float> vectors = unit_vectors(count, dimension, 5);
+  std::mt19937 random(5);
+  std::vector<std::uint8_t> codes(std::size_t{count} * 32);
+  for (auto& byte : codes) byte = static_cast<std::uint8_t>(random());
+  const std::string descriptors = dir.path("descriptors.faiss"), hashes = dir.path("hashes.faiss");
+  DescriptorIndex::build("IVF16,SQ8", dimension, vectors.data(), count)->save(descriptors);
+  HashIndex::build("BIVF16", codes.data(), count)->save(hashes);
+  const auto mapped =
+      DescriptorIndex::load(descriptors, "IVF16,SQ8", dimension, count, Loading::kMapped);
+  const auto in_memory =
+      DescriptorIndex::load(descriptors, "IVF16,SQ8", dimension, count, Loading::kPrivate);
+  const auto mapped_hashes = HashIndex::load(hashes, "BIVF16", count, Loading::kMapped);
+  const auto hashes_in_memory = HashIndex::load(hashes, "BIVF16", count, Loading::kPrivate);
+  for (int i = 0; i < count; i += 97) {
+    const auto a = mapped->search(vectors.data() + std::size_t(i) * dimension, 1, 10);
+    const auto b = in_memory->search(vectors.data() + std::size_t(i) * dimension, 1, 10);
+    for (int j = 0; j < 10; ++j) EXPECT_EQ(a[j].id, b[j].id) << i;
+    EXPECT_EQ(a.front().id, i);
+    const auto c = mapped_hashes->search(codes.data() + std::size_t(i) * 32, 1, 10);
+    const auto d = hashes_in_memory->search(codes.data() + std::size_t(i) * 32, 1, 10);
+    for (int j = 0; j < 10; ++j) EXPECT_EQ(c[j].id, d[j].id) << i;
+    EXPECT_EQ(c.front().id, i);
+  }
+  // An index held in memory can still be changed; the library saves it as a new file.
+  in_memory->remove_range(0, 10);
+  EXPECT_EQ(in_memory->size(), count - 10);
+
+  for (const auto& [path, is_descriptors] : {std::pair{descriptors, true}, {hashes, false}}) {
+    const auto size = std::filesystem::file_size(path);
+    std::filesystem::resize_file(path, size - size / 3);
+    if (is_descriptors) {
+      EXPECT_THROW(DescriptorIndex::load(path, "IVF16,SQ8", dimension, count, Loading::kMapped)
+                       ->search(vectors.data(), 1, 10),
+                   FormatError);
+    } else {
+      EXPECT_THROW(
+          HashIndex::load(path, "BIVF16", count, Loading::kMapped)->search(codes.data(), 1, 10),
+          FormatError);
     }
   }
 }
