@@ -1,6 +1,11 @@
 #include "index/library.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -149,14 +154,20 @@ void Library::load() {
   const std::string descriptor_factory = catalog_->meta("descriptor_factory").value_or("Flat");
   if (generation == 0) {
     descriptors_ = DescriptorIndex::build(descriptor_factory, model_.output_size, nullptr, 0);
-    hashes_ = HashIndex::build(kHashFactory, nullptr, 0);
+    hash_file_.reset();
   } else {
     const auto frames = static_cast<std::int64_t>(frames_.size());
     descriptors_ = DescriptorIndex::load(index_path("descriptors", generation), descriptor_factory,
                                          model_.output_size, frames, Loading::kMapped);
-    hashes_ =
-        HashIndex::load(index_path("hashes", generation), kHashFactory, frames, Loading::kMapped);
+    const std::string hash_path = index_path("hashes", generation);
+    const int fd = ::open(hash_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(hash_path + ": cannot open (" + std::strerror(errno) + ")");
+    hash_file_ = std::shared_ptr<const int>(new int(fd), [](const int* f) {
+      ::close(*f);
+      delete f;
+    });
   }
+  hashes_.reset();
   // An inverted file is trained, so it is stored per generation (kExactLocalFactory).
   if (exact_local || generation == 0) {
     local_ = HashIndex::build(local_factory, local_codes.data(),
@@ -170,12 +181,32 @@ void Library::load() {
                       " features, the catalog " + std::to_string(local_features_.size()) +
                       " (damaged library)");
   }
-  if (descriptors_->size() != static_cast<std::int64_t>(frames_.size()) ||
-      hashes_->size() != descriptors_->size()) {
+  if (descriptors_->size() != static_cast<std::int64_t>(frames_.size())) {
     throw FormatError(directory_ + ": indexes hold " + std::to_string(descriptors_->size()) +
                       " frames, the catalog " + std::to_string(frames_.size()) +
                       " (damaged library)");
   }
+}
+
+const HashIndex& Library::hashes() const {
+  if (hashes_) return *hashes_;
+  if (!hash_file_) {
+    hashes_ = HashIndex::build(kHashFactory, nullptr, 0);
+    return *hashes_;
+  }
+  // The open file, by its descriptor: the name may be gone (a writer's later generation).
+  const std::string open_file = "/proc/self/fd/" + std::to_string(*hash_file_);
+  try {
+    hashes_ = HashIndex::load(open_file, kHashFactory, static_cast<std::int64_t>(frames_.size()),
+                              Loading::kPrivate);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    if (message.rfind(open_file, 0) == 0)
+      message.replace(0, open_file.size(), index_path("hashes", loaded_generation_));
+    if (dynamic_cast<const FormatError*>(&e)) throw FormatError(message);
+    throw Error(message);
+  }
+  return *hashes_;
 }
 
 const ReferenceRecord& Library::reference(std::int64_t id) const {

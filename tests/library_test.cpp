@@ -316,14 +316,14 @@ TEST(Library, DamagedIndexFilesAreRefused) {
       std::memcpy(damaged.data() + d.offset, &d.value, static_cast<std::size_t>(d.bytes));
       testing::write_bytes(path, damaged);
       try {
-        Library::open(dir.path("lib"));
+        Library::open(dir.path("lib")).hashes();  // the PDQ index is read on first use
         ADD_FAILURE() << path << ": damaged " << d.what << " accepted";
       } catch (const FormatError& e) {
         EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
       }
     }
     testing::write_bytes(path, original.substr(0, original.size() / 2));
-    EXPECT_THROW(Library::open(dir.path("lib")), Error) << path << " truncated";
+    EXPECT_THROW(Library::open(dir.path("lib")).hashes(), Error) << path << " truncated";
     testing::write_bytes(path, original);
   }
   EXPECT_EQ(Library::open(dir.path("lib")).frames().size(), 90u);
@@ -356,6 +356,7 @@ TEST(Library, EveryFileDamagedAnywhereEndsCleanly) {
       LookupOptions options;
       options.verify = false;
       match(library, query, "", options);
+      library.hashes().search(query.samples.front().pdq.bytes.data(), 1, 4);
     } catch (const Error&) {
     } catch (const std::exception& e) {
       ADD_FAILURE() << what << ": " << e.what();
@@ -407,6 +408,9 @@ TEST(Library, ReadersNeverFailWhileItChanges) {
         LookupOptions options;
         options.verify = false;
         if (match(library, query, "", options).matches.empty()) throw Error("kept not found");
+        // The PDQ index is read on first use, after the writer may have deleted its generation.
+        if (library.hashes().search(query.samples.front().pdq.bytes.data(), 1, 1).front().score)
+          throw Error("kept's hash not found");
         ++opens;
       } catch (const std::exception& e) {
         if (failures++ == 0) {

@@ -126,6 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     index::LookupOptions options;
     options.verify = false;
     index::match(library, p.query, "", options);
+    library.hashes().search(p.query.samples.front().pdq.bytes.data(), 1, 4);
   } catch (const Error&) {
   }
   return 0;
