@@ -205,19 +205,21 @@ Recall descriptor_recall(const std::vector<index::Neighbour>& exact,
   return r;
 }
 
-// PDQ positives: every library hash within kPdqDistance bits of a query hash (exact search).
-Recall hash_recall(const std::vector<index::Neighbour>& exact,
-                   const std::vector<index::Neighbour>& tested, std::size_t queries) {
+// Code positives: every library code within `max_bits` of a query code among the exact search's
+// `k` nearest (PDQ hashes, local features).
+Recall code_recall(const std::vector<index::Neighbour>& exact,
+                   const std::vector<index::Neighbour>& tested, std::size_t queries, int k,
+                   float max_bits) {
   Recall r;
   for (std::size_t q = 0; q < queries; ++q) {
     std::set<std::int64_t> returned;
-    for (int j = 0; j < kNeighbours; ++j) {
-      const index::Neighbour& n = tested[q * kNeighbours + j];
-      if (n.id >= 0 && n.score <= kPdqDistance) returned.insert(n.id);
+    for (int j = 0; j < k; ++j) {
+      const index::Neighbour& n = tested[q * k + j];
+      if (n.id >= 0 && n.score <= max_bits) returned.insert(n.id);
     }
-    for (int j = 0; j < kNeighbours; ++j) {
-      const index::Neighbour& n = exact[q * kNeighbours + j];
-      if (n.id < 0 || n.score > kPdqDistance) continue;
+    for (int j = 0; j < k; ++j) {
+      const index::Neighbour& n = exact[q * k + j];
+      if (n.id < 0 || n.score > max_bits) continue;
       ++r.positives;
       r.found += returned.count(n.id) ? 1 : 0;
     }
@@ -300,8 +302,8 @@ void compare_index_types(const fs::path& directory, const index::Library& librar
     const auto [p50, p95] =
         p50_p95_ms([&] { tested->search(query.hashes.data(), queries, kNeighbours); });
     const Recall recall =
-        hash_recall(exact_hashes, tested->search(query.hashes.data(), queries, kNeighbours),
-                    query.times.size());
+        code_recall(exact_hashes, tested->search(query.hashes.data(), queries, kNeighbours),
+                    query.times.size(), kNeighbours, kPdqDistance);
     std::printf("%s\n", join({fixed(hours, 0), "PDQ hashes", factory, fixed(build, 1),
                               fixed(megabytes / hours, 2), fixed(p50, 2), fixed(p95, 2),
                               fixed(recall.value(), 3) + " of " + std::to_string(recall.positives)})
@@ -344,21 +346,9 @@ void compare_index_types(const fs::path& directory, const index::Library& librar
     const double megabytes = static_cast<double>(fs::file_size(scratch)) / 1e6;
     const auto [p50, p95] =
         p50_p95_ms([&] { tested->search(queries_local.data(), local_queries, kLocalNeighbours); });
-    Recall recall;
-    const auto found = tested->search(queries_local.data(), local_queries, kLocalNeighbours);
-    for (std::int64_t q = 0; q < local_queries; ++q) {
-      std::set<std::int64_t> returned;
-      for (int j = 0; j < kLocalNeighbours; ++j) {
-        const index::Neighbour& n = found[q * kLocalNeighbours + j];
-        if (n.id >= 0 && n.score <= kLocalDistance) returned.insert(n.id);
-      }
-      for (int j = 0; j < kLocalNeighbours; ++j) {
-        const index::Neighbour& n = exact_local[q * kLocalNeighbours + j];
-        if (n.id < 0 || n.score > kLocalDistance) continue;
-        ++recall.positives;
-        recall.found += returned.count(n.id) ? 1 : 0;
-      }
-    }
+    const Recall recall = code_recall(
+        exact_local, tested->search(queries_local.data(), local_queries, kLocalNeighbours),
+        static_cast<std::size_t>(local_queries), kLocalNeighbours, kLocalDistance);
     std::printf(
         "%s\n",
         join({fixed(hours, 0), "local features (" + std::to_string(local_queries) + " codes)",
