@@ -13,7 +13,8 @@
 //
 //   lookup_scaling WORK_DIR [--keep] [--no-local] [--compare] [HOURS...]
 //       Builds library-<H>h in WORK_DIR for each H (default 1 10 100) and measures it. --keep
-//       leaves the libraries; --no-local gives the filler no local features; --compare also
+//       leaves the libraries; --no-local gives the filler no local features; --compare (an hour
+//       or more: inverted files need vectors to train on) also
 //       measures other index types.
 //   lookup_scaling --measure WORK_DIR LIBRARY [--compare]
 //       Measures a library made by an earlier run (another build of the program, another FAISS).
