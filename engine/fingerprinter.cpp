@@ -62,10 +62,11 @@ Sample Fingerprinter::sample_of(const Frame& frame, const FingerprintOptions& op
         sample.inset_descriptor.empty()) {
       sample.foreground_share = foreground.share;
       sample.local_features = local_features(detailed, foreground.mask, kLayerFeatures);
-    } else if (sample.detail < kFlatDetail) {
-      // Too sparse for the whole-picture descriptor, as thin line art on white is, yet it may
-      // hold corners: searched by local features over the whole picture. Black, grey and faded
-      // frames have none.
+    } else if (sample.detail < kFlatDetail && foreground.pale_page) {
+      // Below the flat bar, as thin lines on paper are (an animatic, a pencil test, line art), yet
+      // it may hold corners: searched by local features over the whole picture, and by its whole
+      // picture (index::is_informative). Black, grey and faded frames have none; title cards and
+      // credits on a dark or coloured page are not drawings and stay unsearched.
       sample.local_features = local_features(remove_bars(detailed), {}, kLayerFeatures);
       if (sample.local_features.size() < kMinSparseFeatures) sample.local_features.clear();
     }

@@ -106,6 +106,8 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
                    border.end());
   const int level = border[border.size() / 2];
   if (level < kMinPaperLevel) return {};
+  Foreground whole_page;  // no background found on a pale page
+  whole_page.pale_page = true;
 
   cv::Mat difference;
   cv::absdiff(blurred, cv::Scalar(level), difference);  // 8-bit subtraction would clip at 0
@@ -126,7 +128,7 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
   for (int x = 0; x < w; ++x) visit_border(x, 0), visit_border(x, h - 1);
   for (int y = 1; y + 1 < h; ++y) visit_border(0, y), visit_border(w - 1, y);
   if (static_cast<double>(border_background) < kMinBorderShare * static_cast<double>(border_total))
-    return {};
+    return whole_page;
   cv::Mat content(h, w, CV_8UC1);
   std::size_t background = 0;
   for (int y = 0; y < h; ++y) {
@@ -139,9 +141,11 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
   }
   if (static_cast<double>(background) < kMinBackgroundShare * static_cast<double>(w * h) ||
       !leaves_canvas_empty(content)) {
-    return {};
+    return whole_page;
   }
-  return from_mask(content);
+  Foreground layer = from_mask(content);
+  layer.pale_page = true;
+  return layer;
 }
 
 }  // namespace celtrace::engine

@@ -13,6 +13,9 @@ struct Foreground {
   GrayImage mask;
   double share = 1;  // share of the picture that is content, 0..1
   bool from_alpha = false;
+  // The picture's border is pale and blank (white, paper), whether or not the picture left enough
+  // of it empty to be a layer: a drawing on paper. Not decided for a layer found by its alpha.
+  bool pale_page = false;
 };
 
 // `alpha` may be empty (opaque source). Without one, the background is the near-uniform,

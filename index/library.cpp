@@ -35,7 +35,8 @@ std::string model_path(const std::string& directory) {
 }  // namespace
 
 bool is_informative(const engine::Sample& sample) {
-  return sample.detail >= kMinFrameDetail;
+  return sample.detail >= kMinFrameDetail ||
+         (!sample.local_features.empty() && sample.foreground_share >= 1);
 }
 
 engine::FingerprintOptions reference_fingerprint_options(const engine::DecodeOptions& decode) {

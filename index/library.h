@@ -33,6 +33,13 @@ inline constexpr float kMinFrameDetail = engine::kFlatDetail;
 // references (openings, endings, recaps, title cards, reused backgrounds).
 inline constexpr float kSharedSimilarity = 0.95f;
 
+// Whether a sample is searched (and, for a reference, indexed) by its whole picture: not flat.
+// Thin lines on paper (an animatic, a pencil test, line art of real footage) also have a low mean
+// gradient (1.2-1.4 on the generated animatics), yet the corners that flat frames lack: a query
+// picture like that carries local features over the whole of it (engine/fingerprinter.cpp: a pale
+// page, at least 30 corners), and its descriptor, which weighs edges relative to the frame's own
+// contrast, describes its lines. Reference samples carry local features only above the flat bar,
+// so what a library indexes does not change.
 bool is_informative(const engine::Sample& sample);
 
 // How references are fingerprinted for a library: `decode` as given, local features at key frames.

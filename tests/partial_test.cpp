@@ -119,6 +119,50 @@ TEST(Foreground, ACelKeepsItsAlphaThroughDecoding) {
   EXPECT_NEAR(f.share, 3.14159 * 25 * 43 / (640.0 * 360), 0.01);
 }
 
+// Thin grey lines of a whole frame (an animatic, a pencil test): a horizon, two characters and a
+// house. On paper, it is below the flat bar yet searched by its whole picture; the same lines
+// light on a dark page (a title card, credits) are not, nor is a black frame; a reference's
+// samples keep the flat bar, so what a library indexes does not change.
+engine::Sample sample_of_lines(int page, int ink, engine::LocalFeatureUse use) {
+  cv::Mat canvas(360, 640, CV_8UC1, cv::Scalar(page));
+  cv::line(canvas, {0, 250}, {639, 230}, cv::Scalar(ink), 1);
+  for (const int x : {180, 430}) {
+    cv::ellipse(canvas, {x, 200}, {22, 40}, 0, 0, 360, cv::Scalar(ink), 1);
+    cv::circle(canvas, {x, 142}, 18, cv::Scalar(ink), 1);
+  }
+  cv::rectangle(canvas, cv::Rect(520, 150, 70, 80), cv::Scalar(ink), 1);
+  cv::line(canvas, {520, 150}, {555, 110}, cv::Scalar(ink), 1);
+  cv::line(canvas, {555, 110}, {590, 150}, cv::Scalar(ink), 1);
+  engine::Frame frame;
+  frame.luma = image_of(canvas);
+  engine::FingerprintOptions options;
+  options.local_features = use;
+  return engine::Fingerprinter(engine::default_model())
+      .sample_of(frame, options, options.hash_size);
+}
+
+TEST(SparseDrawings, LinesOnPaperAreSearchedTitleCardsAndBlackFramesAreNot) {
+  const engine::Sample on_paper = sample_of_lines(245, 110, engine::LocalFeatureUse::kLayers);
+  ASSERT_LT(on_paper.detail, engine::kFlatDetail);  // the case at hand: below the flat bar
+  EXPECT_GE(on_paper.local_features.size(), 30u);
+  EXPECT_TRUE(index::is_informative(on_paper));
+
+  const engine::Sample title_card = sample_of_lines(40, 175, engine::LocalFeatureUse::kLayers);
+  ASSERT_LT(title_card.detail, engine::kFlatDetail);
+  EXPECT_FALSE(index::is_informative(title_card));
+
+  cv::Mat black(360, 640, CV_8UC1, cv::Scalar(0));
+  engine::Frame frame;
+  frame.luma = image_of(black);
+  engine::FingerprintOptions options;
+  options.local_features = engine::LocalFeatureUse::kLayers;
+  EXPECT_FALSE(index::is_informative(
+      engine::Fingerprinter(engine::default_model()).sample_of(frame, options, options.hash_size)));
+
+  EXPECT_FALSE(
+      index::is_informative(sample_of_lines(245, 110, engine::LocalFeatureUse::kKeyFrames)));
+}
+
 // A faint pencil drawing whose page is busy elsewhere (hatching, a second sketch, heavy grain):
 // what lies outside the drawing's mask must not decide which of its corners are strong (the
 // structure image scales by the picture's mean edge strength).
