@@ -25,6 +25,16 @@ std::optional<Verdict> decide(const Evidence& e) {
   return Verdict::kPossible;
 }
 
+bool listed_before(const Evidence& a, const Evidence& b) {
+  const bool a_confirmed = decide(a) == Verdict::kConfirmed;
+  if (a_confirmed != (decide(b) == Verdict::kConfirmed)) return a_confirmed;
+  const auto strength = [](const Evidence& e) { return 2 * e.agreed + e.temporal; };
+  if (strength(a) != strength(b)) return strength(a) > strength(b);
+  if (a.registered != b.registered) return a.registered;
+  if (a.coverage != b.coverage) return a.coverage == Coverage::kWhole;
+  return a.score > b.score;
+}
+
 std::string explain(const Evidence& e) {
   const std::optional<Verdict> verdict = decide(e);
   if (!verdict) return "not listed";

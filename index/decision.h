@@ -47,6 +47,13 @@ inline constexpr int kClearVisualFailureInliers = 15;
 // the query's own timing.
 std::optional<Verdict> decide(const Evidence& evidence);
 
+// The listing order of listed candidates: confirmed first; then those with more kinds of evidence
+// (an agreeing frame pair counts twice, temporal agreement once); then those whose checked pair
+// registered (the same drawing, though not agreeing everywhere: an animatic of a dark painted
+// frame lacks most of its background's lines) before those whose pair did not; then whole
+// pictures before partial ones, and by score, which is comparable within one coverage only.
+bool listed_before(const Evidence& a, const Evidence& b);
+
 // One line for a person: which rule gave the verdict, or what kept a listed match from
 // `confirmed` (lookup --explain, the JSON's "reason").
 std::string explain(const Evidence& evidence);

@@ -541,9 +541,12 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
                        const LookupOptions& options, std::vector<std::string>& warnings) {
   if (!options.verify || query_path.empty()) return;
   for (const Coverage coverage : {Coverage::kWhole, Coverage::kPartial}) {
+    // Shared content is never confirmed, so a video's shared candidates, listed on their timing,
+    // are not checked; a still has no timing, and its shared candidates are listed (series level)
+    // only once a pair registers.
     std::vector<Candidate*> to_verify;
     for (auto& [reference, c] : candidates) {
-      if (!c.match.shared && c.match.coverage == coverage && !c.evidence.empty())
+      if ((!c.match.shared || still) && c.match.coverage == coverage && !c.evidence.empty())
         to_verify.push_back(&c);
     }
     // Partial candidates by agreeing samples times score: a moving layer meets sparse key frames
@@ -609,11 +612,9 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
   }
 }
 
-// The verdicts (index/decision.h), in listing order: confirmed first; then the candidates with
-// more kinds of evidence (an agreeing frame pair, temporal agreement); then by score, which is
-// comparable within one coverage only.
+// The verdicts and their listing order (index/decision.h).
 std::vector<Match> decide_all(Candidates& candidates, int top) {
-  std::vector<Match> listed;
+  std::vector<std::pair<Evidence, Match*>> listed;
   for (auto& [reference, c] : candidates) {
     Match& m = c.match;
     Evidence evidence;
@@ -632,17 +633,16 @@ std::vector<Match> decide_all(Candidates& candidates, int top) {
     std::sort(
         m.segments.begin(), m.segments.end(),
         [](const MatchSegment& a, const MatchSegment& b) { return a.query_start < b.query_start; });
-    listed.push_back(m);
+    listed.emplace_back(evidence, &m);
   }
-  const auto strength = [](const Match& m) { return 2 * m.visual.passed + m.temporal; };
-  std::sort(listed.begin(), listed.end(), [&](const Match& a, const Match& b) {
-    if (a.verdict != b.verdict) return a.verdict == Verdict::kConfirmed;
-    if (strength(a) != strength(b)) return strength(a) > strength(b);
-    if (a.coverage != b.coverage) return a.coverage == Coverage::kWhole;
-    return a.score > b.score;
-  });
-  if (static_cast<int>(listed.size()) > top) listed.resize(static_cast<std::size_t>(top));
-  return listed;
+  std::stable_sort(listed.begin(), listed.end(),
+                   [](const auto& a, const auto& b) { return listed_before(a.first, b.first); });
+  std::vector<Match> matches;
+  for (const auto& [evidence, m] : listed) {
+    if (static_cast<int>(matches.size()) == top) break;
+    matches.push_back(*m);
+  }
+  return matches;
 }
 
 }  // namespace

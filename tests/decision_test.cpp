@@ -100,5 +100,48 @@ TEST(Decision, NoEvidenceIsNotListed) {
   EXPECT_EQ(decide(e), std::nullopt);
 }
 
+TEST(ListingOrder, ConfirmedThenMoreKindsOfEvidence) {
+  Evidence confirmed = full(Coverage::kPartial);
+  confirmed.score = 0.3;
+  Evidence disagreeing = full(Coverage::kWhole);
+  disagreeing.agreed = false;
+  Evidence timing_only = full(Coverage::kWhole);
+  timing_only.registered = timing_only.agreed = false;
+  EXPECT_TRUE(listed_before(confirmed, disagreeing));
+  EXPECT_FALSE(listed_before(disagreeing, confirmed));
+  Evidence shared_agreeing = full(Coverage::kWhole);
+  shared_agreeing.shared = true;  // possible, with an agreeing pair and timing
+  EXPECT_TRUE(listed_before(shared_agreeing, disagreeing));
+  EXPECT_TRUE(listed_before(disagreeing, timing_only));
+  EXPECT_TRUE(listed_before(timing_only, Evidence{}));
+}
+
+TEST(ListingOrder, ARegisteredPairBeforeOneThatDidNotRegister) {
+  // An animatic of a dark painted frame: the layer registers with its episode (43 inliers) but
+  // does not agree; a lighter episode's whole picture scores higher and does not register (18).
+  Evidence layer = full(Coverage::kPartial);
+  layer.agreed = false;
+  layer.score = 0.53;
+  Evidence whole = full(Coverage::kWhole);
+  whole.registered = whole.agreed = false;
+  whole.checked = true;
+  whole.inliers = 18;
+  whole.score = 0.66;
+  EXPECT_TRUE(listed_before(layer, whole));
+  EXPECT_FALSE(listed_before(whole, layer));
+}
+
+TEST(ListingOrder, WholeBeforePartialThenByScore) {
+  Evidence whole = full(Coverage::kWhole), partial = full(Coverage::kPartial);
+  whole.agreed = partial.agreed = false;
+  whole.score = 0.5;
+  partial.score = 0.9;
+  EXPECT_TRUE(listed_before(whole, partial));
+  Evidence better = whole;
+  better.score = 0.6;
+  EXPECT_TRUE(listed_before(better, whole));
+  EXPECT_FALSE(listed_before(whole, whole));
+}
+
 }  // namespace
 }  // namespace celtrace::index
