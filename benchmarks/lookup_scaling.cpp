@@ -252,16 +252,14 @@ std::string fixed(double value, int decimals) {
   return text;
 }
 
-// Other index types built from the library's catalog, searched with the query's vectors: one
-// table row each.
+// Other index types built from the library's catalog (`all`), searched with the query's vectors:
+// one table row each. `exact_descriptors`: the exact search's neighbours of the query's samples.
 void compare_index_types(const fs::path& directory, const index::Library& library,
+                         const CatalogVectors& all,
+                         const std::vector<index::Neighbour>& exact_descriptors,
                          const QueryVectors& query, double hours, std::int64_t source) {
-  const CatalogVectors all = read_catalog(directory);
   const int dimension = library.model().output_size;
   const auto queries = static_cast<std::int64_t>(query.times.size());
-  const auto exact_descriptors =
-      index::DescriptorIndex::build("Flat", dimension, all.descriptors.data(), all.count)
-          ->search(query.descriptors.data(), queries, kNeighbours);
   const auto exact_hashes = index::HashIndex::build("BFlat", all.hashes.data(), all.count)
                                 ->search(query.hashes.data(), queries, kNeighbours);
   const std::string lists = std::to_string(std::stoi(
@@ -386,17 +384,17 @@ void measure(const fs::path& directory, const std::string& query_path, double bu
             std::abs(result.matches.front().segments.front().reference_start - kQueryStart) < 0.5;
   });
   const QueryVectors vectors = query_vectors(query);
-  Recall recall;
-  {
-    const CatalogVectors all = read_catalog(directory);
-    const auto queries = static_cast<std::int64_t>(vectors.times.size());
-    recall = descriptor_recall(
-        index::DescriptorIndex::build("Flat", library.model().output_size, all.descriptors.data(),
-                                      all.count)
-            ->search(vectors.descriptors.data(), queries, kNeighbours),
-        library.descriptors().search(vectors.descriptors.data(), queries, kNeighbours),
-        vectors.times, library, source);
-  }
+  const auto queries = static_cast<std::int64_t>(vectors.times.size());
+  CatalogVectors all = read_catalog(directory);
+  const auto exact_descriptors = index::DescriptorIndex::build("Flat", library.model().output_size,
+                                                               all.descriptors.data(), all.count)
+                                     ->search(vectors.descriptors.data(), queries, kNeighbours);
+  const Recall recall = descriptor_recall(
+      exact_descriptors,
+      library.descriptors().search(vectors.descriptors.data(), queries, kNeighbours), vectors.times,
+      library, source);
+  // The catalog's vectors are kept only for the comparison (about 2 GB at 1,000 hours).
+  if (!compare) all = {};
   double add_seconds = -1, remove_seconds = -1;
   if (episode) {
     index::Library changing = index::Library::open(directory.string());
@@ -422,7 +420,8 @@ void measure(const fs::path& directory, const std::string& query_path, double bu
             found ? "yes" : "NO"})
           .c_str());
   std::fflush(stdout);
-  if (compare) compare_index_types(directory, library, vectors, hours, source);
+  if (compare)
+    compare_index_types(directory, library, all, exact_descriptors, vectors, hours, source);
 }
 
 void print_header() {
