@@ -312,21 +312,19 @@ void compare_index_types(const fs::path& directory, const index::Library& librar
   // Local features: the source episode's key-frame codes with 16 of 256 bits flipped (a redrawn
   // corner), searched among every local feature; positives within 64 bits, as the partial
   // search takes them.
-  std::vector<std::uint8_t> codes, queries_local;
+  const std::vector<std::uint8_t> codes = library.local_index().codes();
+  std::vector<std::uint8_t> queries_local;
   std::mt19937 random(11);
-  const index::Catalog catalog((directory / "catalog.sqlite").string());
-  catalog.for_each_key_frame([&](const index::FrameRecord& f) {
-    for (const engine::LocalFeature& l : f.local_features) {
-      codes.insert(codes.end(), l.code.begin(), l.code.end());
-      if (library.frames()[static_cast<std::size_t>(f.id)].reference == source &&
-          queries_local.size() < 32 * 1000) {
-        std::array<std::uint8_t, 32> code = l.code;
-        for (int b = 0; b < 16; ++b)
-          code[random() % 32] ^= static_cast<std::uint8_t>(1u << (random() % 8));
-        queries_local.insert(queries_local.end(), code.begin(), code.end());
-      }
-    }
-  });
+  for (std::size_t i = 0; i < library.local_features().size() && queries_local.size() < 32 * 1000;
+       ++i) {
+    const auto frame = static_cast<std::size_t>(library.local_features()[i].frame);
+    if (library.frames()[frame].reference != source) continue;
+    std::array<std::uint8_t, 32> code;
+    std::copy_n(codes.begin() + static_cast<std::ptrdiff_t>(32 * i), 32, code.begin());
+    for (int b = 0; b < 16; ++b)
+      code[random() % 32] ^= static_cast<std::uint8_t>(1u << (random() % 8));
+    queries_local.insert(queries_local.end(), code.begin(), code.end());
+  }
   const auto local_count = static_cast<std::int64_t>(codes.size() / 32);
   const auto local_queries = static_cast<std::int64_t>(queries_local.size() / 32);
   fs::remove(scratch);

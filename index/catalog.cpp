@@ -41,8 +41,8 @@ void read_frame_head(const Statement& row, FrameRecord& f) {
   f.pts_seconds = row.real(2);
 }
 
-std::vector<std::uint8_t> pack_local(const std::vector<engine::LocalFeature>& features) {
-  std::vector<std::uint8_t> out(features.size() * kLocalFeatureBytes);
+std::vector<std::uint8_t> pack_positions(const std::vector<engine::LocalFeature>& features) {
+  std::vector<std::uint8_t> out(features.size() * kLocalFeaturePositionBytes);
   std::uint8_t* p = out.data();
   for (const engine::LocalFeature& f : features) {
     const auto x = static_cast<std::uint16_t>(std::lround(std::clamp(f.x, 0.f, 1.f) * 65535.f));
@@ -51,22 +51,21 @@ std::vector<std::uint8_t> pack_local(const std::vector<engine::LocalFeature>& fe
     p[1] = static_cast<std::uint8_t>(x >> 8);
     p[2] = static_cast<std::uint8_t>(y & 0xff);
     p[3] = static_cast<std::uint8_t>(y >> 8);
-    std::memcpy(p + 4, f.code.data(), 32);
-    p += kLocalFeatureBytes;
+    p += kLocalFeaturePositionBytes;
   }
   return out;
 }
 
-std::vector<engine::LocalFeature> unpack_local(const void* blob, int size,
-                                               const std::string& what) {
-  if (size % kLocalFeatureBytes != 0) throw FormatError(what + ": corrupt local features");
-  std::vector<engine::LocalFeature> out(static_cast<std::size_t>(size / kLocalFeatureBytes));
+std::vector<engine::LocalFeature> unpack_positions(const void* blob, int size,
+                                                   const std::string& what) {
+  if (size % kLocalFeaturePositionBytes != 0) throw FormatError(what + ": corrupt local features");
+  std::vector<engine::LocalFeature> out(
+      static_cast<std::size_t>(size / kLocalFeaturePositionBytes));
   const auto* p = static_cast<const std::uint8_t*>(blob);
   for (engine::LocalFeature& f : out) {
     f.x = static_cast<float>(p[0] | (p[1] << 8)) / 65535.f;
     f.y = static_cast<float>(p[2] | (p[3] << 8)) / 65535.f;
-    std::memcpy(f.code.data(), p + 4, 32);
-    p += kLocalFeatureBytes;
+    p += kLocalFeaturePositionBytes;
   }
   return out;
 }
@@ -74,10 +73,6 @@ std::vector<engine::LocalFeature> unpack_local(const void* blob, int size,
 }  // namespace
 
 Catalog::Catalog(const std::string& path) : db_(std::make_unique<sql::Database>(path)) {
-  // Large pages keep a key frame's local features (kLocalFeatureBytes each, a few KB a frame) in
-  // its row: with 4 KB pages SQLite moved them to overflow pages that were half empty, 85% more
-  // bytes than the features (measured on benchmarks/run small). No effect on an existing file.
-  db_->execute("PRAGMA page_size = 32768");
   db_->execute("PRAGMA foreign_keys = ON");
   db_->execute(
       "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -156,7 +151,7 @@ std::int64_t Catalog::insert_reference(const ReferenceRecord& r,
     if (f.local_features.empty()) {
       frame.bind_null(8);
     } else {
-      const std::vector<std::uint8_t> local = pack_local(f.local_features);
+      const std::vector<std::uint8_t> local = pack_positions(f.local_features);
       frame.bind_blob(8, local.data(), local.size());
     }
     frame.step();
@@ -214,7 +209,7 @@ void Catalog::for_each_key_frame(const std::function<void(const FrameRecord&)>& 
     read_frame_head(query, f);
     int size = 0;
     const void* blob = query.blob(3, size);
-    f.local_features = unpack_local(blob, size, db_->path());
+    f.local_features = unpack_positions(blob, size, db_->path());
     visit(f);
   }
 }

@@ -38,12 +38,13 @@ struct FrameRecord {
   float detail = 0;
   bool shared = false;  // the same picture occurs in another reference (opening, recap, ...)
   std::vector<float> descriptor;
-  // Key frames only (engine/fingerprinter.h); stored as kLocalFeatureBytes each: x and y as
-  // u16 shares of 65535, then the 32-byte code.
+  // Key frames only (engine/fingerprinter.h). The catalog stores their positions only,
+  // kLocalFeaturePositionBytes each (x and y as u16 shares of 65535): their codes are kept once,
+  // in the library's local-feature index (index/library.h). Codes read back are zero.
   std::vector<engine::LocalFeature> local_features;
 };
 
-inline constexpr int kLocalFeatureBytes = 36;
+inline constexpr int kLocalFeaturePositionBytes = 4;
 
 class Catalog {
  public:

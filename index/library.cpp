@@ -18,9 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr const char* kHashFactory = "BFlat";
-// The exact local-feature index (auto_local_factory's choice for small libraries) is a copy of
-// the catalog's codes: made by load(), never stored twice.
-constexpr const char* kExactLocalFactory = "BFlat";
+// The local-feature index type of a library without one (auto_local_factory's choice while small).
+constexpr const char* kFirstLocalFactory = "BFlat";
 // Frames' PDQ is Meta's vPDQ of the whole frame (FingerprintOptions::whole_frame_pdq).
 constexpr const char* kWholeFramePdq = "vpdq-whole-frame";
 constexpr int kSharedNeighbours = 8;
@@ -95,7 +94,7 @@ Library Library::open_or_create(const std::string& directory,
     catalog->set_meta("descriptor_size", std::to_string(model.output_size));
     catalog->set_meta("descriptor_factory", "Flat");
     catalog->set_meta("hash_factory", kHashFactory);
-    catalog->set_meta("local_factory", kExactLocalFactory);
+    catalog->set_meta("local_factory", kFirstLocalFactory);
     catalog->set_meta("generation", "0");
     catalog->set_meta("pdq", kWholeFramePdq);
     transaction.commit();
@@ -130,6 +129,14 @@ void Library::load() {
   // The catalog's rows and the index files they name, read as one state: a writer's next
   // generation commits, and the old one is deleted, only after this.
   const sql::ReadTransaction snapshot(catalog_->database());
+  load_state();
+}
+
+void Library::load_if_changed() {
+  if (stored_generation() != loaded_generation_) load_state();
+}
+
+void Library::load_state() {
   references_ = catalog_->references();
   frames_.clear();
   catalog_->for_each_frame(false, [&](const FrameRecord& f) {
@@ -139,16 +146,11 @@ void Library::load() {
     frames_.push_back({f.reference_id, static_cast<float>(f.pts_seconds), f.shared});
   });
   local_features_.clear();
-  std::vector<std::uint8_t> local_codes;
-  const std::string local_factory = catalog_->meta("local_factory").value_or(kExactLocalFactory);
-  const bool exact_local = local_factory == kExactLocalFactory;
   catalog_->for_each_key_frame([&](const FrameRecord& f) {
     if (f.id < 0 || f.id >= static_cast<std::int64_t>(frames_.size()))
       throw FormatError(directory_ + ": local features of an unknown frame (damaged library)");
-    for (const engine::LocalFeature& l : f.local_features) {
+    for (const engine::LocalFeature& l : f.local_features)
       local_features_.push_back({f.id, l.x, l.y});
-      if (exact_local) local_codes.insert(local_codes.end(), l.code.begin(), l.code.end());
-    }
   });
   const std::int64_t generation = stored_generation();
   loaded_generation_ = generation;
@@ -169,10 +171,9 @@ void Library::load() {
     });
   }
   hashes_.reset();
-  // An inverted file is trained, so it is stored per generation (kExactLocalFactory).
-  if (exact_local || generation == 0) {
-    local_ = HashIndex::build(local_factory, local_codes.data(),
-                              static_cast<std::int64_t>(local_codes.size() / 32));
+  const std::string local_factory = catalog_->meta("local_factory").value_or(kFirstLocalFactory);
+  if (generation == 0) {
+    local_ = HashIndex::build(local_factory, nullptr, 0);
   } else {
     local_ = HashIndex::load(index_path("local", generation), local_factory,
                              static_cast<std::int64_t>(local_features_.size()), Loading::kMapped);
@@ -221,7 +222,9 @@ IndexChange Library::add(const std::vector<NewReference>& references,
                          const std::string& descriptor_factory) {
   if (references.empty()) return {};
   Transaction transaction(*catalog_);
+  load_if_changed();
   std::vector<std::int64_t> added;
+  std::vector<std::uint8_t> added_codes;  // local features' codes, in the order of their ids
   for (const NewReference& r : references) {
     if (r.fingerprint.model_id != model_.id ||
         r.fingerprint.descriptor_size != model_.output_size) {
@@ -256,17 +259,20 @@ IndexChange Library::add(const std::vector<NewReference>& references,
       f.detail = s.detail;
       f.descriptor = s.descriptor;
       f.local_features = s.local_features;
+      for (const engine::LocalFeature& l : s.local_features)
+        added_codes.insert(added_codes.end(), l.code.begin(), l.code.end());
       frames.push_back(std::move(f));
     }
     added.push_back(catalog_->insert_reference(record, frames));
   }
-  return change_and_commit(transaction, added, descriptor_factory);
+  return change_and_commit(transaction, added, added_codes, descriptor_factory);
 }
 
 IndexChange Library::remove(const std::string& name) {
   const auto record = catalog_->reference_by_name(name);
   if (!record) throw Error("no reference named '" + name + "' in " + directory_);
   Transaction transaction(*catalog_);
+  load_if_changed();
   // The reference's frames and local features, as this object loaded them: one run of ids each,
   // since ids follow (reference, time).
   std::int64_t first = -1, count = 0, first_local = -1, local_count = 0;
@@ -288,12 +294,12 @@ IndexChange Library::remove(const std::string& name) {
   const auto frames_left = static_cast<std::int64_t>(frames_.size()) - count;
   const auto local_left = static_cast<std::int64_t>(local_features_.size()) - local_count;
   const std::string factory = catalog_->meta("descriptor_factory").value_or("Flat");
-  const std::string local_factory = catalog_->meta("local_factory").value_or(kExactLocalFactory);
+  const std::string local_factory = catalog_->meta("local_factory").value_or(kFirstLocalFactory);
   const bool automatic = factory == "Flat" || factory.rfind("IVF", 0) == 0;
   const std::int64_t generation = stored_generation();
   std::string reason;
-  if (generation != loaded_generation_ || generation == 0) {
-    reason = "the library changed since it was opened";
+  if (generation == 0) {
+    reason = "the library has no indexes";
   } else if (!one_run) {
     reason = "the reference's frames are not one run of ids";
   } else if (!automatic) {
@@ -305,7 +311,7 @@ IndexChange Library::remove(const std::string& name) {
     reason = "local-feature index " + local_factory + " -> " + auto_local_factory(local_left) +
              " at " + std::to_string(local_left) + " features";
   }
-  if (!reason.empty()) return change_and_commit(transaction, {}, "", reason);
+  if (!reason.empty()) return change_and_commit(transaction, {}, {}, "", reason, record->id);
   catalog_->renumber_frames();
   auto descriptors =
       DescriptorIndex::load(index_path("descriptors", generation), factory, model_.output_size,
@@ -314,32 +320,50 @@ IndexChange Library::remove(const std::string& name) {
   auto hashes = HashIndex::load(index_path("hashes", generation), kHashFactory,
                                 static_cast<std::int64_t>(frames_.size()), Loading::kPrivate);
   hashes->remove_range(first, count);
-  std::unique_ptr<HashIndex> local;  // the exact local index is made by load()
-  if (local_factory != kExactLocalFactory) {
-    local = HashIndex::load(index_path("local", generation), local_factory,
-                            static_cast<std::int64_t>(local_features_.size()), Loading::kPrivate);
-    local->remove_range(first_local, local_count);
-  }
-  commit_indexes(transaction, *descriptors, *hashes, local.get(), factory, local_factory);
+  auto local =
+      HashIndex::load(index_path("local", generation), local_factory,
+                      static_cast<std::int64_t>(local_features_.size()), Loading::kPrivate);
+  local->remove_range(first_local, local_count);
+  commit_indexes(transaction, *descriptors, *hashes, *local, factory, local_factory);
   return {};
 }
 
 IndexChange Library::change_and_commit(Transaction& transaction,
                                        const std::vector<std::int64_t>& new_references,
+                                       const std::vector<std::uint8_t>& new_local_codes,
                                        const std::string& descriptor_factory,
-                                       const std::string& rebuild_reason) {
+                                       const std::string& rebuild_reason,
+                                       std::int64_t removed_reference) {
   catalog_->renumber_frames();
   const std::int64_t previous = stored_generation();
   const std::set<std::int64_t> is_new(new_references.begin(), new_references.end());
-  // Frame ids follow (reference, time) and new references have the highest ids, so when this
-  // object holds the catalog's current generation and only references were added, the old
-  // frames keep their ids 0..old_frames-1 and the new ones follow: the indexes can be extended.
+  // Frame ids follow (reference, time) and new references have the highest ids, so when only
+  // references were added to the generation this object holds (add and remove load the current
+  // one first), the old frames keep their ids 0..old_frames-1 and the new ones follow: the
+  // indexes can be extended.
   IndexChange change{!rebuild_reason.empty(), rebuild_reason};
   const auto old_frames = static_cast<std::int64_t>(frames_.size());
   const auto old_local = static_cast<std::int64_t>(local_features_.size());
   if (!change.rebuilt && previous == 0) change = {true, "the library's first indexes"};
-  if (!change.rebuilt && previous != loaded_generation_)
-    change = {true, "the library changed since it was opened"};
+
+  // Local features' codes are stored once, in the local-feature index: a rebuild takes the old
+  // ones from the loaded generation's index (less the removed reference's) and the new ones from
+  // `new_local_codes`. Both keep the catalog's order among themselves, so the catalog's key
+  // frames, in id order, say which stream each next frame's features come from.
+  std::vector<std::uint8_t> old_local_codes;
+  bool old_local_read = false;
+  const auto read_old_local_codes = [&] {
+    if (old_local_read) return;
+    old_local_read = true;
+    if (old_local == 0) return;
+    const std::vector<std::uint8_t> all = local_->codes();
+    for (std::size_t i = 0; i < local_features_.size(); ++i) {
+      const auto frame = static_cast<std::size_t>(local_features_[i].frame);
+      if (frames_[frame].reference == removed_reference) continue;
+      old_local_codes.insert(old_local_codes.end(), all.begin() + 32 * i,
+                             all.begin() + 32 * (i + 1));
+    }
+  };
 
   // The frames the indexes are made of, from frame id `from` on (0: all of them), with the
   // reference of every frame id.
@@ -369,12 +393,29 @@ IndexChange Library::change_and_commit(Transaction& transaction,
           if (is_new.count(f.reference_id)) fresh.push_back(f);
         },
         from);
+    std::size_t old_taken = 0, new_taken = 0;
     catalog_->for_each_key_frame(
         [&](const FrameRecord& f) {
-          for (const engine::LocalFeature& l : f.local_features)
-            local_codes.insert(local_codes.end(), l.code.begin(), l.code.end());
+          const bool added = is_new.count(f.reference_id) > 0;
+          if (!added) read_old_local_codes();
+          const std::vector<std::uint8_t>& stream = added ? new_local_codes : old_local_codes;
+          std::size_t& taken = added ? new_taken : old_taken;
+          const std::size_t bytes = 32 * f.local_features.size();
+          if (taken + bytes > stream.size()) {
+            in_order = false;
+            if (from == 0)
+              throw FormatError(directory_ + ": the catalog lists more local features than " +
+                                "their index holds (damaged library)");
+            return;
+          }
+          local_codes.insert(local_codes.end(), stream.begin() + static_cast<std::ptrdiff_t>(taken),
+                             stream.begin() + static_cast<std::ptrdiff_t>(taken + bytes));
+          taken += bytes;
         },
         from);
+    if (new_taken != new_local_codes.size() || (from == 0 && old_taken != old_local_codes.size()))
+      throw FormatError(directory_ + ": the catalog lists fewer local features than their index " +
+                        "holds (damaged library)");
     return in_order;
   };
   if (!gather(change.rebuilt ? 0 : old_frames)) {
@@ -393,7 +434,7 @@ IndexChange Library::change_and_commit(Transaction& transaction,
     factory = current;
     if (factory == "Flat" || factory.rfind("IVF", 0) == 0) factory = auto_descriptor_factory(count);
   }
-  const std::string current_local = catalog_->meta("local_factory").value_or(kExactLocalFactory);
+  const std::string current_local = catalog_->meta("local_factory").value_or(kFirstLocalFactory);
   const std::string local_factory = auto_local_factory(local_count);
   if (!change.rebuilt && (factory != current || local_factory != current_local)) {
     change = {true, factory != current
@@ -405,13 +446,12 @@ IndexChange Library::change_and_commit(Transaction& transaction,
   }
 
   std::unique_ptr<DescriptorIndex> descriptors;
-  std::unique_ptr<HashIndex> hashes, local;  // the exact local index is made by load()
+  std::unique_ptr<HashIndex> hashes, local;
   if (change.rebuilt) {
     descriptors = DescriptorIndex::build(factory, model_.output_size, vectors.data(), count);
     hashes = HashIndex::build(kHashFactory, codes.data(), count);
-    if (local_factory != kExactLocalFactory)
-      local = HashIndex::build(local_factory, local_codes.data(),
-                               static_cast<std::int64_t>(local_codes.size() / 32));
+    local = HashIndex::build(local_factory, local_codes.data(),
+                             static_cast<std::int64_t>(local_codes.size() / 32));
   } else {
     descriptors = DescriptorIndex::load(index_path("descriptors", previous), factory,
                                         model_.output_size, old_frames, Loading::kPrivate);
@@ -419,11 +459,9 @@ IndexChange Library::change_and_commit(Transaction& transaction,
     hashes = HashIndex::load(index_path("hashes", previous), kHashFactory, old_frames,
                              Loading::kPrivate);
     hashes->add(codes.data(), count - old_frames);
-    if (local_factory != kExactLocalFactory) {
-      local = HashIndex::load(index_path("local", previous), local_factory, old_local,
-                              Loading::kPrivate);
-      local->add(local_codes.data(), new_local);
-    }
+    local =
+        HashIndex::load(index_path("local", previous), local_factory, old_local, Loading::kPrivate);
+    local->add(local_codes.data(), new_local);
   }
 
   // Shared content: a new frame whose picture also occurs in another reference.
@@ -446,18 +484,18 @@ IndexChange Library::change_and_commit(Transaction& transaction,
   }
   catalog_->mark_shared(shared);
 
-  commit_indexes(transaction, *descriptors, *hashes, local.get(), factory, local_factory);
+  commit_indexes(transaction, *descriptors, *hashes, *local, factory, local_factory);
   return change;
 }
 
 void Library::commit_indexes(Transaction& transaction, const DescriptorIndex& descriptors,
-                             const HashIndex& hashes, const HashIndex* local,
+                             const HashIndex& hashes, const HashIndex& local,
                              const std::string& factory, const std::string& local_factory) {
   const std::int64_t next = stored_generation() + 1;
   try {
     descriptors.save(index_path("descriptors", next));
     hashes.save(index_path("hashes", next));
-    if (local) local->save(index_path("local", next));
+    local.save(index_path("local", next));
     catalog_->set_meta("generation", std::to_string(next));
     catalog_->set_meta("local_factory", local_factory);
     catalog_->set_meta("descriptor_factory", factory);

@@ -1,9 +1,12 @@
 // A reference library: a directory holding
-//   catalog.sqlite          references and every indexed frame (the source of truth)
+//   catalog.sqlite          references and every indexed frame (the source of truth, but for
+//                           local features' codes)
 //   descriptors-<G>.faiss   descriptor index of generation G (FAISS ids = catalog frame ids)
 //   hashes-<G>.faiss        PDQ hash index of generation G
 //   local-<G>.faiss         local-feature index of generation G (key frames' ORB codes, ids in
-//                           (frame id, feature) order)
+//                           (frame id, feature) order): the only copy of the codes, which an index
+//                           of another type is made from (25 MB a reference hour less than
+//                           keeping them in the catalog too)
 //   model.ctm               the descriptor model the library was built with
 // Changes are atomic: new index files are written under the next generation number and the
 // catalog switches to them in the same SQLite transaction that changes its rows; a crash at any
@@ -24,8 +27,9 @@
 
 namespace celtrace::index {
 
-// 2: key frames' local features (partial pictures).
-inline constexpr int kLibraryFormatVersion = 2;
+// 2: key frames' local features (partial pictures). 3: their codes stored once, in the
+// local-feature index of every generation (the catalog keeps their positions).
+inline constexpr int kLibraryFormatVersion = 3;
 // Frames below this detail (engine RawDescriptor::detail) are flat (black, gray, fades, empty
 // skies) and are neither indexed nor searched.
 inline constexpr float kMinFrameDetail = engine::kFlatDetail;
@@ -70,8 +74,8 @@ struct IndexedLocalFeature {
 // What a change did to the index files. Adding references extends the current generation's
 // indexes (new vectors appended to their trained inverted lists), removing one takes its frames
 // out of them (the ids above move down, as the catalog renumbers its frames); nothing is trained
-// again, unless `reason` says why the indexes were made again from the catalog: the library's
-// first indexes, another writer's change since this Library was opened, or an index type that
+// again, unless `reason` says why the indexes were made again (from the catalog, and the local
+// features' codes from their index): the library's first indexes, or an index type that
 // changes with the library's size (an inverted file's list count grows with the square root of
 // its vectors: it is trained again each time they quadruple, or shrink to a quarter) or on
 // request.
@@ -117,21 +121,31 @@ class Library {
 
  private:
   Library(std::string directory, std::unique_ptr<Catalog> catalog, engine::ProjectionModel model);
+  // Reads the catalog's state and the index files it names, in one read transaction.
   void load();
+  // load() without its transaction, inside a writer's.
+  void load_state();
+  // Inside a writer's transaction: loads the current generation if another writer changed the
+  // library since this object loaded, so that the change starts from the indexes it names.
+  void load_if_changed();
   // The catalog's index generation (the number in the index files' names); FormatError when the
   // catalog holds something else.
   std::int64_t stored_generation() const;
   // Renumbers frames, extends or rebuilds the indexes (IndexChange; rebuilt for
   // `rebuild_reason` when one is given), marks shared frames of `new_references`, writes the next
-  // generation and commits `transaction`.
+  // generation and commits `transaction`. new_local_codes: the new references' local features'
+  // codes (32 bytes each, in id order); removed_reference: the reference whose rows were just
+  // deleted, whose codes a rebuild leaves out.
   IndexChange change_and_commit(Transaction& transaction,
                                 const std::vector<std::int64_t>& new_references,
+                                const std::vector<std::uint8_t>& new_local_codes,
                                 const std::string& descriptor_factory,
-                                const std::string& rebuild_reason = "");
+                                const std::string& rebuild_reason = "",
+                                std::int64_t removed_reference = -1);
   // Writes the next generation's index files, switches the catalog to them, commits
   // `transaction`, deletes the old generation and loads the new state.
   void commit_indexes(Transaction& transaction, const DescriptorIndex& descriptors,
-                      const HashIndex& hashes, const HashIndex* local, const std::string& factory,
+                      const HashIndex& hashes, const HashIndex& local, const std::string& factory,
                       const std::string& local_factory);
   std::string index_path(const char* kind, std::int64_t generation) const;
 

@@ -281,6 +281,37 @@ class FaissHashIndex final : public HashIndex {
       return 0;
     });
   }
+  std::vector<std::uint8_t> codes() const override {
+    const auto total = static_cast<std::size_t>(index_->ntotal);
+    if (const auto* flat = dynamic_cast<const faiss::IndexBinaryFlat*>(index_.get()))
+      return std::vector<std::uint8_t>(flat->xb.begin(), flat->xb.begin() + 32 * total);
+    const auto* inverted = dynamic_cast<const faiss::IndexBinaryIVF*>(index_.get());
+    if (inverted == nullptr) throw Error("hash index '" + factory_ + "': codes cannot be read");
+    return guarded("hash index '" + factory_ + "'", [&] {
+      std::vector<std::uint8_t> out(32 * total);
+      std::vector<bool> seen(total);
+      std::size_t entries = 0;
+      const faiss::InvertedLists& lists = *inverted->invlists;
+      for (std::size_t list = 0; list < lists.nlist; ++list) {
+        const std::size_t size = lists.list_size(list);
+        const faiss::InvertedLists::ScopedIds ids(&lists, list);
+        faiss::InvertedLists::ScopedCodes list_codes(&lists, list);
+        for (std::size_t i = 0; i < size; ++i, ++entries) {
+          const auto id = static_cast<std::size_t>(ids[i]);
+          if (ids[i] < 0 || id >= total || seen[id])
+            throw FormatError("hash index '" + factory_ + "': an inverted list holds id " +
+                              std::to_string(ids[i]) + " (damaged library)");
+          seen[id] = true;
+          std::memcpy(out.data() + 32 * id, list_codes.get() + 32 * i, 32);
+        }
+      }
+      if (entries != total)
+        throw FormatError("hash index '" + factory_ + "': its lists hold " +
+                          std::to_string(entries) + " codes, its header " + std::to_string(total) +
+                          " (damaged library)");
+      return out;
+    });
+  }
   std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count,
                                 int k) const override {
     std::vector<Neighbour> out(static_cast<std::size_t>(count) * k);

@@ -92,6 +92,10 @@ class HashIndex {
   virtual void add(const std::uint8_t* codes, std::int64_t count) = 0;
   // As DescriptorIndex::remove_range.
   virtual void remove_range(std::int64_t first, std::int64_t count) = 0;
+  // Every code it holds, size() x 32 bytes in id order: what an index of another type is made
+  // from (the library keeps local features' codes in their index only). FormatError when its ids
+  // are not 0..size()-1, each once.
+  virtual std::vector<std::uint8_t> codes() const = 0;
   virtual std::vector<Neighbour> search(const std::uint8_t* queries, std::int64_t count,
                                         int k) const = 0;
   virtual std::string factory() const = 0;

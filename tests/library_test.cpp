@@ -59,11 +59,36 @@ NewReference synthetic_reference(const std::string& name, int frames, unsigned s
   return r;
 }
 
-// Makes sample `sample` of `r` a key frame with `count` local features at x = `x`.
+// Makes sample `sample` of `r` a key frame with `count` local features at x = `x`, each with its
+// own random code.
 void add_local_features(NewReference& r, std::size_t sample, std::size_t count, float x) {
-  engine::LocalFeature feature;
-  feature.x = x;
-  r.fingerprint.samples[sample].local_features.assign(count, feature);
+  std::mt19937 random(static_cast<unsigned>(std::hash<std::string>()(r.name) + sample));
+  std::vector<engine::LocalFeature>& features = r.fingerprint.samples[sample].local_features;
+  features.assign(count, {});
+  for (engine::LocalFeature& f : features) {
+    f.x = x;
+    for (auto& byte : f.code) byte = static_cast<std::uint8_t>(random());
+  }
+}
+
+// Every local feature of `r` is found, at distance 0, as a feature of its own key frame.
+void expect_local_features_find_themselves(const Library& library, const NewReference& r) {
+  std::int64_t id = -1;
+  for (const auto& record : library.references()) {
+    if (record.name == r.name) id = record.id;
+  }
+  ASSERT_GE(id, 0) << r.name;
+  for (const engine::Sample& s : r.fingerprint.samples) {
+    for (const engine::LocalFeature& f : s.local_features) {
+      const Neighbour hit = library.local_index().search(f.code.data(), 1, 1).front();
+      ASSERT_GE(hit.id, 0) << r.name;
+      EXPECT_EQ(hit.score, 0.f) << r.name << " at " << s.pts_seconds;
+      const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(
+          library.local_features()[static_cast<std::size_t>(hit.id)].frame)];
+      EXPECT_EQ(frame.reference, id) << r.name;
+      EXPECT_EQ(frame.pts_seconds, static_cast<float>(s.pts_seconds)) << r.name;
+    }
+  }
 }
 
 TEST(Library, RoundTripsReferencesAndFrames) {
@@ -150,6 +175,7 @@ TEST(Library, AddingExtendsTheIndexesWithoutTrainingAgain) {
             1.5f);  // sample 3 of b
   expect_frames_find_themselves(library, a);
   expect_frames_find_themselves(library, b);
+  expect_local_features_find_themselves(library, b);
   {
     const Library reopened = Library::open(dir.path("lib"));
     EXPECT_EQ(reopened.descriptors().size(), 2250 + 540);
@@ -157,19 +183,30 @@ TEST(Library, AddingExtendsTheIndexesWithoutTrainingAgain) {
     expect_frames_find_themselves(reopened, b);
   }
 
-  // Another index type asked for, or another writer's change since this object opened the
-  // library, or a removal: made again from the catalog, and said why.
-  const IndexChange other_type = library.add({synthetic_reference("c", 100, 3)}, "IVF32,SQ8");
+  // Another index type asked for, or a removal that changes it: made again (descriptors from the
+  // catalog, local features' codes from their index), and said why. Another writer's change
+  // since this object opened the library is loaded first, and extended.
+  NewReference c = synthetic_reference("c", 100, 3);
+  add_local_features(c, 7, 4, 0.75f);
+  const IndexChange other_type = library.add({c}, "IVF32,SQ8");
   EXPECT_TRUE(other_type.rebuilt);
   EXPECT_EQ(other_type.reason, "descriptor index IVF16,SQ8 -> IVF32,SQ8 at 2880 frames");
-  Library::open(dir.path("lib")).add({synthetic_reference("d", 100, 4)}, "IVF32,SQ8");
+  expect_local_features_find_themselves(library, b);
+  expect_local_features_find_themselves(library, c);
+  NewReference d = synthetic_reference("d", 100, 4);
+  add_local_features(d, 2, 6, 0.5f);
+  Library::open(dir.path("lib")).add({d}, "IVF32,SQ8");
   const IndexChange stale = library.add({synthetic_reference("e", 100, 5)}, "IVF32,SQ8");
-  EXPECT_TRUE(stale.rebuilt);
-  EXPECT_EQ(stale.reason, "the library changed since it was opened");
+  EXPECT_FALSE(stale.rebuilt) << stale.reason;
+  expect_frames_find_themselves(library, d);
+  expect_local_features_find_themselves(library, d);
   // A removal keeps no inverted file asked for before: at this size the library is exact again.
   const IndexChange type_on_removal = library.remove("d");
   EXPECT_TRUE(type_on_removal.rebuilt);
   EXPECT_EQ(type_on_removal.reason, "descriptor index IVF32,SQ8 -> Flat at 2970 frames");
+  ASSERT_EQ(library.local_features().size(), 5u + 4u);
+  expect_local_features_find_themselves(library, b);
+  expect_local_features_find_themselves(library, c);
   const IndexChange after_removal = library.add({synthetic_reference("f", 100, 6)});
   EXPECT_FALSE(after_removal.rebuilt) << after_removal.reason;
   expect_frames_find_themselves(library, a);
@@ -180,12 +217,14 @@ TEST(Library, AddingExtendsTheIndexesWithoutTrainingAgain) {
   const IndexChange removal = library.remove("b");
   EXPECT_FALSE(removal.rebuilt) << removal.reason;
   EXPECT_EQ(library.descriptors().size(), 2250 + 3 * 90);  // a; c, e and f
-  EXPECT_TRUE(library.local_features().empty());
+  ASSERT_EQ(library.local_features().size(), 4u);
+  expect_local_features_find_themselves(library, c);
   expect_frames_find_themselves(library, a);
   expect_frames_find_themselves(library, synthetic_reference("f", 100, 6));
   const Library reopened = Library::open(dir.path("lib"));
   EXPECT_EQ(reopened.references().size(), 4u);
   expect_frames_find_themselves(reopened, synthetic_reference("e", 100, 5));
+  expect_local_features_find_themselves(reopened, c);
 }
 
 TEST(Library, FailedAddLeavesThePreviousLibrary) {
@@ -259,7 +298,7 @@ TEST(Library, DamagedLocalFeaturesAreRefused) {
     Catalog catalog(dir.path("lib/catalog.sqlite"));
     catalog.database().execute("UPDATE frames SET local = NULL");
     catalog.database().execute(
-        "UPDATE frames SET local = zeroblob(36) WHERE rowid = (SELECT MIN(rowid) FROM frames)");
+        "UPDATE frames SET local = zeroblob(4) WHERE rowid = (SELECT MIN(rowid) FROM frames)");
     catalog.database().execute("UPDATE frames SET id = 99999 WHERE local IS NOT NULL");
   }
   EXPECT_THROW(Library::open(dir.path("lib")), FormatError);  // features of an unknown frame
@@ -294,7 +333,7 @@ TEST(Library, DamagedIndexFilesAreRefused) {
   for (const auto& entry : std::filesystem::directory_iterator(dir.path("lib"))) {
     if (entry.path().extension() == ".faiss") indexes.push_back(entry.path().string());
   }
-  ASSERT_EQ(indexes.size(), 2u);  // descriptors and PDQ hashes
+  ASSERT_EQ(indexes.size(), 3u);  // descriptors, PDQ hashes and (no) local features
   // Byte offsets in FAISS's exact formats: dimension at 4 in both; vector count at 8 (floats) or
   // 12 (binary codes); metric at 33 (floats); the number of stored values at 37 or 25 (a 4 GiB
   // claim in a file of a few KB once made lookup allocate it).
@@ -305,7 +344,7 @@ TEST(Library, DamagedIndexFilesAreRefused) {
     int bytes;
   };
   for (const std::string& path : indexes) {
-    const bool binary = path.find("hashes") != std::string::npos;
+    const bool binary = path.find("descriptors") == std::string::npos;
     const std::string original = testing::read_bytes(path);
     std::vector<Damage> damages = {{"dimension", 4, binary ? 512 : 128, 4},
                                    {"count", binary ? 12u : 8u, std::int64_t{1} << 32, 8},
@@ -365,7 +404,7 @@ TEST(Library, EveryFileDamagedAnywhereEndsCleanly) {
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path("lib")))
     files.push_back(entry.path().string());
-  ASSERT_EQ(files.size(), 4u);  // catalog, model, descriptor and PDQ hash indexes
+  ASSERT_EQ(files.size(), 5u);  // catalog, model, descriptor, PDQ hash and local-feature indexes
   int damaged = 0;
   for (const std::string& path : files) {
     const std::string original = testing::read_bytes(path);

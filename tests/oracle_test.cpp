@@ -145,6 +145,10 @@ TEST(HashIndex, AppendsAndRemovesRunsOfIds) {
       EXPECT_EQ(hit.id, i < first ? i : i - removed) << factory << " code " << i;
       EXPECT_EQ(hit.score, 0) << factory << " code " << i;
     }
+    // Its codes read back in id order: what an index of another type is made from.
+    std::vector<std::uint8_t> kept(codes.begin(), codes.begin() + first * 32);
+    kept.insert(kept.end(), codes.begin() + (first + removed) * 32, codes.end());
+    EXPECT_TRUE(index->codes() == kept) << factory;
   }
 }
 
@@ -177,6 +181,7 @@ TEST(MappedIndexes, SearchAsLoadedIntoMemoryAndRefuseACutFile) {
     for (int j = 0; j < 10; ++j) EXPECT_EQ(c[j].id, d[j].id) << i;
     EXPECT_EQ(c.front().id, i);
   }
+  EXPECT_TRUE(mapped_hashes->codes() == codes);
   // An index held in memory can still be changed; the library saves it as a new file.
   in_memory->remove_range(0, 10);
   EXPECT_EQ(in_memory->size(), count - 10);
