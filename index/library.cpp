@@ -60,7 +60,8 @@ Library Library::open(const std::string& directory) {
   if (!version) throw FormatError(directory + ": catalog has no format version (damaged library?)");
   if (*version != std::to_string(kLibraryFormatVersion)) {
     throw FormatError(directory + ": library format version " + *version +
-                      ", this celtrace reads version " + std::to_string(kLibraryFormatVersion));
+                      ", this celtrace reads version " + std::to_string(kLibraryFormatVersion) +
+                      " (index its references again into a new library)");
   }
   engine::ProjectionModel model = engine::ProjectionModel::load(model_path(directory));
   if (model.id != catalog->meta("model_id").value_or("")) {
@@ -413,10 +414,10 @@ IndexChange Library::change_and_commit(Transaction& transaction,
           taken += bytes;
         },
         from);
-    if (new_taken != new_local_codes.size() || (from == 0 && old_taken != old_local_codes.size()))
+    if (from == 0 && (new_taken != new_local_codes.size() || old_taken != old_local_codes.size()))
       throw FormatError(directory_ + ": the catalog lists fewer local features than their index " +
                         "holds (damaged library)");
-    return in_order;
+    return in_order && new_taken == new_local_codes.size();
   };
   if (!gather(change.rebuilt ? 0 : old_frames)) {
     change = {true, "frame ids of the library's references moved"};
