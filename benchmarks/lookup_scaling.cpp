@@ -252,6 +252,25 @@ std::string fixed(double value, int decimals) {
   return text;
 }
 
+// One row of the comparison: an index made by `build` (timed), saved to `scratch` for its size,
+// `search` timed, and its neighbours scored by `score` (a Recall).
+template <typename Build, typename Search, typename Score>
+void compare_row(double hours, const std::string& what, const std::string& factory,
+                 const fs::path& scratch, Build build, Search search, Score score) {
+  const auto start = Clock::now();
+  const auto tested = build();
+  const double build_seconds = seconds_since(start);
+  tested->save(scratch.string());
+  const double megabytes = static_cast<double>(fs::file_size(scratch)) / 1e6;
+  const auto [p50, p95] = p50_p95_ms([&] { search(*tested); });
+  const Recall recall = score(search(*tested));
+  std::printf("%s\n", join({fixed(hours, 0), what, factory, fixed(build_seconds, 1),
+                            fixed(megabytes / hours, 2), fixed(p50, 2), fixed(p95, 2),
+                            fixed(recall.value(), 3) + " of " + std::to_string(recall.positives)})
+                          .c_str());
+  std::fflush(stdout);
+}
+
 // Other index types built from the library's catalog (`all`), searched with the query's vectors:
 // one table row each. `exact_descriptors`: the exact search's neighbours of the query's samples.
 void compare_index_types(const fs::path& directory, const index::Library& library,
@@ -275,39 +294,29 @@ void compare_index_types(const fs::path& directory, const index::Library& librar
   std::vector<std::string> hash_types = {"BFlat", "BIVF" + lists + "_HNSW32"};
   if (small) hash_types.push_back("BIVF" + lists);
   for (const std::string& factory : descriptor_types) {
-    const auto start = Clock::now();
-    const auto tested =
-        index::DescriptorIndex::build(factory, dimension, all.descriptors.data(), all.count);
-    const double build = seconds_since(start);
-    tested->save(scratch.string());
-    const double megabytes = static_cast<double>(fs::file_size(scratch)) / 1e6;
-    const auto [p50, p95] =
-        p50_p95_ms([&] { tested->search(query.descriptors.data(), queries, kNeighbours); });
-    const Recall recall = descriptor_recall(
-        exact_descriptors, tested->search(query.descriptors.data(), queries, kNeighbours),
-        query.times, library, source);
-    std::printf("%s\n", join({fixed(hours, 0), "descriptors", factory, fixed(build, 1),
-                              fixed(megabytes / hours, 2), fixed(p50, 2), fixed(p95, 2),
-                              fixed(recall.value(), 3) + " of " + std::to_string(recall.positives)})
-                            .c_str());
-    std::fflush(stdout);
+    compare_row(
+        hours, "descriptors", factory, scratch,
+        [&] {
+          return index::DescriptorIndex::build(factory, dimension, all.descriptors.data(),
+                                               all.count);
+        },
+        [&](const index::DescriptorIndex& tested) {
+          return tested.search(query.descriptors.data(), queries, kNeighbours);
+        },
+        [&](const std::vector<index::Neighbour>& found) {
+          return descriptor_recall(exact_descriptors, found, query.times, library, source);
+        });
   }
   for (const std::string& factory : hash_types) {
-    const auto start = Clock::now();
-    const auto tested = index::HashIndex::build(factory, all.hashes.data(), all.count);
-    const double build = seconds_since(start);
-    tested->save(scratch.string());
-    const double megabytes = static_cast<double>(fs::file_size(scratch)) / 1e6;
-    const auto [p50, p95] =
-        p50_p95_ms([&] { tested->search(query.hashes.data(), queries, kNeighbours); });
-    const Recall recall =
-        code_recall(exact_hashes, tested->search(query.hashes.data(), queries, kNeighbours),
-                    query.times.size(), kNeighbours, kPdqDistance);
-    std::printf("%s\n", join({fixed(hours, 0), "PDQ hashes", factory, fixed(build, 1),
-                              fixed(megabytes / hours, 2), fixed(p50, 2), fixed(p95, 2),
-                              fixed(recall.value(), 3) + " of " + std::to_string(recall.positives)})
-                            .c_str());
-    std::fflush(stdout);
+    compare_row(
+        hours, "PDQ hashes", factory, scratch,
+        [&] { return index::HashIndex::build(factory, all.hashes.data(), all.count); },
+        [&](const index::HashIndex& tested) {
+          return tested.search(query.hashes.data(), queries, kNeighbours);
+        },
+        [&](const std::vector<index::Neighbour>& found) {
+          return code_recall(exact_hashes, found, query.times.size(), kNeighbours, kPdqDistance);
+        });
   }
   // Local features: the source episode's key-frame codes with 16 of 256 bits flipped (a redrawn
   // corner), searched among every local feature; positives within 64 bits, as the partial
@@ -336,23 +345,16 @@ void compare_index_types(const fs::path& directory, const index::Library& librar
   std::vector<std::string> local_types = {"BFlat", "BIVF" + local_lists + "_HNSW32"};
   if (local_count <= 1'000'000) local_types.push_back("BIVF" + local_lists);
   for (const std::string& factory : local_types) {
-    const auto start = Clock::now();
-    const auto tested = index::HashIndex::build(factory, codes.data(), local_count);
-    const double build = seconds_since(start);
-    tested->save(scratch.string());
-    const double megabytes = static_cast<double>(fs::file_size(scratch)) / 1e6;
-    const auto [p50, p95] =
-        p50_p95_ms([&] { tested->search(queries_local.data(), local_queries, kLocalNeighbours); });
-    const Recall recall = code_recall(
-        exact_local, tested->search(queries_local.data(), local_queries, kLocalNeighbours),
-        static_cast<std::size_t>(local_queries), kLocalNeighbours, kLocalDistance);
-    std::printf(
-        "%s\n",
-        join({fixed(hours, 0), "local features (" + std::to_string(local_queries) + " codes)",
-              factory, fixed(build, 1), fixed(megabytes / hours, 2), fixed(p50, 2), fixed(p95, 2),
-              fixed(recall.value(), 3) + " of " + std::to_string(recall.positives)})
-            .c_str());
-    std::fflush(stdout);
+    compare_row(
+        hours, "local features (" + std::to_string(local_queries) + " codes)", factory, scratch,
+        [&] { return index::HashIndex::build(factory, codes.data(), local_count); },
+        [&](const index::HashIndex& tested) {
+          return tested.search(queries_local.data(), local_queries, kLocalNeighbours);
+        },
+        [&](const std::vector<index::Neighbour>& found) {
+          return code_recall(exact_local, found, static_cast<std::size_t>(local_queries),
+                             kLocalNeighbours, kLocalDistance);
+        });
   }
   fs::remove(scratch);
 }
