@@ -294,13 +294,17 @@ class FaissHashIndex final : public HashIndex {
       const faiss::InvertedLists& lists = *inverted->invlists;
       for (std::size_t list = 0; list < lists.nlist; ++list) {
         const std::size_t size = lists.list_size(list);
-        const faiss::InvertedLists::ScopedIds ids(&lists, list);
+        faiss::InvertedLists::ScopedIds ids(&lists, list);
         faiss::InvertedLists::ScopedCodes list_codes(&lists, list);
+        // A mapped file's ids need not be 8-byte aligned: copied, not loaded in place.
+        const auto* id_bytes = reinterpret_cast<const unsigned char*>(ids.get());
         for (std::size_t i = 0; i < size; ++i, ++entries) {
-          const auto id = static_cast<std::size_t>(ids[i]);
-          if (ids[i] < 0 || id >= total || seen[id])
+          std::int64_t stored = 0;
+          std::memcpy(&stored, id_bytes + i * sizeof stored, sizeof stored);
+          const auto id = static_cast<std::size_t>(stored);
+          if (stored < 0 || id >= total || seen[id])
             throw FormatError("hash index '" + factory_ + "': an inverted list holds id " +
-                              std::to_string(ids[i]) + " (damaged library)");
+                              std::to_string(stored) + " (damaged library)");
           seen[id] = true;
           std::memcpy(out.data() + 32 * id, list_codes.get() + 32 * i, 32);
         }
