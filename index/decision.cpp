@@ -21,6 +21,7 @@ std::optional<Verdict> decide(const Evidence& e) {
   if (e.coverage == Coverage::kWhole && e.checked && !e.registered &&
       e.inliers < kClearVisualFailureInliers)
     return std::nullopt;
+  if (e.coverage == Coverage::kPartial && !e.registered && e.other_agreed) return std::nullopt;
   if (e.temporal && e.registered && e.agreed && !e.shared) return Verdict::kConfirmed;
   return Verdict::kPossible;
 }

@@ -28,6 +28,8 @@ struct Evidence {
   // many feature matches consistent with one transform (index/verify.h).
   bool checked = false;
   int inliers = 0;
+  // Another reference's frames passed the visual check for the same query.
+  bool other_agreed = false;
 };
 
 // Listing on visual evidence alone needs at least this score (a drawing of a frame, a still).
@@ -39,9 +41,12 @@ inline constexpr double kVisualOnlyScore = 0.50;
 // without registering; line art and animatics of the right frame reach 18-21.
 inline constexpr int kClearVisualFailureInliers = 15;
 
-// nullopt: not listed. A clear visual failure of a whole picture is not listed. Listed with
-// temporal evidence, or with a registered pair and a score of
-// kVisualOnlyScore (a still, a drawing of the frame); confirmed only with both kinds of evidence,
+// nullopt: not listed. A clear visual failure of a whole picture is not listed, nor a partial
+// candidate that did not register while another reference's frames agreed with the query (the
+// same character at the same place in another episode: the partial search lists such rivals for a
+// visual check, and the check chose). Listed with temporal evidence, or with a registered pair
+// and a score of kVisualOnlyScore (a still, a drawing of the frame); confirmed only with both
+// kinds of evidence,
 // the pair agreeing, and content that identifies one reference. For partial evidence "agreed"
 // asks more (index/lookup.cpp): several moments of the layer agree, at reference times that follow
 // the query's own timing.

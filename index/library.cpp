@@ -172,6 +172,7 @@ void Library::load_state() {
     });
   }
   hashes_.reset();
+  local_grid_.reset();
   const std::string local_factory = catalog_->meta("local_factory").value_or(kFirstLocalFactory);
   if (generation == 0) {
     local_ = HashIndex::build(local_factory, nullptr, 0);
@@ -189,6 +190,12 @@ void Library::load_state() {
                       " frames, the catalog " + std::to_string(frames_.size()) +
                       " (damaged library)");
   }
+}
+
+const LocalFeatureGrid& Library::local_grid() const {
+  if (!local_grid_)
+    local_grid_ = std::make_unique<LocalFeatureGrid>(local_features_, local_->codes());
+  return *local_grid_;
 }
 
 const HashIndex& Library::hashes() const {

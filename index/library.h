@@ -23,6 +23,7 @@
 #include "engine/fingerprinter.h"
 #include "engine/model.h"
 #include "index/catalog.h"
+#include "index/local_grid.h"
 #include "index/vector_index.h"
 
 namespace celtrace::index {
@@ -63,12 +64,6 @@ struct IndexedFrame {
   std::int64_t reference = 0;
   float pts_seconds = 0;
   bool shared = false;
-};
-
-// What a local-feature id stands for: its key frame (an id into frames()) and position.
-struct IndexedLocalFeature {
-  std::int64_t frame = 0;
-  float x = 0, y = 0;  // shares of the picture's width and height
 };
 
 // What a change did to the index files. Adding references extends the current generation's
@@ -115,6 +110,10 @@ class Library {
   bool has_whole_frame_pdq() const;
   const std::vector<IndexedLocalFeature>& local_features() const { return local_features_; }
   const HashIndex& local_index() const { return *local_; }
+  // The local features by position, for the partial search, built on first use from the local
+  // index's codes (48 bytes a feature in private memory; only layer lookups need it). Not for
+  // concurrent first calls from several threads.
+  const LocalFeatureGrid& local_grid() const;
   const engine::ProjectionModel& model() const { return model_; }
   const std::string& directory() const { return directory_; }
   std::int64_t disk_bytes() const;
@@ -162,6 +161,7 @@ class Library {
   mutable std::unique_ptr<HashIndex> hashes_;
   std::vector<IndexedLocalFeature> local_features_;
   std::unique_ptr<HashIndex> local_;
+  mutable std::unique_ptr<LocalFeatureGrid> local_grid_;
 };
 
 }  // namespace celtrace::index

@@ -402,6 +402,7 @@ struct Found {
 struct Candidate {
   Match match;
   std::vector<const Segment*> evidence;
+  bool canvas_bound = false;  // has segments of the partial search (index/partial_search.h)
 };
 using Candidates = std::map<std::int64_t, Candidate>;
 
@@ -417,7 +418,7 @@ Found search(const Library& library, const engine::Fingerprint& query,
   if (!partial.matches.empty()) {
     std::vector<Segment> segments =
         found.still ? still_segments(partial.matches, partial_alignment_params().min_similarity)
-                    : align(partial.matches, partial.sample_times, partial_alignment_params());
+                    : align_partial(partial);
     found.segments.insert(found.segments.end(), segments.begin(), segments.end());
   }
   const auto layers =
@@ -482,6 +483,7 @@ Candidates list_candidates(const Library& library, const engine::Fingerprint& qu
                        s.query_end - s.query_start >= kMinSpan);
     m.shared = m.shared || s.shared_fraction >= 0.5;
     c.evidence.push_back(&s);
+    c.canvas_bound = c.canvas_bound || from_partial_search;
   }
   return candidates;
 }
@@ -550,15 +552,20 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
         to_verify.push_back(&c);
     }
     // Partial candidates by agreeing samples times score: a moving layer meets sparse key frames
-    // in a few samples, each with few votes, so its score alone ranks it below stray matches.
+    // in a few samples, each with few votes, so its score alone ranks it below stray matches. Those
+    // the canvas-bound partial search found come first: the whole picture of a layer, mostly
+    // blank, resembles any mostly pale frame (generated no-background layers: 6 of 30 found
+    // instead of 4, whole-picture candidates having taken the three checks).
     const auto rank = [coverage](const Candidate* c) {
       if (coverage == Coverage::kWhole) return c->match.score;
       double best = 0;
       for (const Segment* s : c->evidence) best = std::max(best, s->score * s->support);
       return best;
     };
-    std::sort(to_verify.begin(), to_verify.end(),
-              [&](const Candidate* a, const Candidate* b) { return rank(a) > rank(b); });
+    std::sort(to_verify.begin(), to_verify.end(), [&](const Candidate* a, const Candidate* b) {
+      if (a->canvas_bound != b->canvas_bound) return a->canvas_bound;
+      return rank(a) > rank(b);
+    });
     if (to_verify.size() > kVerifiedReferences) to_verify.resize(kVerifiedReferences);
     for (Candidate* c : to_verify) {
       // A reference moved or replaced since it was indexed: one kind of evidence only, said.
@@ -615,6 +622,8 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
 // The verdicts and their listing order (index/decision.h).
 std::vector<Match> decide_all(Candidates& candidates, int top) {
   std::vector<std::pair<Evidence, Match*>> listed;
+  const bool any_agreed = std::any_of(candidates.begin(), candidates.end(),
+                                      [](const auto& c) { return c.second.match.visual.passed; });
   for (auto& [reference, c] : candidates) {
     Match& m = c.match;
     Evidence evidence;
@@ -626,6 +635,7 @@ std::vector<Match> decide_all(Candidates& candidates, int top) {
     evidence.shared = m.shared;
     evidence.checked = m.visual.candidate >= 0;
     evidence.inliers = m.visual.inliers;
+    evidence.other_agreed = any_agreed && !m.visual.passed;
     const std::optional<Verdict> verdict = decide(evidence);
     if (!verdict) continue;
     m.verdict = *verdict;

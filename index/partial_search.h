@@ -29,4 +29,11 @@ PartialSearch search_partial(const Library& library, const engine::Fingerprint& 
 // described once), so mapped times may be up to a hold away from the key frame's time.
 AlignmentParams partial_alignment_params();
 
+// The partial matches of a video query as segments, at most one per reference, strongest first.
+// Each reference is aligned on its own: a character recurs at one place on the canvas in several
+// episodes, and the one that draws most votes need not be the one whose frames register (its
+// drawing over a plain sky holds more described corners than the same drawing over a busy
+// background), so a query sample's votes for one must not take it from the others.
+std::vector<Segment> align_partial(const PartialSearch& partial);
+
 }  // namespace celtrace::index

@@ -53,6 +53,24 @@ TEST(Decision, AClearVisualFailureOfAWholePictureIsNotListed) {
   EXPECT_EQ(decide(e), Verdict::kPossible);
 }
 
+TEST(Decision, AnUnregisteredLayerIsNotListedWhenAnotherReferenceAgreed) {
+  Evidence e = full(Coverage::kPartial);
+  e.registered = e.agreed = false;
+  e.checked = true;
+  e.inliers = 9;  // the same character at the same place in another episode, another pose
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+  e.other_agreed = true;  // ... and the query's own episode passed the check
+  EXPECT_EQ(decide(e), std::nullopt);
+  e.checked = false;  // not among the verified: the check that ran chose the other
+  EXPECT_EQ(decide(e), std::nullopt);
+  e.registered = e.checked = true;  // registered, not agreeing at three moments: still a rival
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+  Evidence whole = full(Coverage::kWhole);
+  whole.registered = whole.agreed = false;
+  whole.other_agreed = true;  // whole pictures keep their own rule (timing alone lists them)
+  EXPECT_EQ(decide(whole), Verdict::kPossible);
+}
+
 // Each verdict names its rule, and what kept a listed match from `confirmed`.
 TEST(Decision, EachVerdictIsExplained) {
   Evidence e = full(Coverage::kWhole);

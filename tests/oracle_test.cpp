@@ -1,5 +1,7 @@
-// FAISS results against brute force on seeded data, for every index type the library uses.
+// Index results against brute force on seeded data: FAISS, for every index type the library
+// uses, and the partial search's grid of local features.
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -7,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/errors.h"
+#include "index/local_grid.h"
 #include "index/vector_index.h"
 #include "tests/test_media.h"
 
@@ -108,6 +111,72 @@ TEST(HashIndexOracle, BinaryFlatEqualsBruteForceHamming) {
     for (int j = 0; j < k; ++j)
       EXPECT_EQ(hits[q * k + j].score, sorted[j]) << "query " << q << " rank " << j;
   }
+}
+
+// The partial search's grid against brute force: the k nearest codes among the features within
+// reach of each query, on features clustered near cell edges and the picture's border, where a
+// grid would lose them first.
+TEST(LocalFeatureGridOracle, EqualsBruteForceWithinReach) {
+  std::mt19937 random(7);
+  std::uniform_real_distribution<float> anywhere(0.f, 1.f), jitter(-0.002f, 0.002f);
+  const int count = 6000, k = 8;
+  const double reach = 0.06;
+  std::vector<IndexedLocalFeature> features(count);
+  std::vector<std::uint8_t> codes(count * 32);
+  for (int i = 0; i < count; ++i) {
+    // A third on cell edges (multiples of 1/32) or the border, the rest anywhere.
+    const auto place = [&] {
+      return i % 3
+                 ? anywhere(random)
+                 : std::clamp(static_cast<float>(random() % 33) / 32.f + jitter(random), 0.f, 1.f);
+    };
+    features[i] = {i / 40, place(), place()};
+  }
+  // Codes from a few prototypes with a few bits changed: many ties and near ties, as corners have.
+  for (int i = 0; i < count; ++i) {
+    for (int b = 0; b < 32; ++b) codes[i * 32 + b] = static_cast<std::uint8_t>(((i % 7) * 37) ^ b);
+    for (int flip = 0; flip < 12; ++flip) codes[i * 32 + random() % 32] ^= 1u << (random() % 8);
+  }
+  const LocalFeatureGrid grid(features, codes);
+  std::vector<engine::LocalFeature> queries(40);
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    const IndexedLocalFeature& near = features[(q * 131) % count];
+    queries[q].x = near.x + jitter(random) * 10;
+    queries[q].y = near.y + jitter(random) * 10;
+    std::memcpy(queries[q].code.data(), codes.data() + ((q * 131) % count) * 32, 32);
+    queries[q].code[q % 32] ^= 0x11;
+  }
+  const std::vector<Neighbour> hits = grid.search(queries, k, reach);
+  ASSERT_EQ(hits.size(), queries.size() * k);
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    std::vector<std::pair<int, std::int64_t>> in_reach;  // (distance, id)
+    for (int i = 0; i < count; ++i) {
+      if (std::abs(features[i].x - queries[q].x) > reach ||
+          std::abs(features[i].y - queries[q].y) > reach)
+        continue;
+      int d = 0;
+      for (int b = 0; b < 32; ++b) d += __builtin_popcount(queries[q].code[b] ^ codes[i * 32 + b]);
+      in_reach.push_back({d, i});
+    }
+    std::sort(in_reach.begin(), in_reach.end());
+    ASSERT_GE(in_reach.size(), static_cast<std::size_t>(k)) << "query " << q;
+    for (int j = 0; j < k; ++j) {
+      const Neighbour& hit = hits[q * k + j];
+      EXPECT_EQ(hit.score, in_reach[j].first) << "query " << q << " rank " << j;
+      ASSERT_GE(hit.id, 0);
+      EXPECT_LE(std::abs(features[hit.id].x - queries[q].x), reach);
+      EXPECT_LE(std::abs(features[hit.id].y - queries[q].y), reach);
+    }
+  }
+  // Fewer features in reach than k: the rest is padded with id -1.
+  std::vector<engine::LocalFeature> lonely(1);
+  const LocalFeatureGrid sparse({{0, 0.5f, 0.5f}, {0, 0.9f, 0.9f}}, std::vector<std::uint8_t>(64));
+  const std::vector<Neighbour> few = sparse.search(lonely, 3, reach);  // query at (0, 0)
+  EXPECT_EQ(few[0].id, -1);
+  lonely[0].x = lonely[0].y = 0.47f;
+  const std::vector<Neighbour> one = sparse.search(lonely, 3, reach);
+  EXPECT_EQ(one[0].id, 0);
+  EXPECT_EQ(one[1].id, -1);
 }
 
 // Appending and removing a run of ids leave every index type answering as one built from the

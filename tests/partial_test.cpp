@@ -315,5 +315,28 @@ TEST_F(PartialSearch, TheSameDrawingElsewhereOnTheCanvasDoesNotCount) {
   EXPECT_TRUE(index::search_partial(library, query(0.2f)).matches.empty());
 }
 
+// Two episodes hold the same character at the same place: each is aligned on its own, so the
+// one with fewer votes keeps the samples the other also drew and gets its own segment, to be
+// settled by the visual check; a reference with a small share of the best one's votes does not.
+TEST(AlignPartial, RivalsKeepTheirOwnSegmentsStrayVotesDoNot) {
+  index::PartialSearch found;
+  for (int i = 0; i < 10; ++i) {
+    const double t = 0.5 * i;
+    found.sample_times.push_back(t);
+    found.matches.push_back({i, t, 1, 20 + t, index::partial_similarity(20), false, false});
+    found.matches.push_back({i, t, 2, 50 + t, index::partial_similarity(14), false, false});
+    if (i < 3)
+      found.matches.push_back({i, t, 3, 80 + t, index::partial_similarity(6), false, false});
+  }
+  const std::vector<index::Segment> segments = index::align_partial(found);
+  ASSERT_EQ(segments.size(), 2u);
+  EXPECT_EQ(segments[0].reference, 1);
+  EXPECT_EQ(segments[0].support, 10);
+  EXPECT_NEAR(segments[0].reference_start, 20, 0.05);
+  EXPECT_EQ(segments[1].reference, 2);
+  EXPECT_EQ(segments[1].support, 10);
+  EXPECT_NEAR(segments[1].reference_start, 50, 0.05);
+}
+
 }  // namespace
 }  // namespace celtrace
