@@ -21,7 +21,8 @@ std::optional<Verdict> decide(const Evidence& e) {
   if (e.coverage == Coverage::kWhole && e.checked && !e.registered &&
       e.inliers < kClearVisualFailureInliers)
     return std::nullopt;
-  if (e.coverage == Coverage::kPartial && !e.registered && e.other_agreed) return std::nullopt;
+  // Between rivals for one layer, the visual check chose.
+  if (e.coverage == Coverage::kPartial && !e.agreed && e.other_agreed) return std::nullopt;
   if (e.temporal && e.registered && e.agreed && !e.shared) return Verdict::kConfirmed;
   return Verdict::kPossible;
 }

@@ -622,7 +622,7 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
 // The verdicts and their listing order (index/decision.h).
 std::vector<Match> decide_all(Candidates& candidates, int top) {
   std::vector<std::pair<Evidence, Match*>> listed;
-  const bool any_agreed = std::any_of(candidates.begin(), candidates.end(),
+  const auto agreeing = std::count_if(candidates.begin(), candidates.end(),
                                       [](const auto& c) { return c.second.match.visual.passed; });
   for (auto& [reference, c] : candidates) {
     Match& m = c.match;
@@ -635,7 +635,7 @@ std::vector<Match> decide_all(Candidates& candidates, int top) {
     evidence.shared = m.shared;
     evidence.checked = m.visual.candidate >= 0;
     evidence.inliers = m.visual.inliers;
-    evidence.other_agreed = any_agreed && !m.visual.passed;
+    evidence.other_agreed = agreeing > (m.visual.passed ? 1 : 0);
     const std::optional<Verdict> verdict = decide(evidence);
     if (!verdict) continue;
     m.verdict = *verdict;

@@ -53,7 +53,7 @@ TEST(Decision, AClearVisualFailureOfAWholePictureIsNotListed) {
   EXPECT_EQ(decide(e), Verdict::kPossible);
 }
 
-TEST(Decision, AnUnregisteredLayerIsNotListedWhenAnotherReferenceAgreed) {
+TEST(Decision, ALayerThatDoesNotAgreeIsNotListedWhenAnotherReferenceAgreed) {
   Evidence e = full(Coverage::kPartial);
   e.registered = e.agreed = false;
   e.checked = true;
@@ -63,7 +63,10 @@ TEST(Decision, AnUnregisteredLayerIsNotListedWhenAnotherReferenceAgreed) {
   EXPECT_EQ(decide(e), std::nullopt);
   e.checked = false;  // not among the verified: the check that ran chose the other
   EXPECT_EQ(decide(e), std::nullopt);
-  e.registered = e.checked = true;  // registered, not agreeing at three moments: still a rival
+  e.registered = e.checked = true;  // registered, yet not agreeing at three moments
+  EXPECT_EQ(decide(e), std::nullopt);
+  e.agreed = true;  // both agree: the same pose in two episodes, listed (series level)
+  e.shared = true;
   EXPECT_EQ(decide(e), Verdict::kPossible);
   Evidence whole = full(Coverage::kWhole);
   whole.registered = whole.agreed = false;
