@@ -445,11 +445,14 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  if (args.empty() || (args[0] == "--measure" && args.size() < 3)) {
-    std::fprintf(stderr,
+  // A first argument that looks like an option is no work directory (`--help` made one).
+  const bool help = !args.empty() && (args[0] == "--help" || args[0] == "-h");
+  if (args.empty() || (args[0] == "--measure" && args.size() < 3) ||
+      (args[0].starts_with('-') && args[0] != "--measure")) {
+    std::fprintf(help ? stdout : stderr,
                  "usage: lookup_scaling WORK_DIR [--keep] [--no-local] [--compare] [HOURS...]\n"
                  "       lookup_scaling --measure WORK_DIR LIBRARY [--compare]\n");
-    return 2;
+    return help ? 0 : 2;
   }
   index::stop_idle_blas_threads();
   try {
