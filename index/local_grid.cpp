@@ -1,11 +1,11 @@
 #include "index/local_grid.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 
 #include "engine/errors.h"
+#include "index/nearest_codes.h"
 
 namespace celtrace::index {
 namespace {
@@ -46,27 +46,17 @@ std::vector<Neighbour> LocalFeatureGrid::search(const std::vector<engine::LocalF
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::int64_t q = 0; q < count; ++q) {
     const engine::LocalFeature& query = queries[static_cast<std::size_t>(q)];
-    Neighbour* best = out.data() + q * k;  // sorted, nearest first
-    int filled = 0;
+    NearestCodes nearest(out.data() + q * k, k);
     std::uint64_t words[4];
     std::memcpy(words, query.code.data(), 32);
     for (int cy = cell_of(query.y - reach); cy <= cell_of(query.y + reach); ++cy) {
       for (int cx = cell_of(query.x - reach); cx <= cell_of(query.x + reach); ++cx) {
         const Cell& cell = cells_[static_cast<std::size_t>(cy * kCells + cx)];
         for (std::size_t i = 0; i < cell.ids.size(); ++i) {
-          const std::uint64_t* code = cell.codes.data() + 4 * i;
-          const int d = std::popcount(words[0] ^ code[0]) + std::popcount(words[1] ^ code[1]) +
-                        std::popcount(words[2] ^ code[2]) + std::popcount(words[3] ^ code[3]);
-          if (filled == k && d >= best[k - 1].score) continue;
-          if (std::abs(cell.positions[2 * i] - query.x) > reach ||
-              std::abs(cell.positions[2 * i + 1] - query.y) > reach)
-            continue;
-          int at = filled < k ? filled++ : k - 1;
-          while (at > 0 && best[at - 1].score > d) {
-            best[at] = best[at - 1];
-            --at;
-          }
-          best[at] = {cell.ids[i], static_cast<float>(d)};
+          const int d = hamming_distance(words, cell.codes.data() + 4 * i);
+          if (nearest.admits(d) && std::abs(cell.positions[2 * i] - query.x) <= reach &&
+              std::abs(cell.positions[2 * i + 1] - query.y) <= reach)
+            nearest.add(cell.ids[i], d);
         }
       }
     }

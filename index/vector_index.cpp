@@ -1,7 +1,6 @@
 #include "index/vector_index.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +20,7 @@
 #include <omp.h>
 
 #include "engine/errors.h"
+#include "index/nearest_codes.h"
 
 namespace celtrace::index {
 namespace {
@@ -238,22 +238,14 @@ void scan_codes(const std::uint8_t* codes, std::int64_t total, const std::uint8_
                 std::int64_t count, int k, Neighbour* out) {
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::int64_t q = 0; q < count; ++q) {
-    Neighbour* best = out + q * k;  // sorted, nearest first
-    int filled = 0;
+    NearestCodes nearest(out + q * k, k);
     std::uint64_t query[4];
     std::memcpy(query, queries + 32 * q, 32);
     for (std::int64_t i = 0; i < total; ++i) {
       std::uint64_t code[4];
       std::memcpy(code, codes + 32 * i, 32);
-      const int d = std::popcount(query[0] ^ code[0]) + std::popcount(query[1] ^ code[1]) +
-                    std::popcount(query[2] ^ code[2]) + std::popcount(query[3] ^ code[3]);
-      if (filled == k && d >= best[k - 1].score) continue;
-      int at = filled < k ? filled++ : k - 1;
-      while (at > 0 && best[at - 1].score > d) {
-        best[at] = best[at - 1];
-        --at;
-      }
-      best[at] = {i, static_cast<float>(d)};
+      const int d = hamming_distance(query, code);
+      if (nearest.admits(d)) nearest.add(i, d);
     }
   }
 }
