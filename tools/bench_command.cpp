@@ -10,6 +10,7 @@
 
 #include "engine/errors.h"
 #include "index/lookup.h"
+#include "index/vector_index.h"
 #include "tools/bench/metrics.h"
 #include "tools/commands.h"
 
@@ -110,6 +111,7 @@ json metrics_json(const Metrics& m) {
 
 int run_bench(const BenchSettings& s) {
   const auto truth = read_truth(s.truth);
+  index::search_on_one_thread();  // as `celtrace lookup` searches (tools/lookup_command.cpp)
   const index::Library library = index::Library::open(s.library);
   std::vector<QueryOutcome> outcomes(truth.size());
   const bool terminal = ::isatty(STDERR_FILENO) != 0;

@@ -10,6 +10,7 @@
 #include "engine/decode/video_encoder.h"
 #include "engine/errors.h"
 #include "index/lookup.h"
+#include "index/vector_index.h"
 #include "tools/commands.h"
 #include "tools/evidence.h"
 #include "tools/lookup_json.h"
@@ -124,6 +125,10 @@ int run_lookup(const LookupSettings& s) {
   const auto report_error = [&](const std::string& path, const Error& e) {
     if (s.json) std::cout << json_line({{"query", path}, {"error", e.what()}}) << "\n";
   };
+  // One lookup's search is a few dozen query vectors: FAISS's OpenMP threads and OpenBLAS's
+  // pool gain little on them and then spin, taking the cores that decoding and visual
+  // verification need (benchmarks/run's lookup p50 fell by about a fifth, README "Measured").
+  index::search_on_one_thread();
   const index::Library library = [&] {
     try {
       return index::Library::open(s.library);
