@@ -43,13 +43,15 @@ class VideoSource final : public FrameSource {
 
   const MediaInfo& info() const override { return info_; }
 
-  // Positions at the key frame at or before `seconds`; decoding resumes from there. Frames more
-  // than a second before `seconds` are only decoded when later frames need them (non-reference
-  // frames are skipped), since the caller wants what comes after.
+  // Positions at a key frame half a second or more before `seconds`; decoding resumes from
+  // there. Frames more than a quarter second before `seconds` are only decoded when later frames
+  // need them (non-reference frames are skipped) and are not converted, since the caller wants
+  // what comes after: visual verification seeks a dozen times a lookup, and converting the
+  // frames from each key frame on cost more than decoding them.
   void seek(double seconds) {
-    skip_before_ = seconds - 1.0;
+    skip_before_ = seconds - 0.25;
     const double start = start_pts_ == AV_NOPTS_VALUE ? 0.0 : start_pts_ * time_base_;
-    const auto target = static_cast<std::int64_t>((seconds + start) / time_base_);
+    const auto target = static_cast<std::int64_t>((seconds - 0.5 + start) / time_base_);
     if (av_seek_frame(format_.get(), stream_index_, target, AVSEEK_FLAG_BACKWARD) >= 0) {
       avcodec_flush_buffers(decoder_.get());
       ready_.clear();
@@ -435,7 +437,7 @@ std::unique_ptr<FrameSource> open_video(const std::string& path, const DecodeOpt
 std::unique_ptr<FrameSource> open_video_at(const std::string& path, double seconds,
                                            const DecodeOptions& options) {
   auto source = std::make_unique<VideoSource>(path, options);
-  if (seconds > 1.0) source->seek(seconds - 0.5);
+  if (seconds > 1.0) source->seek(seconds);
   return source;
 }
 
