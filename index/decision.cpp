@@ -1,5 +1,7 @@
 #include "index/decision.h"
 
+#include "index/verify.h"
+
 namespace celtrace::index {
 
 const char* to_string(Verdict verdict) {
@@ -52,9 +54,13 @@ std::string explain(const Evidence& e) {
     why +=
         "timing only; no visual check ran (reference not at hand, or not among the three "
         "verified)";
+  } else if (!e.registered && e.coverage == Coverage::kPartial &&
+             e.inliers >= kRegistrationInliers) {
+    why += "timing only; the layer's drawing registers (" + std::to_string(e.inliers) +
+           " inliers) but not where the frame has it on the canvas";
   } else if (!e.registered) {
     why += "timing only; the visual check found " + std::to_string(e.inliers) +
-           " inliers, short of the 30 that register";
+           " inliers, short of the " + std::to_string(kRegistrationInliers) + " that register";
   } else {
     why += e.coverage == Coverage::kPartial
                ? "the layer registers but does not agree at three moments that follow the query's "

@@ -14,12 +14,8 @@ namespace celtrace::index {
 namespace {
 
 constexpr int kFeatures = 700;
-constexpr float kRatio = 0.85f;        // Lowe's ratio test on Hamming distances
-constexpr double kReprojection = 4.0;  // pixels, at the working size
-// A pair passes with this many geometric inliers and a sane scale. Unrelated frames drawn in a
-// similar style reached 16 in our tests; true pairs under crops, line art and picture-in-picture
-// gave 80 or more.
-constexpr int kMinInliers = 30;
+constexpr float kRatio = 0.85f;          // Lowe's ratio test on Hamming distances
+constexpr double kReprojection = 4.0;    // pixels, at the working size
 constexpr int kUnrelatedCandidates = 3;  // candidates under a third of that end the search
 // Structure presence (0..255) counted as a strong edge: magnitude above twice the picture's mean.
 constexpr int kStrongEdge = 128;
@@ -215,7 +211,8 @@ Verification register_features(const Features& query, const Features& reference)
   if (transform.empty()) return result;
   result.inliers = static_cast<int>(std::count(inlier_mask.begin(), inlier_mask.end(), 1));
   result.scale = std::hypot(transform.at<double>(0, 0), transform.at<double>(1, 0));
-  result.registered = result.inliers >= kMinInliers && result.scale > 0.25 && result.scale < 4.0;
+  result.registered =
+      result.inliers >= kRegistrationInliers && result.scale > 0.25 && result.scale < 4.0;
   if (!result.registered) return result;
   // Registration by a full affine fit, which also follows aspect changes (anamorphic
   // letterboxing) that the similarity transform above only approximates.
@@ -296,7 +293,7 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
       Verification v = verify_features(q, features_of(references[i], {}, false, spread));
       v.candidate = static_cast<int>(i);
       if (v.passed) return v;
-      if (v.inliers < kMinInliers / 3) ++unrelated;
+      if (v.inliers < kRegistrationInliers / 3) ++unrelated;
       const auto worst = [](const Verification& x) {
         return std::max(x.unexplained_query, x.unexplained_reference);
       };
@@ -310,7 +307,8 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   const Verification found = search(false);
   // Some shared structure but too little to register: a background plate whose frame's
   // character took most corners. Tried again with corners spread over both pictures.
-  if (found.passed || found.registered || !query_mask.empty() || found.inliers < kMinInliers / 3)
+  if (found.passed || found.registered || !query_mask.empty() ||
+      found.inliers < kRegistrationInliers / 3)
     return found;
   return search(true);
 }

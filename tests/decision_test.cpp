@@ -87,6 +87,10 @@ TEST(Decision, EachVerdictIsExplained) {
   e.checked = true;
   e.inliers = 22;
   EXPECT_NE(explain(e).find("found 22 inliers, short of the 30"), std::string::npos);
+  e.coverage = Coverage::kPartial;
+  e.inliers = 61;  // registered, then refused by a layer's canvas check
+  EXPECT_NE(explain(e).find("61 inliers) but not where the frame has it"), std::string::npos);
+  e.coverage = Coverage::kWhole;
   e.registered = true;
   EXPECT_NE(explain(e).find("structure the other lacks"), std::string::npos);
   e.coverage = Coverage::kPartial;
