@@ -55,12 +55,14 @@ std::string explain(const Evidence& e) {
         "timing only; no visual check ran (reference not at hand, or not among the three "
         "verified)";
   } else if (!e.registered && e.coverage == Coverage::kPartial &&
-             e.inliers >= kRegistrationInliers) {
+             e.inliers >= kLayerRegistrationInliers) {
     why += "timing only; the layer's drawing registers (" + std::to_string(e.inliers) +
            " inliers) but not where the frame has it on the canvas";
   } else if (!e.registered) {
+    const int needed =
+        e.coverage == Coverage::kPartial ? kLayerRegistrationInliers : kRegistrationInliers;
     why += "timing only; the visual check found " + std::to_string(e.inliers) +
-           " inliers, short of the " + std::to_string(kRegistrationInliers) + " that register";
+           " inliers, short of the " + std::to_string(needed) + " that register";
   } else {
     why += e.coverage == Coverage::kPartial
                ? "the layer registers but does not agree at three moments that follow the query's "

@@ -211,8 +211,9 @@ Verification register_features(const Features& query, const Features& reference)
   if (transform.empty()) return result;
   result.inliers = static_cast<int>(std::count(inlier_mask.begin(), inlier_mask.end(), 1));
   result.scale = std::hypot(transform.at<double>(0, 0), transform.at<double>(1, 0));
-  result.registered =
-      result.inliers >= kRegistrationInliers && result.scale > 0.25 && result.scale < 4.0;
+  result.registered = result.inliers >= (query.content.empty() ? kRegistrationInliers
+                                                               : kLayerRegistrationInliers) &&
+                      result.scale > 0.25 && result.scale < 4.0;
   if (!result.registered) return result;
   // Registration by a full affine fit, which also follows aspect changes (anamorphic
   // letterboxing) that the similarity transform above only approximates.
