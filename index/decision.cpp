@@ -14,9 +14,12 @@ const char* to_string(Coverage coverage) {
 
 std::optional<Verdict> decide(const Evidence& e) {
   // A layer's registered pair already passed the canvas check (the drawing where the frame has
-  // it, at its scale), evidence that a low vote score does not weaken.
+  // it, at its scale), evidence that a low vote score does not weaken, once it has the inliers a
+  // whole picture needs: with fewer (kLayerRegistrationInliers) it counts beside timing only
+  // (generated no-background layers registered so with episodes of other series).
   const bool visual_listing =
-      e.registered && (e.score >= kVisualOnlyScore || e.coverage == Coverage::kPartial);
+      e.registered && (e.score >= kVisualOnlyScore ||
+                       (e.coverage == Coverage::kPartial && e.inliers >= kRegistrationInliers));
   if (!e.temporal && !visual_listing) return std::nullopt;
   // A whole picture far from registering is not the reference. A layer's one-sided check says
   // less when it fails (its content must register alone), so layers are not held to this.

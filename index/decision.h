@@ -45,7 +45,8 @@ inline constexpr int kClearVisualFailureInliers = 15;
 // candidate whose frames did not agree while another reference's did (the same character at the
 // same place in another episode: the partial search lists such rivals for a visual check, and the
 // check chose). Listed with temporal evidence, or with a registered pair and a score of
-// kVisualOnlyScore (a still, a drawing of the frame); confirmed only with both kinds of evidence,
+// kVisualOnlyScore (a still, a drawing of the frame) or, for a layer, any score and the inliers a
+// whole picture registers with; confirmed only with both kinds of evidence,
 // the pair agreeing, and content that identifies one reference. For partial evidence "agreed"
 // asks more (index/lookup.cpp): several moments of the layer agree, at reference times that follow
 // the query's own timing.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "index/decision.h"
+#include "index/verify.h"
 
 namespace celtrace::index {
 namespace {
@@ -114,7 +115,14 @@ TEST(Decision, ARegisteredLayerIsListedWhateverItsVotes) {
   Evidence e = full(Coverage::kPartial);
   e.temporal = false;  // a cel
   e.score = 0.35;      // few consistent features in the search
+  e.inliers = kRegistrationInliers;
   EXPECT_EQ(decide(e), Verdict::kPossible);
+  e.inliers = kLayerRegistrationInliers;  // registered as a layer, but weakly: timing must back it
+  EXPECT_EQ(decide(e), std::nullopt);
+  e.temporal = true;
+  EXPECT_EQ(decide(e), Verdict::kConfirmed);
+  e.temporal = false;
+  e.inliers = kRegistrationInliers;
   e.registered = e.agreed = false;
   EXPECT_EQ(decide(e), std::nullopt);
 }
