@@ -321,7 +321,7 @@ void compare_index_types(const fs::path& directory, const index::Library& librar
   // Local features: the source episode's key-frame codes with 16 of 256 bits flipped (a redrawn
   // corner), searched among every local feature; positives within 64 bits, as the partial
   // search takes them.
-  const std::vector<std::uint8_t> codes = library.local_index().codes();
+  const std::vector<std::uint8_t> codes = library.local_codes();
   std::vector<std::uint8_t> queries_local;
   std::mt19937 random(11);
   for (std::size_t i = 0; i < library.local_features().size() && queries_local.size() < 32 * 1000;
@@ -340,8 +340,8 @@ void compare_index_types(const fs::path& directory, const index::Library& librar
   if (local_count < 1000 || local_queries == 0) return;
   const auto exact_local = index::HashIndex::build("BFlat", codes.data(), local_count)
                                ->search(queries_local.data(), local_queries, kLocalNeighbours);
-  const std::string local_lists =
-      index::auto_local_factory(std::max<std::int64_t>(local_count, 150'001)).substr(4);
+  const std::string local_lists = std::to_string(std::stoi(  // as many lists as for descriptors
+      index::auto_descriptor_factory(std::max<std::int64_t>(local_count, 250'001)).substr(3)));
   std::vector<std::string> local_types = {"BFlat", "BIVF" + local_lists + "_HNSW32"};
   if (local_count <= 1'000'000) local_types.push_back("BIVF" + local_lists);
   for (const std::string& factory : local_types) {

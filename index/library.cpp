@@ -18,8 +18,11 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr const char* kHashFactory = "BFlat";
-// The local-feature index type of a library without one (auto_local_factory's choice while small).
-constexpr const char* kFirstLocalFactory = "BFlat";
+// The local-feature index holds the codes only: lookups compare them by canvas place
+// (index/local_grid.h), never through FAISS's search, so nothing is trained (a binary inverted
+// file's lists took 20-60 s of a 3.4-hour library's `index add`, and 8 more bytes a feature).
+// Libraries made with an inverted file ("BIVF<n>", before this) move to it on their next change.
+constexpr const char* kLocalFactory = "BFlat";
 // Frames' PDQ is Meta's vPDQ of the whole frame (FingerprintOptions::whole_frame_pdq).
 constexpr const char* kWholeFramePdq = "vpdq-whole-frame";
 constexpr int kSharedNeighbours = 8;
@@ -29,6 +32,17 @@ std::string catalog_path(const std::string& directory) {
 }
 std::string model_path(const std::string& directory) {
   return (fs::path(directory) / "model.ctm").string();
+}
+
+// `path`, opened and held open until the last copy is released: read later through
+// /proc/self/fd, it is this generation's file even after a writer has deleted its name.
+std::shared_ptr<const int> hold_open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  return std::shared_ptr<const int>(new int(fd), [](const int* f) {
+    ::close(*f);
+    delete f;
+  });
 }
 
 }  // namespace
@@ -95,7 +109,7 @@ Library Library::open_or_create(const std::string& directory,
     catalog->set_meta("descriptor_size", std::to_string(model.output_size));
     catalog->set_meta("descriptor_factory", "Flat");
     catalog->set_meta("hash_factory", kHashFactory);
-    catalog->set_meta("local_factory", kFirstLocalFactory);
+    catalog->set_meta("local_factory", kLocalFactory);
     catalog->set_meta("generation", "0");
     catalog->set_meta("pdq", kWholeFramePdq);
     transaction.commit();
@@ -159,32 +173,19 @@ void Library::load_state() {
   if (generation == 0) {
     descriptors_ = DescriptorIndex::build(descriptor_factory, model_.output_size, nullptr, 0);
     hash_file_.reset();
+    local_file_.reset();
   } else {
     const auto frames = static_cast<std::int64_t>(frames_.size());
     descriptors_ = DescriptorIndex::load(index_path("descriptors", generation), descriptor_factory,
                                          model_.output_size, frames, Loading::kMapped);
-    const std::string hash_path = index_path("hashes", generation);
-    const int fd = ::open(hash_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(hash_path + ": cannot open (" + std::strerror(errno) + ")");
-    hash_file_ = std::shared_ptr<const int>(new int(fd), [](const int* f) {
-      ::close(*f);
-      delete f;
-    });
+    hash_file_ = hold_open(index_path("hashes", generation));
+    const std::string local_path = index_path("local", generation);
+    local_file_ = hold_open(local_path);
+    check_exact_header(local_path, 256, static_cast<std::int64_t>(local_features_.size()));
   }
   hashes_.reset();
   local_grid_.reset();
-  const std::string local_factory = catalog_->meta("local_factory").value_or(kFirstLocalFactory);
-  if (generation == 0) {
-    local_ = HashIndex::build(local_factory, nullptr, 0);
-  } else {
-    local_ = HashIndex::load(index_path("local", generation), local_factory,
-                             static_cast<std::int64_t>(local_features_.size()), Loading::kMapped);
-  }
-  if (local_->size() != static_cast<std::int64_t>(local_features_.size())) {
-    throw FormatError(directory_ + ": local-feature index holds " + std::to_string(local_->size()) +
-                      " features, the catalog " + std::to_string(local_features_.size()) +
-                      " (damaged library)");
-  }
+  local_factory_ = catalog_->meta("local_factory").value_or(kLocalFactory);
   if (descriptors_->size() != static_cast<std::int64_t>(frames_.size())) {
     throw FormatError(directory_ + ": indexes hold " + std::to_string(descriptors_->size()) +
                       " frames, the catalog " + std::to_string(frames_.size()) +
@@ -192,30 +193,39 @@ void Library::load_state() {
   }
 }
 
+std::unique_ptr<HashIndex> Library::load_held(const std::shared_ptr<const int>& file,
+                                              const char* kind, const std::string& factory,
+                                              std::int64_t count) const {
+  if (!file) return HashIndex::build(factory, nullptr, 0);
+  // The open file, by its descriptor: the name may be gone (a writer's later generation).
+  const std::string open_file = "/proc/self/fd/" + std::to_string(*file);
+  try {
+    return HashIndex::load(open_file, factory, count, Loading::kPrivate);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    if (message.rfind(open_file, 0) == 0)
+      message.replace(0, open_file.size(), index_path(kind, loaded_generation_));
+    if (dynamic_cast<const FormatError*>(&e)) throw FormatError(message);
+    throw Error(message);
+  }
+}
+
+std::vector<std::uint8_t> Library::local_codes() const {
+  return load_held(local_file_, "local", local_factory_,
+                   static_cast<std::int64_t>(local_features_.size()))
+      ->codes();
+}
+
 const LocalFeatureGrid& Library::local_grid() const {
   if (!local_grid_)
-    local_grid_ = std::make_unique<LocalFeatureGrid>(local_features_, local_->codes());
+    local_grid_ = std::make_unique<LocalFeatureGrid>(local_features_, local_codes());
   return *local_grid_;
 }
 
 const HashIndex& Library::hashes() const {
-  if (hashes_) return *hashes_;
-  if (!hash_file_) {
-    hashes_ = HashIndex::build(kHashFactory, nullptr, 0);
-    return *hashes_;
-  }
-  // The open file, by its descriptor: the name may be gone (a writer's later generation).
-  const std::string open_file = "/proc/self/fd/" + std::to_string(*hash_file_);
-  try {
-    hashes_ = HashIndex::load(open_file, kHashFactory, static_cast<std::int64_t>(frames_.size()),
-                              Loading::kPrivate);
-  } catch (const Error& e) {
-    std::string message = e.what();
-    if (message.rfind(open_file, 0) == 0)
-      message.replace(0, open_file.size(), index_path("hashes", loaded_generation_));
-    if (dynamic_cast<const FormatError*>(&e)) throw FormatError(message);
-    throw Error(message);
-  }
+  if (!hashes_)
+    hashes_ =
+        load_held(hash_file_, "hashes", kHashFactory, static_cast<std::int64_t>(frames_.size()));
   return *hashes_;
 }
 
@@ -300,9 +310,8 @@ IndexChange Library::remove(const std::string& name) {
   }
   catalog_->remove_reference(record->id);
   const auto frames_left = static_cast<std::int64_t>(frames_.size()) - count;
-  const auto local_left = static_cast<std::int64_t>(local_features_.size()) - local_count;
   const std::string factory = catalog_->meta("descriptor_factory").value_or("Flat");
-  const std::string local_factory = catalog_->meta("local_factory").value_or(kFirstLocalFactory);
+  const std::string local_factory = catalog_->meta("local_factory").value_or(kLocalFactory);
   const bool automatic = factory == "Flat" || factory.rfind("IVF", 0) == 0;
   const std::int64_t generation = stored_generation();
   std::string reason;
@@ -315,9 +324,8 @@ IndexChange Library::remove(const std::string& name) {
   } else if (auto_descriptor_factory(frames_left) != factory) {
     reason = "descriptor index " + factory + " -> " + auto_descriptor_factory(frames_left) +
              " at " + std::to_string(frames_left) + " frames";
-  } else if (auto_local_factory(local_left) != local_factory) {
-    reason = "local-feature index " + local_factory + " -> " + auto_local_factory(local_left) +
-             " at " + std::to_string(local_left) + " features";
+  } else if (local_factory != kLocalFactory) {
+    reason = "local-feature index " + local_factory + " -> " + kLocalFactory;
   }
   if (!reason.empty()) return change_and_commit(transaction, {}, {}, "", reason, record->id);
   catalog_->renumber_frames();
@@ -364,7 +372,7 @@ IndexChange Library::change_and_commit(Transaction& transaction,
     if (old_local_read) return;
     old_local_read = true;
     if (old_local == 0) return;
-    const std::vector<std::uint8_t> all = local_->codes();
+    const std::vector<std::uint8_t> all = local_codes();
     for (std::size_t i = 0; i < local_features_.size(); ++i) {
       const auto frame = static_cast<std::size_t>(local_features_[i].frame);
       if (frames_[frame].reference == removed_reference) continue;
@@ -442,8 +450,8 @@ IndexChange Library::change_and_commit(Transaction& transaction,
     factory = current;
     if (factory == "Flat" || factory.rfind("IVF", 0) == 0) factory = auto_descriptor_factory(count);
   }
-  const std::string current_local = catalog_->meta("local_factory").value_or(kFirstLocalFactory);
-  const std::string local_factory = auto_local_factory(local_count);
+  const std::string current_local = catalog_->meta("local_factory").value_or(kLocalFactory);
+  const std::string local_factory = kLocalFactory;
   if (!change.rebuilt && (factory != current || local_factory != current_local)) {
     change = {true, factory != current
                         ? "descriptor index " + current + " -> " + factory + " at " +

@@ -109,10 +109,13 @@ class Library {
   // lookups; older ones hold the pipeline's 128 px PDQ, which partners' files do not match).
   bool has_whole_frame_pdq() const;
   const std::vector<IndexedLocalFeature>& local_features() const { return local_features_; }
-  const HashIndex& local_index() const { return *local_; }
-  // The local features by position, for the partial search, built on first use from the local
-  // index's codes (48 bytes a feature in private memory; only layer lookups need it). Not for
-  // concurrent first calls from several threads.
+  // The local features' codes (32 bytes each, in id order), read from the loaded generation's
+  // local-feature index, and that index's type. Only layer lookups and rebuilds read them.
+  std::vector<std::uint8_t> local_codes() const;
+  const std::string& local_index_type() const { return local_factory_; }
+  // The local features by position, for the partial search, built on first use from
+  // local_codes() (48 bytes a feature in private memory). Not for concurrent first calls from
+  // several threads.
   const LocalFeatureGrid& local_grid() const;
   const engine::ProjectionModel& model() const { return model_; }
   const std::string& directory() const { return directory_; }
@@ -147,6 +150,10 @@ class Library {
                       const HashIndex& hashes, const HashIndex& local, const std::string& factory,
                       const std::string& local_factory);
   std::string index_path(const char* kind, std::int64_t generation) const;
+  // The loaded generation's `kind` index, read through `file` (held open since load()) into
+  // private memory; errors name the file, not the descriptor.
+  std::unique_ptr<HashIndex> load_held(const std::shared_ptr<const int>& file, const char* kind,
+                                       const std::string& factory, std::int64_t count) const;
 
   std::string directory_;
   std::unique_ptr<Catalog> catalog_;
@@ -160,7 +167,9 @@ class Library {
   std::shared_ptr<const int> hash_file_;
   mutable std::unique_ptr<HashIndex> hashes_;
   std::vector<IndexedLocalFeature> local_features_;
-  std::unique_ptr<HashIndex> local_;
+  // The loaded generation's local-feature index file, held open as hash_file_ is.
+  std::shared_ptr<const int> local_file_;
+  std::string local_factory_;
   mutable std::unique_ptr<LocalFeatureGrid> local_grid_;
 };
 

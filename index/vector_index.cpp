@@ -37,9 +37,8 @@ constexpr int kNearDuplicateProbes = 4;
 constexpr int kTrainingPointsPerList = 64;
 constexpr int kTrainingIterations = 10;
 constexpr std::int64_t kExactLimit = 250'000;  // about 35 reference hours at 2 fps
-// Local features: a lookup searches about 1,000 codes; exhaustively over 150,000 that is about
-// as costly as the whole-picture search of a 10-hour library.
-constexpr std::int64_t kExactLocalLimit = 150'000;
+// Binary inverted files (the PDQ index's alternatives, local-feature indexes of libraries made
+// before their codes were only stored): lists probed per search.
 constexpr int kLocalProbes = 16;
 // A binary inverted file's lists are trained by FAISS's float k-means on the codes as 256-d
 // vectors; with its defaults (up to 256 points per list, 25 iterations) training the lists of a
@@ -68,55 +67,6 @@ void save_atomically(const std::string& path, Write write) {
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
   if (error) throw Error(path + ": cannot write (" + error.message() + ")");
-}
-
-// The header of an exact index file as FAISS writes it (faiss/impl/index_write.cpp): its
-// fourcc, then for "IxFI"/"IxF2" (float vectors): d (int32), ntotal (int64), two unused int64, the
-// trained flag (1 byte), the metric (int32), the number of floats that follow (uint64); for
-// "IBxF" (binary codes): d (int32), code size (int32), ntotal (int64), the trained flag, the
-// metric, the number of code bytes that follow. A file whose header claims more than it holds, or
-// other vectors than the catalog's, is refused before FAISS reads it (it would allocate what the
-// header claims first). Other index types are checked after loading (dimension, count).
-void check_exact_header(const std::string& path, int dimension, std::int64_t count) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) throw Error(path + ": cannot open");
-  unsigned char header[45] = {};
-  const std::size_t got = std::fread(header, 1, sizeof header, file);
-  std::fclose(file);
-  const auto read = [&](std::size_t offset, auto value) {
-    std::memcpy(&value, header + offset, sizeof value);
-    return value;
-  };
-  const std::string fourcc(reinterpret_cast<const char*>(header), 4);
-  std::int64_t d = 0, ntotal = 0, values_per_vector = 0, value_size = 1;
-  std::uint64_t stored = 0;
-  std::size_t data_offset = 0;
-  if ((fourcc == "IxFI" || fourcc == "IxF2") && got >= 45) {
-    d = read(4, std::int32_t{});
-    ntotal = read(8, std::int64_t{});
-    stored = read(37, std::uint64_t{});
-    values_per_vector = d;
-    value_size = sizeof(float);
-    data_offset = 45;
-  } else if (fourcc == "IBxF" && got >= 33) {
-    d = read(4, std::int32_t{});
-    ntotal = read(12, std::int64_t{});
-    stored = read(25, std::uint64_t{});
-    values_per_vector = d / 8;
-    data_offset = 33;
-  } else {
-    return;  // not an exact index: checked after loading
-  }
-  std::error_code error;
-  const auto size = std::filesystem::file_size(path, error);
-  if (d != dimension || ntotal != count ||
-      stored != static_cast<std::uint64_t>(ntotal * values_per_vector) || error ||
-      size < data_offset + stored * static_cast<std::uint64_t>(value_size)) {
-    throw FormatError(path + ": index header claims " + std::to_string(ntotal) + " vectors of " +
-                      std::to_string(d) + " dimensions in a file of " + std::to_string(size) +
-                      " bytes; the catalog has " + std::to_string(count) + " of " +
-                      std::to_string(dimension) + " (damaged library)");
-  }
 }
 
 // Removes ids [first, first + count) from `index` and moves the ids above down by count. Exact
@@ -336,6 +286,58 @@ class FaissHashIndex final : public HashIndex {
 
 }  // namespace
 
+// The header of an exact index file as FAISS writes it (faiss/impl/index_write.cpp): its
+// fourcc, then for "IxFI"/"IxF2" (float vectors): d (int32), ntotal (int64), two unused int64, the
+// trained flag (1 byte), the metric (int32), the number of floats that follow (uint64); for
+// "IBxF" (binary codes): d (int32), code size (int32), ntotal (int64), the trained flag, the
+// metric, the number of code bytes that follow. A file whose header claims more than it holds, or
+// other vectors than the catalog's, is refused before FAISS reads it (it would allocate what the
+// header claims first). Other index types are checked after loading (dimension, count).
+void check_exact_header(const std::string& path, int dimension, std::int64_t count) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) throw Error(path + ": cannot open");
+  unsigned char header[45] = {};
+  const std::size_t got = std::fread(header, 1, sizeof header, file);
+  std::fclose(file);
+  const auto read = [&](std::size_t offset, auto value) {
+    std::memcpy(&value, header + offset, sizeof value);
+    return value;
+  };
+  const std::string fourcc(reinterpret_cast<const char*>(header), 4);
+  std::int64_t d = 0, ntotal = 0, values_per_vector = 0, value_size = 1;
+  std::uint64_t stored = 0;
+  std::size_t data_offset = 0;
+  const bool exact_floats = fourcc == "IxFI" || fourcc == "IxF2", exact_codes = fourcc == "IBxF";
+  if (got < 4 || (exact_floats && got < 45) || (exact_codes && got < 33))
+    throw FormatError(path + ": cut short (" + std::to_string(got) + " bytes of header)");
+  if (exact_floats) {
+    d = read(4, std::int32_t{});
+    ntotal = read(8, std::int64_t{});
+    stored = read(37, std::uint64_t{});
+    values_per_vector = d;
+    value_size = sizeof(float);
+    data_offset = 45;
+  } else if (exact_codes) {
+    d = read(4, std::int32_t{});
+    ntotal = read(12, std::int64_t{});
+    stored = read(25, std::uint64_t{});
+    values_per_vector = d / 8;
+    data_offset = 33;
+  } else {
+    return;  // not an exact index: checked after loading
+  }
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  if (d != dimension || ntotal != count ||
+      stored != static_cast<std::uint64_t>(ntotal * values_per_vector) || error ||
+      size < data_offset + stored * static_cast<std::uint64_t>(value_size)) {
+    throw FormatError(path + ": index header claims " + std::to_string(ntotal) + " vectors of " +
+                      std::to_string(d) + " dimensions in a file of " + std::to_string(size) +
+                      " bytes; the catalog has " + std::to_string(count) + " of " +
+                      std::to_string(dimension) + " (damaged library)");
+  }
+}
+
 // OpenBLAS (the BLAS Debian's FAISS runs on when libopenblas0 is installed) has its own thread
 // pool besides OpenMP's; weak, so that another BLAS leaves them null. blas_thread_shutdown_ is its
 // own name for stopping the pool (blas_server.c).
@@ -361,13 +363,6 @@ std::string auto_descriptor_factory(std::int64_t count) {
   int lists = 1;
   while (lists * lists < 16 * count) lists *= 2;
   return "IVF" + std::to_string(std::min(lists, 65536)) + ",SQ8";
-}
-
-std::string auto_local_factory(std::int64_t count) {
-  if (count <= kExactLocalLimit) return "BFlat";
-  int lists = 1;
-  while (lists * lists < 16 * count) lists *= 2;
-  return "BIVF" + std::to_string(std::min(lists, 65536));
 }
 
 std::unique_ptr<DescriptorIndex> DescriptorIndex::build(const std::string& factory, int dimension,

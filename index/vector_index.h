@@ -29,13 +29,14 @@ void search_on_one_thread();
 // 3 runs each). OpenBLAS starts them again when a BLAS call needs them. Call once, first thing.
 void stop_idle_blas_threads();
 
+// Refuses (FormatError) an exact index file ("Flat", "BFlat") whose header does not describe
+// `count` vectors of `dimension` (bits for binary codes) in a file that holds them; files of other
+// index types pass, and are checked when loaded.
+void check_exact_header(const std::string& path, int dimension, std::int64_t count);
+
 // Chooses a descriptor index type for a library of `count` vectors: exact ("Flat") while that is
 // fast enough, an inverted file with 8-bit scalar quantisation beyond.
 std::string auto_descriptor_factory(std::int64_t count);
-
-// Chooses the local-feature index type for `count` 256-bit codes: exact ("BFlat") while a lookup's
-// few hundred query codes scan it quickly, a binary inverted file beyond.
-std::string auto_local_factory(std::int64_t count);
 
 // How a loaded index is held. kMapped: an inverted file's lists are mapped read-only from its file
 // (FAISS's IO_FLAG_MMAP), so every process that opens one library shares them through the page

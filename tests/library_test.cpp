@@ -80,7 +80,7 @@ void expect_local_features_find_themselves(const Library& library, const NewRefe
   ASSERT_GE(id, 0) << r.name;
   for (const engine::Sample& s : r.fingerprint.samples) {
     for (const engine::LocalFeature& f : s.local_features) {
-      const Neighbour hit = library.local_index().search(f.code.data(), 1, 1).front();
+      const Neighbour hit = library.local_grid().search({f}, 1, 1.0).front();  // whole canvas
       ASSERT_GE(hit.id, 0) << r.name;
       EXPECT_EQ(hit.score, 0.f) << r.name << " at " << s.pts_seconds;
       const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(
@@ -431,9 +431,11 @@ TEST(Library, EveryFileDamagedAnywhereEndsCleanly) {
 // of index files the reader's catalog rows named, between its reads.
 TEST(Library, ReadersNeverFailWhileItChanges) {
   TempDir dir;
-  Library::open_or_create(dir.path("lib"), engine::default_model())
-      .add({synthetic_reference("kept", 40, 1)});
-  engine::Fingerprint query = synthetic_reference("kept", 40, 1).fingerprint;
+  NewReference kept = synthetic_reference("kept", 40, 1);
+  add_local_features(kept, 20, 12, 0.5f);
+  const engine::LocalFeature kept_feature = kept.fingerprint.samples[20].local_features.front();
+  Library::open_or_create(dir.path("lib"), engine::default_model()).add({kept});
+  engine::Fingerprint query = kept.fingerprint;
   query.samples.resize(12);
   for (engine::Sample& s : query.samples) s.mirrored_descriptor = s.descriptor;
   std::atomic<bool> writing{true};
@@ -450,6 +452,9 @@ TEST(Library, ReadersNeverFailWhileItChanges) {
         // The PDQ index is read on first use, after the writer may have deleted its generation.
         if (library.hashes().search(query.samples.front().pdq.bytes.data(), 1, 1).front().score)
           throw Error("kept's hash not found");
+        // So are the local features' codes, on the first layer lookup.
+        if (library.local_grid().search({kept_feature}, 1, 1.0).front().score != 0)
+          throw Error("kept's local feature not found");
         ++opens;
       } catch (const std::exception& e) {
         if (failures++ == 0) {

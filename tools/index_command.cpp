@@ -270,7 +270,7 @@ int run_info(const std::string& directory, bool json) {
                             {"descriptor_index", library.descriptors().factory()},
                             {"hash_index", library.hashes().factory()},
                             {"local_features", library.local_features().size()},
-                            {"local_index", library.local_index().factory()},
+                            {"local_index", library.local_index_type()},
                             {"disk_bytes", library.disk_bytes()},
                             {"memory_bytes", memory}})
               << "\n";
@@ -285,7 +285,7 @@ int run_info(const std::string& directory, bool json) {
   std::printf("descriptor index: %s\nhash index:       %s\n",
               library.descriptors().factory().c_str(), library.hashes().factory().c_str());
   std::printf("local features:   %.0f (partial pictures; %s)\n", local,
-              library.local_index().factory().c_str());
+              library.local_index_type().c_str());
   std::printf("on disk:          %.2f MB (%.2f MB per reference hour)\n",
               library.disk_bytes() / 1e6, hours > 0 ? library.disk_bytes() / 1e6 / hours : 0.0);
   std::printf("in memory:        %.2f MB (%.2f MB per reference hour)\n", memory / 1e6,
