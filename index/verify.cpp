@@ -16,7 +16,7 @@ namespace {
 constexpr int kFeatures = 700;
 constexpr float kRatio = 0.85f;          // Lowe's ratio test on Hamming distances
 constexpr double kReprojection = 4.0;    // pixels, at the working size
-constexpr int kUnrelatedCandidates = 3;  // candidates under a third of that end the search
+constexpr int kUnrelatedCandidates = 3;  // candidates under a third of the registration bar end it
 // Structure presence (0..255) counted as a strong edge: magnitude above twice the picture's mean.
 constexpr int kStrongEdge = 128;
 constexpr int kWeakEdge = 64;  // explains a strong edge of the other picture (plates)
