@@ -27,6 +27,9 @@ TEST(BenchMetrics, TopOneApRecallAndLocalisation) {
   // The negative's 0.7 is the bar: only a's 0.9 is above it among right top predictions.
   EXPECT_NEAR(m.recall_at_zero_fp, 1.0 / 3, 1e-9);
   EXPECT_EQ(m.confirmed_negatives, 1);
+  EXPECT_EQ(m.confirmed_wrong, 0);  // b's wrong ep9 is listed, not confirmed
+  ob.predictions.front().confirmed = true;
+  EXPECT_EQ(evaluate({&oa, &ob, &oc, &on}).confirmed_wrong, 1);
   EXPECT_NEAR(m.median_start_error, 0.2, 1e-9);
   // Segments: predicted ep1 (IoU 4.8/5.2 >= 0.5, right), ep9 (no truth), ep2 (IoU 1), ep4 (no
   // truth).

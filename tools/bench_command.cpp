@@ -99,6 +99,7 @@ json metrics_json(const Metrics& m) {
           {"micro_ap", m.micro_ap},
           {"recall_at_zero_fp", m.recall_at_zero_fp},
           {"confirmed_negatives", m.confirmed_negatives},
+          {"confirmed_wrong", m.confirmed_wrong},
           {"median_start_error_s", m.median_start_error},
           {"p95_start_error_s", m.p95_start_error},
           {"segment_precision", m.segment_precision},
@@ -214,22 +215,23 @@ int run_bench(const BenchSettings& s) {
   } else {
     const bool with_peer = !peer.outcomes.empty();
     std::printf(
-        "| class | queries | top-1 | confirmed | µAP | recall @ 0 FP | confirmed negatives | start "
-        "error p50 / p95 s | segment P / R | lookup p50 / p95 ms | match + verification p50 ms "
+        "| class | queries | top-1 | confirmed | µAP | recall @ 0 FP | confirmed negatives | "
+        "confirmed wrong | start error p50 / p95 s | segment P / R | lookup p50 / p95 ms | match + "
+        "verification p50 ms "
         "|%s\n",
         with_peer ? " peer queries | top-1 celtrace / peer | µAP celtrace / peer | negatives "
                     "confirmed celtrace / matched peer | s per query celtrace / peer |"
                   : "");
-    std::printf("|---|---|---|---|---|---|---|---|---|---|---|%s\n",
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|%s\n",
                 with_peer ? "---|---|---|---|---|" : "");
     auto row = [&](const std::string& name, const Group& g) {
       const Metrics m = evaluate(g.all);
       std::printf(
-          "| %s | %d | %.3f | %.3f | %.3f | %.3f | %d | %.2f / %.2f | %.2f / %.2f | %.0f / %.0f | "
-          "%.1f |",
+          "| %s | %d | %.3f | %.3f | %.3f | %.3f | %d | %d | %.2f / %.2f | %.2f / %.2f | %.0f / "
+          "%.0f | %.1f |",
           name.c_str(), m.queries, m.top1, m.confirmed, m.micro_ap, m.recall_at_zero_fp,
-          m.confirmed_negatives, m.median_start_error, m.p95_start_error, m.segment_precision,
-          m.segment_recall, m.lookup_p50_ms, m.lookup_p95_ms, m.match_p50_ms);
+          m.confirmed_negatives, m.confirmed_wrong, m.median_start_error, m.p95_start_error,
+          m.segment_precision, m.segment_recall, m.lookup_p50_ms, m.lookup_p95_ms, m.match_p50_ms);
       if (with_peer) {
         const Metrics ours = evaluate(g.same), theirs = evaluate(g.peer);
         auto positives_only = [](const Metrics& x, double value) {
@@ -280,7 +282,8 @@ void register_bench_command(CLI::App& app, Action& action) {
       "                           \"reference_end\": 35.0}]},\n"
       "               {\"file\": \"n001.mp4\", \"class\": \"negative\", \"negative\": true}]}\n"
       "Reports per class and overall: top-1 accuracy, share confirmed, micro-average precision,\n"
-      "recall with no negative above it, confirmed negatives, start error, segment precision and\n"
+      "recall with no negative above it, confirmed negatives, positives confirmed as a reference\n"
+      "their truth lacks (confirmed wrong), start error, segment precision and\n"
       "recall (overlap >= 0.5), lookup latency (decode included) and match latency (excluded).\n"
       "  celtrace bench lib/ --queries queries/ --truth truth.json");
   command->add_option("library", s->library, "Library directory")->required();

@@ -58,6 +58,9 @@ Metrics evaluate(const std::vector<const QueryOutcome*>& outcomes) {
       m.confirmed_negatives += confirmed;
     } else {
       ++m.positives;
+      m.confirmed_wrong += std::any_of(
+          outcome->predictions.begin(), outcome->predictions.end(),
+          [&](const Prediction& p) { return p.confirmed && !truth_for(query, p.reference); });
     }
     std::set<std::string> seen;
     for (const Prediction& p : outcome->predictions) {

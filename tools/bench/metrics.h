@@ -37,11 +37,14 @@ struct QueryOutcome {
 
 struct Metrics {
   int queries = 0, positives = 0, negatives = 0;
-  double top1 = 0;                // share of positives whose best prediction is right
-  double confirmed = 0;           // ... and is `confirmed`
-  double micro_ap = 0;            // micro-average precision over all (query, reference) predictions
-  double recall_at_zero_fp = 0;   // positives found above every score given to a negative
-  int confirmed_negatives = 0;    // negatives with any confirmed prediction
+  double top1 = 0;               // share of positives whose best prediction is right
+  double confirmed = 0;          // ... and is `confirmed`
+  double micro_ap = 0;           // micro-average precision over all (query, reference) predictions
+  double recall_at_zero_fp = 0;  // positives found above every score given to a negative
+  int confirmed_negatives = 0;   // negatives with any confirmed prediction
+  // Positives with a confirmed prediction of a reference their truth lacks: as bad as a confirmed
+  // negative (the same shot in another episode, a near-duplicate), and invisible in top-1.
+  int confirmed_wrong = 0;
   double median_start_error = 0;  // seconds, right top predictions
   double p95_start_error = 0;
   double segment_precision = 0, segment_recall = 0;  // overlap (IoU >= 0.5) of reference segments
