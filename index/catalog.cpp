@@ -161,11 +161,38 @@ std::int64_t Catalog::insert_reference(const ReferenceRecord& r,
 }
 
 void Catalog::remove_reference(std::int64_t id) {
+  Statement run(*db_,
+                "SELECT MIN(id), MAX(id), COUNT(*), COUNT(id) FROM frames WHERE reference_id = ?");
+  run.bind(1, id).step();
+  const std::int64_t first = run.integer(0), last = run.integer(1), count = run.integer(2);
+  const bool one_run = count > 0 && run.integer(3) == count && last - first + 1 == count;
   Statement remove(*db_, "DELETE FROM refs WHERE id = ?");
   remove.bind(1, id).step();
+  // Otherwise renumber_frames numbers every frame again.
+  if (!one_run) return;
+  Statement close_gap(*db_, "UPDATE frames SET id = id - ? WHERE id > ?");
+  close_gap.bind(1, count).bind(2, last).step();
 }
 
 void Catalog::renumber_frames() {
+  // Numbered frames: how many, their largest id and reference; unnumbered: their first reference.
+  Statement state(*db_,
+                  "SELECT (SELECT COUNT(id) FROM frames), (SELECT MAX(id) FROM frames),"
+                  " (SELECT reference_id FROM frames WHERE id = (SELECT MAX(id) FROM frames)),"
+                  " (SELECT MIN(reference_id) FROM frames WHERE id IS NULL)");
+  state.step();
+  const std::int64_t numbered = state.integer(0);
+  const bool dense = numbered == 0 || state.integer(1) == numbered - 1;
+  const bool appended = numbered == 0 || state.is_null(3) || state.integer(3) > state.integer(2);
+  if (dense && appended) {
+    if (state.is_null(3)) return;
+    Statement number(*db_,
+                     "UPDATE frames SET id = ? + ordered.n FROM (SELECT rowid AS r, ROW_NUMBER() "
+                     "OVER (ORDER BY reference_id, pts, rowid) - 1 AS n FROM frames WHERE id IS "
+                     "NULL) AS ordered WHERE frames.rowid = ordered.r");
+    number.bind(1, numbered).step();
+    return;
+  }
   db_->execute(
       "UPDATE frames SET id = ordered.n FROM (SELECT rowid AS r, ROW_NUMBER() OVER (ORDER BY "
       "reference_id, pts, rowid) - 1"

@@ -71,6 +71,11 @@ grep -q '^| \*\*all\*\* .*| 1.000 / 0.000 |.*| 0 / 1 |' "$work/out" || { echo "F
 grep -q '<polyline' "$work/pr.svg" || { echo "FAIL bench plot"; failures=$((failures + 1)); }
 check "bench gate fails" 1 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/truth.json" \
   --gate cut --gate-top1 1.01
+# The clip confirmed as a reference its truth lacks fails the gate whatever the top-1 asked.
+sed 's/"reference": "Four.S01E01"/"reference": "Five.S01E01"/' "$work/truth.json" >"$work/wrong.json"
+check "bench gate fails on a confirmed wrong" 1 "$celtrace" bench "$work/lib" --queries "$work/queries" \
+  --truth "$work/wrong.json" --gate cut --gate-top1 0
+grep -q "1 positives confirmed as a reference" "$work/err" || { echo "FAIL gate on confirmed wrong: $(cat "$work/err")"; failures=$((failures + 1)); }
 check "bench unknown gate class" 2 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/truth.json" --gate nope
 check "bench bad truth" 2 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/peer.json"
 check "bench top below 1" 2 "$celtrace" bench "$work/lib" --queries "$work/queries" --truth "$work/truth.json" --top -3

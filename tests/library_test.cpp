@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/errors.h"
+#include "index/catalog.h"
 #include "index/lookup.h"
 #include "tests/test_media.h"
 
@@ -225,6 +226,58 @@ TEST(Library, AddingExtendsTheIndexesWithoutTrainingAgain) {
   EXPECT_EQ(reopened.references().size(), 4u);
   expect_frames_find_themselves(reopened, synthetic_reference("e", 100, 5));
   expect_local_features_find_themselves(reopened, c);
+}
+
+// Frame ids, in id order, as (reference, time) pairs; the ids must be 0..n-1.
+std::vector<std::pair<std::int64_t, double>> frames_by_id(const Catalog& catalog) {
+  std::vector<std::pair<std::int64_t, double>> out;
+  catalog.for_each_frame(false, [&](const FrameRecord& f) {
+    EXPECT_EQ(f.id, static_cast<std::int64_t>(out.size()));
+    out.emplace_back(f.reference_id, f.pts_seconds);
+  });
+  return out;
+}
+
+std::int64_t insert_frames(Catalog& catalog, const std::string& name, int count) {
+  ReferenceRecord r;
+  r.name = r.title = r.path = r.checksum = name;
+  std::vector<FrameRecord> frames(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    // Inserted out of time order: ids follow time, not insertion.
+    frames[static_cast<std::size_t>(i)].pts_seconds = (count - 1 - i) * 0.5;
+    frames[static_cast<std::size_t>(i)].descriptor = {1.0f};
+  }
+  return catalog.insert_reference(r, frames);
+}
+
+TEST(Catalog, FrameIdsFollowReferenceAndTimeThroughAddsAndRemovals) {
+  TempDir dir;
+  Catalog catalog(dir.path("catalog.sqlite"));
+  const std::int64_t a = insert_frames(catalog, "a", 3);
+  const std::int64_t b = insert_frames(catalog, "b", 2);
+  catalog.renumber_frames();
+  const std::int64_t c = insert_frames(catalog, "c", 4);
+  catalog.renumber_frames();  // only c's frames are numbered
+  using Frames = std::vector<std::pair<std::int64_t, double>>;
+  EXPECT_EQ(
+      frames_by_id(catalog),
+      (Frames{{a, 0}, {a, 0.5}, {a, 1}, {b, 0}, {b, 0.5}, {c, 0}, {c, 0.5}, {c, 1}, {c, 1.5}}));
+  catalog.remove_reference(b);  // the frames after b's move down
+  EXPECT_EQ(frames_by_id(catalog),
+            (Frames{{a, 0}, {a, 0.5}, {a, 1}, {c, 0}, {c, 0.5}, {c, 1}, {c, 1.5}}));
+  catalog.renumber_frames();
+  const std::int64_t d = insert_frames(catalog, "d", 1);
+  catalog.remove_reference(a);
+  catalog.renumber_frames();
+  EXPECT_EQ(frames_by_id(catalog), (Frames{{c, 0}, {c, 0.5}, {c, 1}, {c, 1.5}, {d, 0}}));
+  // Ids that are not 0..m-1 (a library damaged, or changed by another version) are all made
+  // again.
+  catalog.database().execute("UPDATE frames SET id = id + 10 WHERE reference_id = " +
+                             std::to_string(d));
+  const std::int64_t e = insert_frames(catalog, "e", 2);
+  catalog.renumber_frames();
+  EXPECT_EQ(frames_by_id(catalog),
+            (Frames{{c, 0}, {c, 0.5}, {c, 1}, {c, 1.5}, {d, 0}, {e, 0}, {e, 0.5}}));
 }
 
 TEST(Library, FailedAddLeavesThePreviousLibrary) {
