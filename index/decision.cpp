@@ -12,6 +12,14 @@ const char* to_string(Coverage coverage) {
   return coverage == Coverage::kWhole ? "whole" : "partial";
 }
 
+namespace {
+
+bool timed(const Evidence& e) {
+  return e.temporal || (e.agreed && e.moments_follow_timing);
+}
+
+}  // namespace
+
 std::optional<Verdict> decide(const Evidence& e) {
   // A layer's registered pair already passed the canvas check (the drawing where the frame has
   // it, at its scale), evidence that a low vote score does not weaken, once it has the inliers a
@@ -20,7 +28,7 @@ std::optional<Verdict> decide(const Evidence& e) {
   const bool visual_listing =
       e.registered && (e.score >= kVisualOnlyScore ||
                        (e.coverage == Coverage::kPartial && e.inliers >= kRegistrationInliers));
-  if (!e.temporal && !visual_listing) return std::nullopt;
+  if (!timed(e) && !visual_listing) return std::nullopt;
   // A whole picture far from registering is not the reference. A layer's one-sided check says
   // less when it fails (its content must register alone), so layers are not held to this.
   if (e.coverage == Coverage::kWhole && e.checked && !e.registered &&
@@ -28,14 +36,14 @@ std::optional<Verdict> decide(const Evidence& e) {
     return std::nullopt;
   // Between rivals for one layer, the visual check chose.
   if (e.coverage == Coverage::kPartial && !e.agreed && e.other_agreed) return std::nullopt;
-  if (e.temporal && e.registered && e.agreed && !e.shared) return Verdict::kConfirmed;
+  if (timed(e) && e.registered && e.agreed && !e.shared) return Verdict::kConfirmed;
   return Verdict::kPossible;
 }
 
 bool listed_before(const Evidence& a, const Evidence& b) {
   const bool a_confirmed = decide(a) == Verdict::kConfirmed;
   if (a_confirmed != (decide(b) == Verdict::kConfirmed)) return a_confirmed;
-  const auto strength = [](const Evidence& e) { return 2 * e.agreed + e.temporal; };
+  const auto strength = [](const Evidence& e) { return 2 * e.agreed + timed(e); };
   if (strength(a) != strength(b)) return strength(a) > strength(b);
   if (a.registered != b.registered) return a.registered;
   if (a.coverage != b.coverage) return a.coverage == Coverage::kWhole;
@@ -51,7 +59,7 @@ std::string explain(const Evidence& e) {
   std::string why;
   if (e.shared) {
     why += "the content recurs in other references (series level)";
-  } else if (!e.temporal) {
+  } else if (!timed(e)) {
     why += "a registered frame pair without timing evidence (a still, or too few samples)";
   } else if (!e.checked) {
     why +=

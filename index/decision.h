@@ -17,8 +17,12 @@ const char* to_string(Coverage coverage);
 
 struct Evidence {
   Coverage coverage = Coverage::kWhole;
-  double score = 0;         // the best listed segment's score, 0..1
-  bool temporal = false;    // enough samples agree on one time mapping
+  double score = 0;       // the best listed segment's score, 0..1
+  bool temporal = false;  // enough samples agree on one time mapping
+  // A video layer or plate agreed at several moments a second apart, at reference times that
+  // follow the query's own timing, each registering strongly (index/lookup.cpp): timing evidence
+  // of its own, as a layer's sparse key frames may give too few votes per sample for `temporal`.
+  bool moments_follow_timing = false;
   bool registered = false;  // a verified frame pair registered (shares a drawing)
   bool agreed = false;      // ... and every registered pair agreed (one-sided for partial)
   // The content recurs in other references (an opening, a reused background), or a layer fits
@@ -44,7 +48,8 @@ inline constexpr int kClearVisualFailureInliers = 15;
 // nullopt: not listed. A clear visual failure of a whole picture is not listed, nor a partial
 // candidate whose frames did not agree while another reference's did (the same character at the
 // same place in another episode: the partial search lists such rivals for a visual check, and the
-// check chose). Listed with temporal evidence, or with a registered pair and a score of
+// check chose). Listed with temporal evidence (for a video layer or plate, agreeing moments that
+// follow the query's timing count as such), or with a registered pair and a score of
 // kVisualOnlyScore (a still, a drawing of the frame) or, for a layer, any score and the inliers a
 // whole picture registers with; confirmed only with both kinds of evidence,
 // the pair agreeing, and content that identifies one reference. For partial evidence "agreed"

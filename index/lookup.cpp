@@ -53,6 +53,12 @@ constexpr double kLayerPairSpacing = 1.0;
 // the same drawing of another episode passing by) is off by the whole spacing.
 constexpr double kLayerTimingSlack = 0.2;  // seconds
 constexpr double kLayerTimingShare = 0.4;
+// Such moments are timing evidence of their own (index/decision.h, moments_follow_timing) when
+// each registered with this many inliers, twice a whole picture's bar: a layer's sparse key frames
+// give few votes per sample, while a drawing that only shares a body with the query's (another
+// character's head on it, the same walk at the same place) registers with fewer (34 on the
+// generated no-background set, the right frames 100-235).
+constexpr int kTimingMomentInliers = 2 * kRegistrationInliers;
 // A layer still (a cel) has no mapping to pin its time, only the key frame it matched, which may
 // be a hold away: frames this far around it, every kLayerStillStride-th, are tried, and the
 // canvas check (index/verify.cpp) picks the moment where the drawing stands where the cel has it.
@@ -200,6 +206,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     }
   }
   int agreeing = 0, unregistered = 0;
+  int fewest_agreeing_inliers = std::numeric_limits<int>::max();
   bool disagreeing = false;
   std::vector<std::pair<double, double>> agreed_times;  // (query, reference) of agreeing pairs
   std::vector<std::pair<double, double>> placed;        // ... of those placed to a frame
@@ -249,6 +256,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     }
     disagreeing = v.registered && !v.passed;
     agreeing += v.passed ? 1 : 0;
+    if (v.passed) fewest_agreeing_inliers = std::min(fewest_agreeing_inliers, v.inliers);
     const double passed_time = v.candidate >= 0
                                    ? candidates[static_cast<std::size_t>(v.candidate)].pts_seconds
                                    : pair.mapped_time;
@@ -279,6 +287,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   }
   for (MatchSegment& s : m.segments) place_by_pairs(s, placed);
   m.visual.passed = (moments ? agreeing >= needed : agreeing > 0) && !disagreeing;
+  m.moments_follow_timing = false;
   if (moments && m.visual.passed) {
     // The agreeing moments must sit in the reference as they sit in the query: the same drawing
     // matching one reference moment throughout is a hold or a reused drawing, which pins neither
@@ -291,6 +300,8 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
           m.visual.passed = false;
       }
     }
+    m.moments_follow_timing =
+        m.visual.passed && !still && fewest_agreeing_inliers >= kTimingMomentInliers;
   }
 }
 
@@ -644,6 +655,7 @@ std::vector<Match> decide_all(Candidates& candidates, int top) {
     evidence.coverage = m.coverage;
     evidence.score = m.score;
     evidence.temporal = m.temporal;
+    evidence.moments_follow_timing = m.moments_follow_timing;
     evidence.registered = m.visual.registered;
     evidence.agreed = m.visual.passed;
     evidence.shared = m.shared;

@@ -39,7 +39,10 @@ struct Match {
   Coverage coverage = Coverage::kWhole;  // the evidence's kind (index/decision.h)
   bool shared = false;    // content that recurs across references: identifies the series only
   bool temporal = false;  // evidence 1: enough samples agree on one time mapping
-  Verification visual;    // evidence 2: the best verified frame pair
+  // ... or, for a video layer or plate, its agreeing moments follow the query's timing
+  // (index/decision.h, Evidence::moments_follow_timing).
+  bool moments_follow_timing = false;
+  Verification visual;  // evidence 2: the best verified frame pair
   double evidence_query_time = 0, evidence_reference_time = 0;  // that pair's times
   std::string reason;  // why the verdict is what it is (index/decision.h, explain)
   std::vector<MatchSegment> segments;

@@ -127,6 +127,21 @@ TEST(Decision, ARegisteredLayerIsListedWhateverItsVotes) {
   EXPECT_EQ(decide(e), std::nullopt);
 }
 
+TEST(Decision, AgreeingMomentsThatFollowTheTimingAreTimingEvidence) {
+  Evidence e = full(Coverage::kPartial);
+  e.temporal = false;  // a moving layer meeting sparse key frames: few votes per sample
+  e.score = 0.2;
+  e.inliers = kLayerRegistrationInliers;
+  e.moments_follow_timing = true;
+  EXPECT_EQ(decide(e), Verdict::kConfirmed);
+  EXPECT_NE(explain(e).find("timing agrees"), std::string::npos);
+  e.shared = true;  // several references' frames agree: the series only
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+  e.shared = false;
+  e.agreed = false;  // the moments were not all the query's drawing
+  EXPECT_EQ(decide(e), std::nullopt);
+}
+
 TEST(Decision, NoEvidenceIsNotListed) {
   Evidence e;
   e.score = 0.9;

@@ -66,6 +66,7 @@ nlohmann::json lookup_to_json(const std::string& path, const index::LookupResult
       evidence["unexplained_reference"] = rounded(m.visual.unexplained_reference);
     }
     if (m.visual.plate) evidence["background_plate"] = true;
+    if (m.moments_follow_timing) evidence["moments_follow_timing"] = true;
     if (m.coverage == index::Coverage::kPartial && m.visual.registered) {
       // Boxes as shares of each picture's width and height: the query's content, and where it
       // lies in the reference frame at evidence.reference_time.
