@@ -85,15 +85,15 @@ std::unique_ptr<FrameSource> open_media(const std::string& path, const DecodeOpt
 }
 
 std::vector<Frame> frames_between(const std::string& path, double from, double to,
-                                  const DecodeOptions& options) {
-  DecodeOptions every_frame = options;
-  every_frame.sample_fps = 0;
+                                  const DecodeOptions& options, double spacing_seconds) {
+  DecodeOptions spaced = options;
+  spaced.sample_fps = spacing_seconds > 0 ? 1.0 / spacing_seconds : 0;
   from = std::max(0.0, from);
   std::unique_ptr<FrameSource> source;
   if (media_kind(path) == MediaKind::kVideo) {
-    source = open_video_at(path, from, every_frame);
+    source = open_video_at(path, from, spaced);
   } else {
-    source = open_media(path, every_frame);
+    source = open_media(path, spaced);
   }
   std::vector<Frame> frames;
   Frame frame, previous;

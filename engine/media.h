@@ -89,8 +89,11 @@ ColourImage colour_frame_at(const std::string& path, double seconds, const Decod
 
 // The frames shown from `from` to `to` seconds (at least the one shown at `from`), in time
 // order, luma fitted within options.analysis_size: the neighbourhood of a mapped time.
+// `spacing_seconds` > 0: at most one frame per spacing (the first at or after each step from the
+// first one); the others are not converted, nor decoded where no other frame needs them
+// (options.sample_fps is not used).
 std::vector<Frame> frames_between(const std::string& path, double from, double to,
-                                  const DecodeOptions& options);
+                                  const DecodeOptions& options, double spacing_seconds = 0);
 
 // Whether a file name has an extension of a still-image format celtrace reads.
 bool has_image_extension(const std::string& path);

@@ -60,23 +60,24 @@ constexpr double kLayerTimingShare = 0.4;
 // generated no-background set, the right frames 100-235).
 constexpr int kTimingMomentInliers = 2 * kRegistrationInliers;
 // A layer still (a cel) has no mapping to pin its time, only the key frame it matched, which may
-// be a hold away: frames this far around it, every kLayerStillStride-th, are tried, and the
+// be a hold away: frames this far around it, one per kLayerStillSpacing, are tried, and the
 // canvas check (index/verify.cpp) picks the moment where the drawing stands where the cel has it.
-constexpr double kLayerStillReach = 1.5;  // seconds
-constexpr std::size_t kLayerStillStride = 8;
+constexpr double kLayerStillReach = 1.5;          // seconds
+constexpr double kLayerStillSpacing = 1.0 / 3.0;  // seconds
 // A moving layer's mapping is only as precise as the canvas places its key frames (within 0.06 of
 // the picture, index/partial_search.h): a drawing that crosses that in a second is mapped up to a
 // second off, where the frame shows it too far away for the canvas check. Frames this far around
-// the mapped time, every kLayerStride-th (1/6 s at 24 fps), nearest first, are tried; the moments
+// the mapped time, one per kLayerSpacing (every 4th at 24 fps), nearest first, are tried; the
+// moments
 // check below still asks the agreeing moments to follow the query's timing. On
 // benchmarks/layers-real-art, rough pencil tests confirmed 7 of 9 instead of 5 (within 0.15 s: the
 // drawing registered with 61 inliers, but 20-36 pixels from where the layer has it), layers with
 // alpha 9 of 9 instead of 8; no negative confirmed.
-constexpr double kLayerReach = 1.0;  // seconds
-constexpr std::size_t kLayerStride = 4;
-constexpr int kVerifySize = 480;        // pixels, longer side, for verification
-constexpr double kMappingSlack = 0.15;  // seconds: reference frames tried around a mapped time
-constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best match this near
+constexpr double kLayerReach = 1.0;          // seconds
+constexpr double kLayerSpacing = 1.0 / 6.0;  // seconds
+constexpr int kVerifySize = 480;             // pixels, longer side, for verification
+constexpr double kMappingSlack = 0.15;       // seconds: reference frames tried around a mapped time
+constexpr double kMatchedReach = 0.6;        // ... and up to the sample's own best match this near
 
 // The frames from `from` to `to` seconds at the verification size, bars removed: at most
 // kCandidateFrames, those nearest to one of `centres` first (verification stops at the first
@@ -84,16 +85,11 @@ constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best m
 std::vector<engine::Frame> frames_for_verification(const std::string& path, double from, double to,
                                                    const std::vector<double>& centres,
                                                    const engine::DecodeOptions& base,
-                                                   bool keep_bars = false, std::size_t stride = 1,
+                                                   bool keep_bars = false, double spacing = 0,
                                                    std::size_t max_frames = kCandidateFrames) {
   engine::DecodeOptions options = base;
   options.analysis_size = kVerifySize;
-  std::vector<engine::Frame> frames = engine::frames_between(path, from, to, options);
-  if (stride > 1) {
-    std::vector<engine::Frame> spaced;
-    for (std::size_t i = 0; i < frames.size(); i += stride) spaced.push_back(std::move(frames[i]));
-    frames = std::move(spaced);
-  }
+  std::vector<engine::Frame> frames = engine::frames_between(path, from, to, options, spacing);
   const auto distance = [&centres](const engine::Frame& f) {
     double nearest = 1e9;
     for (double c : centres) nearest = std::min(nearest, std::abs(f.pts_seconds - c));
@@ -119,7 +115,7 @@ double moment_of(const Verification& v, const engine::Frame& query_frame,
                  double passed_time, double mapped_time, double reach, bool mirrored,
                  const engine::DecodeOptions& decode) {
   std::vector<engine::Frame> frames = frames_for_verification(
-      reference_path, passed_time - reach, passed_time + reach, {passed_time}, decode, false, 1,
+      reference_path, passed_time - reach, passed_time + reach, {passed_time}, decode, false, 0,
       std::numeric_limits<std::size_t>::max());
   if (frames.empty()) return passed_time;
   std::sort(frames.begin(), frames.end(), [](const engine::Frame& a, const engine::Frame& b) {
@@ -241,9 +237,9 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
           partial ? std::vector<double>{pair.mapped_time}
                   : std::vector<double>{pair.mapped_time, pair.matched_time},
           decode, false,
-          still_layer ? kLayerStillStride
-          : partial   ? kLayerStride
-                      : 1);
+          still_layer ? kLayerStillSpacing
+          : partial   ? kLayerSpacing
+                      : 0);
       std::vector<engine::GrayImage> pictures;
       for (const engine::Frame& c : candidates) pictures.push_back(c.luma);
       v = verify_pair(query_frame.luma, mask, pictures, pair.mirrored);
