@@ -89,9 +89,9 @@ ColourImage colour_frame_at(const std::string& path, double seconds, const Decod
 
 // The frames shown from `from` to `to` seconds (at least the one shown at `from`), in time
 // order, luma fitted within options.analysis_size: the neighbourhood of a mapped time.
-// `spacing_seconds` > 0: at most one frame per spacing (the first at or after each step from the
-// first one); the others are not converted, nor decoded where no other frame needs them
-// (options.sample_fps is not used).
+// `spacing_seconds` > 0: one frame per step of that many seconds (the first decoded at or after
+// each step, steps counted from where decoding starts); the others are not converted, nor
+// decoded where no other frame needs them (options.sample_fps is not used).
 std::vector<Frame> frames_between(const std::string& path, double from, double to,
                                   const DecodeOptions& options, double spacing_seconds = 0);
 

@@ -68,8 +68,7 @@ constexpr double kLayerStillSpacing = 1.0 / 3.0;  // seconds
 // the picture, index/partial_search.h): a drawing that crosses that in a second is mapped up to a
 // second off, where the frame shows it too far away for the canvas check. Frames this far around
 // the mapped time, one per kLayerSpacing (every 4th at 24 fps), nearest first, are tried; the
-// moments
-// check below still asks the agreeing moments to follow the query's timing. On
+// moments check below still asks the agreeing moments to follow the query's timing. On
 // benchmarks/layers-real-art, rough pencil tests confirmed 7 of 9 instead of 5 (within 0.15 s: the
 // drawing registered with 61 inliers, but 20-36 pixels from where the layer has it), layers with
 // alpha 9 of 9 instead of 8; no negative confirmed.

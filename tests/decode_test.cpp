@@ -232,6 +232,32 @@ TEST(Decode, FramesAfterASeekMatchAFullDecode) {
   }
 }
 
+TEST(Decode, SpacedFramesAfterASeekAreFramesOfAFullDecode) {
+  // One frame per step of the spacing (the first decoded at or after each step of a grid that
+  // starts where the decoder starts emitting, before `from`): each exactly the decoded frame at
+  // its time, though the frames between are skipped (undecoded where nothing refers to them, so
+  // a frame may come a few frames after its step).
+  TempDir dir;
+  testing::write_cartoon_video(dir.path("clip.mp4"), 5, 1, 20, 8.0);
+  const auto all = decode_all(dir.path("clip.mp4"), 0);
+  const auto spaced = frames_between(dir.path("clip.mp4"), 5.0, 6.0, DecodeOptions{}, 0.25);
+  ASSERT_GE(spaced.size(), 3u);
+  ASSERT_LE(spaced.size(), 5u);  // of the 24 frames shown from 5 to 6 s
+  for (std::size_t i = 0; i < spaced.size(); ++i) {
+    const Frame& f = spaced[i];
+    EXPECT_GE(f.pts_seconds, 5.0 - 1e-6);
+    if (i > 0) {
+      EXPECT_GE(f.pts_seconds - spaced[i - 1].pts_seconds, 0.25 - 0.2) << i;
+      EXPECT_LE(f.pts_seconds - spaced[i - 1].pts_seconds, 0.25 + 0.2) << i;
+    }
+    const auto same = std::find_if(all.begin(), all.end(), [&](const Frame& a) {
+      return std::abs(a.pts_seconds - f.pts_seconds) < 1e-6;
+    });
+    ASSERT_NE(same, all.end()) << f.pts_seconds;
+    EXPECT_EQ(same->luma.pixels, f.luma.pixels) << f.pts_seconds;
+  }
+}
+
 TEST(Decode, MegamindFromOpencvDocIfInstalled) {
   const std::string path = "/usr/share/doc/opencv-doc/examples/data/Megamind.avi";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "opencv-doc not installed";
