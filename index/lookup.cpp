@@ -282,7 +282,6 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   }
   for (MatchSegment& s : m.segments) place_by_pairs(s, placed);
   m.visual.passed = (moments ? agreeing >= needed : agreeing > 0) && !disagreeing;
-  m.moments_follow_timing = false;
   if (moments && m.visual.passed) {
     // The agreeing moments must sit in the reference as they sit in the query: the same drawing
     // matching one reference moment throughout is a hold or a reused drawing, which pins neither
@@ -295,9 +294,9 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
           m.visual.passed = false;
       }
     }
-    m.moments_follow_timing =
-        m.visual.passed && !still && fewest_agreeing_inliers >= kTimingMomentInliers;
   }
+  m.moments_follow_timing =
+      moments && m.visual.passed && !still && fewest_agreeing_inliers >= kTimingMomentInliers;
 }
 
 }  // namespace
