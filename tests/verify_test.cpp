@@ -101,6 +101,32 @@ TEST(Verify, ABackgroundPlateAgreesWhereItsFrameLacksOneFigure) {
   EXPECT_FALSE(spread.passed);
 }
 
+// A layer is the frame's drawing on the episode's canvas: in place and at the frame's scale.
+TEST(Verify, ALayerAgreesOnItsFramesCanvasAtItsScaleOnly) {
+  const cv::Mat frame = cartoon_frame(5, 1, action_time());
+  const cv::Rect box(frame.cols * 3 / 10, frame.rows / 5, frame.cols * 2 / 5, frame.rows * 3 / 5);
+  cv::Mat layer(frame.size(), frame.type(), cv::Scalar::all(255));
+  frame(box).copyTo(layer(box));
+  cv::Mat mask(frame.size(), frame.type(), cv::Scalar::all(0));
+  mask(box).setTo(cv::Scalar::all(255));
+  const Verification in_place = verify_pair(to_luma(layer), to_luma(mask), {to_luma(frame)}, false);
+  EXPECT_TRUE(in_place.passed);
+  EXPECT_NEAR(in_place.scale, 1, 0.02);
+
+  // The same drawing 8% larger about the same centre: the drawing of another shot.
+  const auto enlarged = [](const cv::Mat& picture) {
+    cv::Mat larger;
+    cv::resize(picture, larger, cv::Size(), 1.08, 1.08, cv::INTER_LINEAR);
+    return larger(cv::Rect((larger.cols - picture.cols) / 2, (larger.rows - picture.rows) / 2,
+                           picture.cols, picture.rows))
+        .clone();
+  };
+  const Verification larger =
+      verify_pair(to_luma(enlarged(layer)), to_luma(enlarged(mask)), {to_luma(frame)}, false);
+  EXPECT_FALSE(larger.registered) << larger.scale;
+  EXPECT_FALSE(larger.passed);
+}
+
 TEST(Verify, UnrelatedPicturesDoNotRegister) {
   const Verification v = verify_pair(to_luma(cartoon_frame(5, 1, action_time())), {},
                                      {to_luma(cartoon_frame(9, 2, 20))}, false);
