@@ -1,6 +1,7 @@
 // Decoding through the libav seam on media the tests encode themselves.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
@@ -269,6 +270,29 @@ TEST(Decode, MegamindFromOpencvDocIfInstalled) {
   int count = 0;
   while (source->next(frame)) ++count;
   EXPECT_GT(count, 0);  // a damaged file gives what can be decoded
+}
+
+// A layer exported as WebM with alpha: VP9 keeps the alpha beside the picture, which FFmpeg's own
+// decoder drops (the transparent page would come out black); it is read, and the page is white.
+// The file is made by the ffmpeg command (.ci/install-deps installs it).
+TEST(Decode, WebmLayersKeepTheirAlpha) {
+  if (std::system("command -v ffmpeg > /dev/null") != 0) GTEST_SKIP() << "ffmpeg not installed";
+  TempDir dir;
+  const std::string path = dir.path("layer.webm");
+  const std::string command =
+      "ffmpeg -v error -y -nostdin -f lavfi -i color=black@0.0:s=320x180:d=1,format=rgba "
+      "-f lavfi -i color=red:s=80x60:d=1,format=rgba "
+      "-filter_complex '[0][1]overlay=120:60:format=auto,format=yuva420p' "
+      "-c:v libvpx-vp9 -b:v 500k '" +
+      path + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const std::vector<Frame> frames = decode_all(path, 2.0);
+  ASSERT_FALSE(frames.empty());
+  const Frame& f = frames.front();
+  ASSERT_FALSE(f.alpha.empty());
+  EXPECT_LT(f.alpha.at(0, 0), 16);                                    // transparent page
+  EXPECT_GT(f.alpha.at(f.alpha.width / 2, f.alpha.height / 2), 240);  // the opaque box
+  EXPECT_GT(f.luma.at(0, 0), 240);  // composited over white, not black
 }
 
 }  // namespace

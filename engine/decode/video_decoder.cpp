@@ -93,7 +93,7 @@ class VideoSource final : public FrameSource {
     stream_index_ = av_find_best_stream(format_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (stream_index_ == AVERROR_STREAM_NOT_FOUND) fail("no video stream");
     if (stream_index_ < 0 || codec == nullptr) fail("no decoder for its video stream");
-    codec_ = codec;
+    codec_ = with_alpha(codec, format_->streams[stream_index_]);
     for (unsigned i = 0; i < format_->nb_streams; ++i) {
       if (static_cast<int>(i) != stream_index_) format_->streams[i]->discard = AVDISCARD_ALL;
     }
@@ -120,6 +120,18 @@ class VideoSource final : public FrameSource {
                  " s");
     }
     if (stream_->start_time != AV_NOPTS_VALUE) start_pts_ = stream_->start_time;
+  }
+
+  // WebM keeps a VP8/VP9 layer's alpha beside the picture (Matroska BlockAdditional, the track
+  // tagged alpha_mode=1); FFmpeg's own decoders drop it, libvpx's read it.
+  static const AVCodec* with_alpha(const AVCodec* codec, const AVStream* stream) {
+    const AVDictionaryEntry* alpha = av_dict_get(stream->metadata, "alpha_mode", nullptr, 0);
+    if (alpha == nullptr || std::string(alpha->value) != "1") return codec;
+    const char* name = codec->id == AV_CODEC_ID_VP9   ? "libvpx-vp9"
+                       : codec->id == AV_CODEC_ID_VP8 ? "libvpx"
+                                                      : nullptr;
+    const AVCodec* libvpx = name != nullptr ? avcodec_find_decoder_by_name(name) : nullptr;
+    return libvpx != nullptr ? libvpx : codec;
   }
 
   void open_decoder() {
