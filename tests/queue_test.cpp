@@ -50,8 +50,17 @@ TEST(QueuePaths, PasswordsAreHiddenInEveryForm) {
   EXPECT_EQ(pg::hide_password("postgresql://ana@db.lan/case17"), "postgresql://ana@db.lan/case17");
 }
 
-// Runs the CLI with stdout and stderr into `log` (appended).
-pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
+// Runs the CLI with stdout and stderr into `log` (appended) and TMPDIR set to `temporary`: a
+// worker the test kills leaves its temporary folder there, not in /tmp.
+pid_t spawn(const std::vector<std::string>& args, const std::string& log,
+            const std::string& temporary) {
+  std::vector<std::string> variables = {"TMPDIR=" + temporary};
+  for (char** v = environ; *v != nullptr; ++v) {
+    if (std::string(*v).rfind("TMPDIR=", 0) != 0) variables.emplace_back(*v);
+  }
+  std::vector<char*> envp;
+  for (auto& v : variables) envp.push_back(v.data());
+  envp.push_back(nullptr);
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -60,7 +69,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
   posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   pid_t pid = 0;
-  posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   return pid;
 }
@@ -150,13 +159,13 @@ class Queue : public ::testing::Test {
 
   int cli(std::vector<std::string> args) {
     args.insert(args.begin(), CELTRACE_CLI);
-    return wait_for(spawn(args, log()));
+    return wait_for(spawn(args, log(), dir.root().string()));
   }
   pid_t start_worker(const std::string& name, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {CELTRACE_CLI, "queue", "work",   queue_, lib(),
                                      "--name",     name,    "--jobs", "1"};
     args.insert(args.end(), extra.begin(), extra.end());
-    return spawn(args, log());
+    return spawn(args, log(), dir.root().string());
   }
   // Rows of the jobs table: path -> (status, attempts).
   std::map<std::string, std::pair<std::string, int>> jobs() {
@@ -295,9 +304,9 @@ TEST_F(Queue, OverlappingConcurrentSubmitsEnqueueEachFileOnce) {
   testing::write_bytes((tree / "b" / "notes.txt").string(), "retakes");
   const pid_t first = spawn({CELTRACE_CLI, "queue", "submit", queue_, lib(), (tree / "a").string(),
                              (tree / "b").string()},
-                            log());
-  const pid_t second =
-      spawn({CELTRACE_CLI, "queue", "submit", queue_, lib(), tree.string()}, log());
+                            log(), dir.root().string());
+  const pid_t second = spawn({CELTRACE_CLI, "queue", "submit", queue_, lib(), tree.string()}, log(),
+                             dir.root().string());
   ASSERT_EQ(wait_for(first), 0);
   ASSERT_EQ(wait_for(second), 0);
   // a/clip0, a/clip1, b/clip0, b/notes.txt (skipped) and the copy (skipped as a duplicate).
