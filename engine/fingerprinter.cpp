@@ -55,7 +55,7 @@ Sample Fingerprinter::sample_of(const Frame& frame, const FingerprintOptions& op
     }
   }
   if (options.local_features == LocalFeatureUse::kLayers) {
-    const Foreground foreground = find_foreground(frame.luma, frame.alpha);
+    const Foreground foreground = find_foreground(frame.luma, frame.alpha, frame.colour);
     const GrayImage& detailed = frame.detail.empty() ? frame.luma : frame.detail;
     // A picture in a picture on a pale page is a finished frame, searched by its inset.
     if (!foreground.mask.empty() && foreground.share >= kMinLayerContent &&
@@ -84,6 +84,8 @@ Fingerprint Fingerprinter::fingerprint(const std::string& path, const Fingerprin
   if (options.local_features != LocalFeatureUse::kNone) {
     used.decode.detail_size = kLocalFeatureSide;
   }
+  // The foreground finder tells a keying-green backdrop by its colour.
+  if (options.local_features == LocalFeatureUse::kLayers) used.decode.colour = true;
   used.decode.whole_frame_rgb_interval = options.whole_frame_pdq_interval;
   auto source = open_media(path, used.decode);
   Fingerprint result;

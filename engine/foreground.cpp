@@ -1,6 +1,7 @@
 #include "engine/foreground.h"
 
 #include <algorithm>
+#include <array>
 
 #include <opencv2/imgproc.hpp>
 
@@ -23,10 +24,18 @@ constexpr double kMinBorderShare = 0.85;
 constexpr int kLevelTolerance = 22;
 // ... and flat: the luma range over their 3x3 neighbourhood (blurred picture) at most this.
 constexpr int kFlatRange = 10;
-// Backgrounds darker than this are not blank paper or white: black bars, night skies, fades and
-// pale skies (generated skies sit at 150-190) are finished-frame content, searched as whole
-// pictures. Layers exported on a coloured backdrop need an alpha channel.
+// Backdrops a layer is exported or flattened on: white or paper (from this luma level up) ...
 constexpr int kMinPaperLevel = 200;
+// ... black (up to this level), where a converter dropped the alpha of a layer and kept the
+// colour under its transparent pixels (premultiplied exports keep black there) ...
+constexpr int kMaxBlackLevel = 24;
+// ... and a keying green (chroma key), told by colour: green at least this bright and leading red
+// and blue by at least this share of it (0x00b140 leads by 0.64, a saturated grass green by 0.54).
+constexpr int kMinKeyGreen = 90;
+constexpr double kMinKeyGreenLead = 0.4;
+// Other page levels are not taken for a backdrop: night skies, fades and pale skies (generated
+// skies sit at 150-190) are finished-frame content, searched as whole pictures; a black frame
+// with small content is below kMinLayerContent (engine/fingerprinter.h).
 // A layer leaves whole regions of its canvas empty: at least this many cells of a 4x4 grid hold
 // (almost) no content, and its content does not span the canvas. Line art, a rough or an animatic
 // of a whole frame, on white too, has a horizon or a floor from border to border and is searched
@@ -61,6 +70,30 @@ bool leaves_canvas_empty(const cv::Mat& content) {
          box.height < kMaxSpan * content.rows && fill < kMaxFill;
 }
 
+// The median of each channel over the picture's border.
+std::array<int, 3> border_colour(const ColourImage& colour) {
+  std::array<std::vector<std::uint8_t>, 3> channels;
+  const auto visit = [&](int x, int y) {
+    const std::size_t at = (static_cast<std::size_t>(y) * colour.width + x) * 3;
+    for (std::size_t c = 0; c < 3; ++c) channels[c].push_back(colour.rgb[at + c]);
+  };
+  for (int x = 0; x < colour.width; ++x) visit(x, 0), visit(x, colour.height - 1);
+  for (int y = 1; y + 1 < colour.height; ++y) visit(0, y), visit(colour.width - 1, y);
+  std::array<int, 3> median{};
+  for (std::size_t c = 0; c < 3; ++c) {
+    auto& v = channels[c];
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    median[c] = v[v.size() / 2];
+  }
+  return median;
+}
+
+bool is_key_green(const ColourImage& colour) {
+  if (colour.width < 2 || colour.height < 2) return false;
+  const auto [red, green, blue] = border_colour(colour);
+  return green >= kMinKeyGreen && green - std::max(red, blue) >= kMinKeyGreenLead * green;
+}
+
 Foreground from_mask(const cv::Mat& content) {
   Foreground f;
   f.share = static_cast<double>(cv::countNonZero(content)) / static_cast<double>(content.total());
@@ -74,7 +107,8 @@ Foreground from_mask(const cv::Mat& content) {
 
 }  // namespace
 
-Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
+Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha,
+                           const ColourImage& colour) {
   if (luma.width < 16 || luma.height < 16) return {};
   if (!alpha.empty()) {
     const GrayImage fitted = fit_within(alpha, kLocalFeatureSide);
@@ -105,9 +139,10 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
   std::nth_element(border.begin(), border.begin() + static_cast<std::ptrdiff_t>(border.size() / 2),
                    border.end());
   const int level = border[border.size() / 2];
-  if (level < kMinPaperLevel) return {};
-  Foreground whole_page;  // no background found on a pale page
-  whole_page.pale_page = true;
+  const bool pale = level >= kMinPaperLevel;
+  if (!pale && level > kMaxBlackLevel && !is_key_green(colour)) return {};
+  Foreground whole_page;  // no background found on the page
+  whole_page.pale_page = pale;
 
   cv::Mat difference;
   cv::absdiff(blurred, cv::Scalar(level), difference);  // 8-bit subtraction would clip at 0
@@ -144,7 +179,7 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha) {
     return whole_page;
   }
   Foreground layer = from_mask(content);
-  layer.pale_page = true;
+  layer.pale_page = pale;
   return layer;
 }
 

@@ -19,8 +19,11 @@ struct Foreground {
 };
 
 // `alpha` may be empty (opaque source). Without one, the background is the near-uniform,
-// low-detail region of one brightness connected to the picture's border (white, paper, a flat
-// backdrop colour), kept when it covers enough of the border and of the picture.
-Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha);
+// low-detail region of one brightness connected to the picture's border, kept when it covers
+// enough of the border and of the picture, and when its brightness is that of a backdrop: white
+// or paper, black (a layer whose alpha a converter dropped), or, told by `colour` (the picture in
+// colour, any size; may be empty), a keying green.
+Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha,
+                           const ColourImage& colour = {});
 
 }  // namespace celtrace::engine

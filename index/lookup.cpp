@@ -222,10 +222,15 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     engine::GrayImage mask;
     try {
       // A layer keeps its whole canvas (no bar removal) and is checked on its foreground.
+      engine::DecodeOptions query_decode = decode;
+      query_decode.colour = partial;  // the foreground finder tells a keying green by its colour
       query_frame = frames_for_verification(query_path, pair.query_time, pair.query_time,
-                                            {pair.query_time}, decode, partial)
+                                            {pair.query_time}, query_decode, partial)
                         .front();
-      if (partial) mask = engine::find_foreground(query_frame.luma, query_frame.alpha).mask;
+      if (partial) {
+        mask =
+            engine::find_foreground(query_frame.luma, query_frame.alpha, query_frame.colour).mask;
+      }
       const double layer_reach = still_layer ? kLayerStillReach : kLayerReach;
       if (partial) {
         from = pair.mapped_time - layer_reach;

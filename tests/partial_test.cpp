@@ -98,10 +98,43 @@ TEST(Foreground, WholePicturesHaveNone) {
   cv::line(line_art, {0, 240}, {639, 200}, cv::Scalar(0), 3);
   draw_character(line_art, 300, 200);
   EXPECT_TRUE(engine::find_foreground(image_of(line_art), {}).mask.empty());
-  // A dark frame (a night sky, a fade) is not paper.
-  cv::Mat night(360, 640, CV_8UC1, cv::Scalar(20));
+  // A dark frame (a night sky, a fade) is not a backdrop.
+  cv::Mat night(360, 640, CV_8UC1, cv::Scalar(45));
   draw_character(night, 300, 200, 200);
   EXPECT_TRUE(engine::find_foreground(image_of(night), {}).mask.empty());
+}
+
+// `rgb` in OpenCV's channel order reversed: (R, G, B).
+engine::ColourImage flat_colour(int width, int height, cv::Vec3b rgb) {
+  engine::ColourImage colour;
+  colour.width = width;
+  colour.height = height;
+  for (int i = 0; i < width * height; ++i)
+    colour.rgb.insert(colour.rgb.end(), {rgb[0], rgb[1], rgb[2]});
+  return colour;
+}
+
+TEST(Foreground, ALayerFlattenedOnBlackOrAKeyingGreenIsALayer) {
+  // Black: what a converter that drops the alpha leaves of a premultiplied export.
+  cv::Mat on_black(360, 640, CV_8UC1, cv::Scalar(0));
+  draw_character(on_black, 420, 220);
+  const engine::Foreground black = engine::find_foreground(image_of(on_black), {});
+  ASSERT_FALSE(black.mask.empty());
+  EXPECT_FALSE(black.pale_page);
+  EXPECT_EQ(black.mask.at(210, 110), 255);
+  EXPECT_EQ(black.mask.at(40, 40), 0);
+
+  // A keying green (0x00b140, luma 111) is told by its colour, the picture at another size.
+  cv::Mat on_green(360, 640, CV_8UC1, cv::Scalar(111));
+  draw_character(on_green, 420, 220);
+  const engine::ColourImage green = flat_colour(64, 36, {0, 177, 64});
+  EXPECT_FALSE(engine::find_foreground(image_of(on_green), {}, green).mask.empty());
+  // The same luma without colour, in grey, or in a saturated night blue is not a backdrop.
+  EXPECT_TRUE(engine::find_foreground(image_of(on_green), {}).mask.empty());
+  EXPECT_TRUE(engine::find_foreground(image_of(on_green), {}, flat_colour(64, 36, {111, 111, 111}))
+                  .mask.empty());
+  EXPECT_TRUE(engine::find_foreground(image_of(on_green), {}, flat_colour(64, 36, {30, 90, 230}))
+                  .mask.empty());
 }
 
 TEST(Foreground, ACelKeepsItsAlphaThroughDecoding) {
