@@ -35,7 +35,7 @@ constexpr int kMinKeyGreen = 90;
 constexpr double kMinKeyGreenLead = 0.4;
 // Other page levels are not taken for a backdrop: night skies, fades and pale skies (generated
 // skies sit at 150-190) are finished-frame content, searched as whole pictures; a black frame
-// with small content is below kMinLayerContent (engine/fingerprinter.h).
+// with small content is below kMinLayerContent (engine/fingerprinter.cpp).
 // A layer leaves whole regions of its canvas empty: at least this many cells of a 4x4 grid hold
 // (almost) no content, and its content does not span the canvas. Line art, a rough or an animatic
 // of a whole frame, on white too, has a horizon or a floor from border to border and is searched
