@@ -137,6 +137,24 @@ TEST(Foreground, ALayerFlattenedOnBlackOrAKeyingGreenIsALayer) {
                   .mask.empty());
 }
 
+// The decoder hands the fingerprinter the colour that tells a keying green from a grey page.
+TEST(Foreground, ALayerOnAKeyingGreenIsSearchedByItsDrawing) {
+  testing::TempDir dir;
+  const auto layer_features = [&](const cv::Scalar& page_bgr) {
+    cv::Mat canvas(360, 640, CV_8UC3, page_bgr);
+    draw_character(canvas, 420, 220);
+    EXPECT_TRUE(cv::imwrite(dir.path("layer.png"), canvas));
+    engine::FingerprintOptions options;
+    options.local_features = engine::LocalFeatureUse::kLayers;
+    const engine::Fingerprint f =
+        engine::Fingerprinter(engine::default_model()).fingerprint(dir.path("layer.png"), options);
+    EXPECT_EQ(f.samples.size(), 1u);
+    return f.samples.empty() ? 0 : f.samples.front().local_features.size();
+  };
+  EXPECT_GE(layer_features(cv::Scalar(64, 177, 0)), 30u);  // 0x00b140, luma 111
+  EXPECT_EQ(layer_features(cv::Scalar(111, 111, 111)), 0u);
+}
+
 TEST(Foreground, ACelKeepsItsAlphaThroughDecoding) {
   testing::TempDir dir;
   cv::Mat cel(360, 640, CV_8UC4, cv::Scalar(0, 0, 0, 0));  // transparent black
