@@ -24,8 +24,13 @@ constexpr double kMinBorderShare = 0.85;
 constexpr int kLevelTolerance = 22;
 // ... and flat: the luma range over their 3x3 neighbourhood (blurred picture) at most this.
 constexpr int kFlatRange = 10;
-// Backdrops a layer is exported or flattened on: white or paper (from this luma level up) ...
+// Backdrops a layer is exported or flattened on: white or paper (from this luma level up; from
+// kMinGreyPaperLevel when the picture's colour shows a near-neutral page, within
+// kMaxPaperColourSpread of its brightest channel: a dim scan or photograph of a drawing, grey or
+// cream paper; a sky is bluer) ...
 constexpr int kMinPaperLevel = 200;
+constexpr int kMinGreyPaperLevel = 160;
+constexpr double kMaxPaperColourSpread = 0.25;
 // ... black (up to this level), where a converter dropped the alpha of a layer and kept the
 // colour under its transparent pixels (premultiplied exports keep black there) ...
 constexpr int kMaxBlackLevel = 24;
@@ -94,6 +99,13 @@ bool is_key_green(const ColourImage& colour) {
   return green >= kMinKeyGreen && green - std::max(red, blue) >= kMinKeyGreenLead * green;
 }
 
+bool is_neutral(const ColourImage& colour) {
+  if (colour.width < 2 || colour.height < 2) return false;
+  const auto [red, green, blue] = border_colour(colour);
+  const int brightest = std::max({red, green, blue});
+  return brightest - std::min({red, green, blue}) <= kMaxPaperColourSpread * brightest;
+}
+
 Foreground from_mask(const cv::Mat& content) {
   Foreground f;
   f.share = static_cast<double>(cv::countNonZero(content)) / static_cast<double>(content.total());
@@ -139,7 +151,7 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha,
   std::nth_element(border.begin(), border.begin() + static_cast<std::ptrdiff_t>(border.size() / 2),
                    border.end());
   const int level = border[border.size() / 2];
-  const bool pale = level >= kMinPaperLevel;
+  const bool pale = level >= kMinPaperLevel || (level >= kMinGreyPaperLevel && is_neutral(colour));
   if (!pale && level > kMaxBlackLevel && !is_key_green(colour)) return {};
   Foreground whole_page;  // no background found on the page
   whole_page.pale_page = pale;

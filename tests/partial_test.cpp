@@ -137,6 +137,20 @@ TEST(Foreground, ALayerFlattenedOnBlackOrAKeyingGreenIsALayer) {
                   .mask.empty());
 }
 
+TEST(Foreground, ADrawingOnDimPaperIsALayerASkyOfThatBrightnessIsNot) {
+  // A dim scan or photograph of a drawing: the page at 185, near-neutral (cream).
+  cv::Mat page(360, 640, CV_8UC1, cv::Scalar(185));
+  draw_character(page, 420, 220);
+  const engine::Foreground dim =
+      engine::find_foreground(image_of(page), {}, flat_colour(64, 36, {195, 186, 160}));
+  ASSERT_FALSE(dim.mask.empty());
+  EXPECT_TRUE(dim.pale_page);
+  // A sky of that brightness is bluer; without colour, only white and paper from 200 count.
+  EXPECT_TRUE(engine::find_foreground(image_of(page), {}, flat_colour(64, 36, {120, 195, 240}))
+                  .mask.empty());
+  EXPECT_TRUE(engine::find_foreground(image_of(page), {}).mask.empty());
+}
+
 // The decoder hands the fingerprinter the colour that tells a keying green from a grey page.
 TEST(Foreground, ALayerOnAKeyingGreenIsSearchedByItsDrawing) {
   testing::TempDir dir;
