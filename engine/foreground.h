@@ -22,7 +22,7 @@ struct Foreground {
 // low-detail region of one brightness connected to the picture's border, kept when it covers
 // enough of the border and of the picture, and when its brightness is that of a backdrop: white
 // or paper, black (a layer whose alpha a converter dropped), or, told by `colour` (the picture in
-// colour, any size; may be empty), a keying green.
+// colour, any size; may be empty), dimmer paper of a near-neutral colour or a keying green.
 Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha,
                            const ColourImage& colour = {});
 
