@@ -93,17 +93,23 @@ std::array<int, 3> border_colour(const ColourImage& colour) {
   return median;
 }
 
-bool is_key_green(const ColourImage& colour) {
-  if (colour.width < 2 || colour.height < 2) return false;
-  const auto [red, green, blue] = border_colour(colour);
-  return green >= kMinKeyGreen && green - std::max(red, blue) >= kMinKeyGreenLead * green;
-}
+// What a page whose border has median luma `level` is: a backdrop or not, and paper or not. The
+// border's colour (`colour` may be empty) is read only for levels that luma alone cannot tell.
+struct Page {
+  bool backdrop = false;
+  bool paper = false;
+};
 
-bool is_neutral(const ColourImage& colour) {
-  if (colour.width < 2 || colour.height < 2) return false;
+Page page_of(int level, const ColourImage& colour) {
+  if (level >= kMinPaperLevel) return {true, true};
+  if (level <= kMaxBlackLevel) return {true, false};
+  if (colour.width < 2 || colour.height < 2) return {};
   const auto [red, green, blue] = border_colour(colour);
   const int brightest = std::max({red, green, blue});
-  return brightest - std::min({red, green, blue}) <= kMaxPaperColourSpread * brightest;
+  if (level >= kMinGreyPaperLevel &&
+      brightest - std::min({red, green, blue}) <= kMaxPaperColourSpread * brightest)
+    return {true, true};
+  return {green >= kMinKeyGreen && green - std::max(red, blue) >= kMinKeyGreenLead * green, false};
 }
 
 Foreground from_mask(const cv::Mat& content) {
@@ -151,10 +157,10 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha,
   std::nth_element(border.begin(), border.begin() + static_cast<std::ptrdiff_t>(border.size() / 2),
                    border.end());
   const int level = border[border.size() / 2];
-  const bool pale = level >= kMinPaperLevel || (level >= kMinGreyPaperLevel && is_neutral(colour));
-  if (!pale && level > kMaxBlackLevel && !is_key_green(colour)) return {};
+  const Page page = page_of(level, colour);
+  if (!page.backdrop) return {};
   Foreground whole_page;  // no background found on the page
-  whole_page.pale_page = pale;
+  whole_page.pale_page = page.paper;
 
   cv::Mat difference;
   cv::absdiff(blurred, cv::Scalar(level), difference);  // 8-bit subtraction would clip at 0
@@ -191,7 +197,7 @@ Foreground find_foreground(const GrayImage& luma, const GrayImage& alpha,
     return whole_page;
   }
   Foreground layer = from_mask(content);
-  layer.pale_page = pale;
+  layer.pale_page = page.paper;
   return layer;
 }
 

@@ -159,12 +159,16 @@ class Queue : public ::testing::Test {
 
   int cli(std::vector<std::string> args) {
     args.insert(args.begin(), CELTRACE_CLI);
-    return wait_for(spawn(args, log(), dir.root().string()));
+    return wait_for(start(args));
   }
   pid_t start_worker(const std::string& name, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {CELTRACE_CLI, "queue", "work",   queue_, lib(),
                                      "--name",     name,    "--jobs", "1"};
     args.insert(args.end(), extra.begin(), extra.end());
+    return start(args);
+  }
+  // The CLI with its output into log() and its temporary folders in the test's folder.
+  pid_t start(const std::vector<std::string>& args) {
     return spawn(args, log(), dir.root().string());
   }
   // Rows of the jobs table: path -> (status, attempts).
@@ -302,11 +306,9 @@ TEST_F(Queue, OverlappingConcurrentSubmitsEnqueueEachFileOnce) {
   write_clips(tree / "b", 1, 20.0);
   fs::copy_file(tree / "a" / "clip0.mp4", tree / "b" / "same-as-a0.mp4");  // another mount
   testing::write_bytes((tree / "b" / "notes.txt").string(), "retakes");
-  const pid_t first = spawn({CELTRACE_CLI, "queue", "submit", queue_, lib(), (tree / "a").string(),
-                             (tree / "b").string()},
-                            log(), dir.root().string());
-  const pid_t second = spawn({CELTRACE_CLI, "queue", "submit", queue_, lib(), tree.string()}, log(),
-                             dir.root().string());
+  const pid_t first = start({CELTRACE_CLI, "queue", "submit", queue_, lib(), (tree / "a").string(),
+                             (tree / "b").string()});
+  const pid_t second = start({CELTRACE_CLI, "queue", "submit", queue_, lib(), tree.string()});
   ASSERT_EQ(wait_for(first), 0);
   ASSERT_EQ(wait_for(second), 0);
   // a/clip0, a/clip1, b/clip0, b/notes.txt (skipped) and the copy (skipped as a duplicate).
