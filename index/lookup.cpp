@@ -59,24 +59,21 @@ constexpr double kLayerTimingShare = 0.4;
 // character's head on it, the same walk at the same place) registers with fewer (34 on the
 // generated no-background set, the right frames 100-235).
 constexpr int kTimingMomentInliers = 2 * kRegistrationInliers;
-// A layer still (a cel) has no mapping to pin its time, only the key frame it matched, which may
-// be a hold away: frames this far around it, one per kLayerStillSpacing, are tried, and the
-// canvas check (index/verify.cpp) picks the moment where the drawing stands where the cel has it.
-constexpr double kLayerStillReach = 1.5;          // seconds
-constexpr double kLayerStillSpacing = 1.0 / 3.0;  // seconds
-// A moving layer's mapping is only as precise as the canvas places its key frames (within 0.06 of
-// the picture, index/partial_search.h): a drawing that crosses that in a second is mapped up to a
-// second off, where the frame shows it too far away for the canvas check. Frames this far around
-// the mapped time, one per kLayerSpacing (every 4th at 24 fps), nearest first, are tried; the
-// moments check below still asks the agreeing moments to follow the query's timing. On
-// benchmarks/layers-real-art, rough pencil tests confirmed 7 of 9 instead of 5 (within 0.15 s: the
-// drawing registered with 61 inliers, but 20-36 pixels from where the layer has it), layers with
-// alpha 9 of 9 instead of 8; no negative confirmed.
-constexpr double kLayerReach = 1.0;          // seconds
+// A layer's moments are found where its drawing stands on the canvas (index/verify.h, verify_pair
+// with a mask), not where the mapping puts them: a layer's mapping is only as precise as the
+// canvas places its key frames (within 0.06 of the picture, index/partial_search.h), and a slowly
+// walking character's repeated poses put it further off (1.2-1.7 s for a walk cycle on
+// benchmarks/layers-real-art). Frames this far around the mapped time, one per kLayerSpacing
+// (every 4th at 24 fps), then every frame around the one found, are tried (see layer_moment).
+constexpr double kLayerReach = 2.0;          // seconds
 constexpr double kLayerSpacing = 1.0 / 6.0;  // seconds
-constexpr int kVerifySize = 480;             // pixels, longer side, for verification
-constexpr double kMappingSlack = 0.15;       // seconds: reference frames tried around a mapped time
-constexpr double kMatchedReach = 0.6;        // ... and up to the sample's own best match this near
+constexpr int kLayerReachSteps = 2;
+// A layer still (a cel) has no mapping to pin its time, only the key frame it matched, which may
+// be a hold away: likewise, one frame per kLayerStillSpacing first.
+constexpr double kLayerStillSpacing = 1.0 / 3.0;  // seconds
+constexpr int kVerifySize = 480;                  // pixels, longer side, for verification
+constexpr double kMappingSlack = 0.15;  // seconds: reference frames tried around a mapped time
+constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best match this near
 
 // The frames from `from` to `to` seconds at the verification size, bars removed: at most
 // kCandidateFrames, those nearest to one of `centres` first (verification stops at the first
@@ -104,15 +101,14 @@ std::vector<engine::Frame> frames_for_verification(const std::string& path, doub
   return frames;
 }
 
-// Where in the reference a passing pair's query moment is, to a frame: of the reference frames
+// Where in the reference a whole picture's passing pair is, to a frame: of the reference frames
 // within kTimingReach of the one that passed, the one most like the query once registered onto it
 // (index/verify.h, closest_moment); of a hold, the frame nearest `mapped_time`. The mapping alone
 // is a few tenths of a second off where the reference's 2 fps samples and holds step its times,
 // or where a crop looks like a camera move.
 double moment_of(const Verification& v, const engine::Frame& query_frame,
-                 const engine::GrayImage& mask, const std::string& reference_path,
-                 double passed_time, double mapped_time, double reach, bool mirrored,
-                 const engine::DecodeOptions& decode) {
+                 const std::string& reference_path, double passed_time, double mapped_time,
+                 double reach, bool mirrored, const engine::DecodeOptions& decode) {
   std::vector<engine::Frame> frames = frames_for_verification(
       reference_path, passed_time - reach, passed_time + reach, {passed_time}, decode, false, 0,
       std::numeric_limits<std::size_t>::max());
@@ -128,8 +124,64 @@ double moment_of(const Verification& v, const engine::Frame& query_frame,
       nearest = static_cast<int>(pictures.size());
     pictures.push_back(f.luma);
   }
-  const int chosen = closest_moment(query_frame.luma, mask, pictures, v, mirrored, nearest);
+  const int chosen = closest_moment(query_frame.luma, pictures, v, mirrored, nearest);
   return frames[static_cast<std::size_t>(chosen)].pts_seconds;
+}
+
+std::vector<engine::GrayImage> pictures_of(const std::vector<engine::Frame>& frames) {
+  std::vector<engine::GrayImage> pictures;
+  for (const engine::Frame& f : frames) pictures.push_back(f.luma);
+  return pictures;
+}
+
+// A layer's moment near `mapped_time`: a reference frame where its drawing stands where the layer
+// has it on the canvas and agrees (index/verify.h, verify_pair with a mask), and that frame's
+// time. Frames one per `spacing` within `reach` first, the first that agrees nearest the mapped
+// time; none in place, the span moves on by `reach` while the best placed drawing is at one of
+// its ends (at most kLayerReachSteps times). Then every frame around the one found: the best
+// placed that agrees (a moving drawing's frame), or, none having agreed, the first in place that
+// agrees nearest the best placed.
+std::pair<Verification, double> layer_moment(const engine::GrayImage& query,
+                                             const engine::GrayImage& mask,
+                                             const std::string& reference_path, double mapped_time,
+                                             double reach, double spacing, bool mirrored,
+                                             const engine::DecodeOptions& decode) {
+  constexpr auto kAll = std::numeric_limits<std::size_t>::max();
+  double from = mapped_time - reach, to = mapped_time + reach;
+  std::vector<engine::Frame> frames = frames_for_verification(
+      reference_path, from, to, {mapped_time}, decode, false, spacing, kAll);
+  Verification v = verify_pair(query, mask, pictures_of(frames), mirrored);
+  const auto time_of = [](const std::vector<engine::Frame>& f, const Verification& w) {
+    return f[static_cast<std::size_t>(w.candidate)].pts_seconds;
+  };
+  for (int step = 0; step < kLayerReachSteps && !v.registered && v.canvas_shift < 1; ++step) {
+    const double nearest = time_of(frames, v);
+    if (nearest - from < spacing && from > 0) {
+      to = from;
+      from -= reach;
+    } else if (to - nearest < spacing) {
+      from = to;
+      to += reach;
+    } else {
+      break;
+    }
+    std::vector<engine::Frame> further =
+        frames_for_verification(reference_path, from, to, {nearest}, decode, false, spacing, kAll);
+    const Verification w = verify_pair(query, mask, pictures_of(further), mirrored);
+    if (w.candidate < 0 || (!w.registered && w.canvas_shift >= v.canvas_shift)) break;
+    v = w;
+    frames = std::move(further);
+  }
+  if (v.candidate < 0) return {v, mapped_time};
+  const double found = time_of(frames, v);
+  if (v.canvas_shift >= 1) return {v, found};
+  std::vector<engine::Frame> around = frames_for_verification(
+      reference_path, found - spacing, found + spacing, {found}, decode, false, 0, kAll);
+  const Verification closer =
+      verify_pair(query, mask, pictures_of(around), mirrored,
+                  v.passed ? LayerMoment::kBestPlaced : LayerMoment::kFirstInPlace);
+  if (closer.candidate < 0 || (v.passed && !closer.passed)) return {v, found};
+  return {closer, time_of(around, closer)};
 }
 
 // The agreeing pairs of a candidate, (query, reference) times, place its segments to a frame. A
@@ -217,7 +269,8 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       to = std::max(to, pair.matched_time + kMappingSlack);
     }
     Verification v;
-    std::vector<engine::Frame> candidates;
+    double passed_time = pair.mapped_time;  // the reference time of the picture `v` is about
+    std::vector<engine::Frame> candidates;  // a whole picture's
     engine::Frame query_frame;
     engine::GrayImage mask;
     try {
@@ -231,25 +284,22 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
         mask =
             engine::find_foreground(query_frame.luma, query_frame.alpha, query_frame.colour).mask;
       }
-      const double layer_reach = still_layer ? kLayerStillReach : kLayerReach;
       if (partial) {
-        from = pair.mapped_time - layer_reach;
-        to = pair.mapped_time + layer_reach;
+        std::tie(v, passed_time) =
+            layer_moment(query_frame.luma, mask, m.reference.path, pair.mapped_time, kLayerReach,
+                         still_layer ? kLayerStillSpacing : kLayerSpacing, pair.mirrored, decode);
+      } else {
+        candidates = frames_for_verification(m.reference.path, from, to,
+                                             {pair.mapped_time, pair.matched_time}, decode);
+        v = verify_pair(query_frame.luma, mask, pictures_of(candidates), pair.mirrored);
+        if (v.candidate >= 0)
+          passed_time = candidates[static_cast<std::size_t>(v.candidate)].pts_seconds;
       }
-      candidates = frames_for_verification(
-          m.reference.path, from, to,
-          partial ? std::vector<double>{pair.mapped_time}
-                  : std::vector<double>{pair.mapped_time, pair.matched_time},
-          decode, false,
-          still_layer ? kLayerStillSpacing
-          : partial   ? kLayerSpacing
-                      : 0);
-      std::vector<engine::GrayImage> pictures;
-      for (const engine::Frame& c : candidates) pictures.push_back(c.luma);
-      v = verify_pair(query_frame.luma, mask, pictures, pair.mirrored);
       if (still && !partial && !v.registered) {
-        v.candidate = same_layout(query_frame.luma, pictures, pair.mirrored);
+        v.candidate = same_layout(query_frame.luma, pictures_of(candidates), pair.mirrored);
         v.registered = v.by_layout = v.candidate >= 0;
+        if (v.by_layout)
+          passed_time = candidates[static_cast<std::size_t>(v.candidate)].pts_seconds;
       }
     } catch (const Error&) {
       break;  // the reference cannot be decoded any more: no visual evidence
@@ -257,20 +307,18 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     disagreeing = v.registered && !v.passed;
     agreeing += v.passed ? 1 : 0;
     if (v.passed) fewest_agreeing_inliers = std::min(fewest_agreeing_inliers, v.inliers);
-    const double passed_time = v.candidate >= 0
-                                   ? candidates[static_cast<std::size_t>(v.candidate)].pts_seconds
-                                   : pair.mapped_time;
     double reference_time = passed_time;
-    // The first agreeing pair places the query; later ones check a speed other than 1 (see
-    // place_by_pairs). Each costs a dozen registrations. A still's pairs are all one moment of
-    // the query, each placed, since the one shown as evidence places the still.
-    if (v.passed && !v.by_layout && (placed.empty() || pair.speed != 1 || still)) {
+    // A layer's agreeing moment is placed to a frame already: where its drawing stands on the
+    // canvas. Of other pictures, the first agreeing pair places the query; later ones check a
+    // speed other than 1 (see place_by_pairs). Each costs a dozen registrations. A still's pairs
+    // are all one moment of the query, each placed, since the one shown as evidence places the
+    // still.
+    if (v.passed && partial) {
+      placed.push_back({pair.query_time, passed_time});
+    } else if (v.passed && !v.by_layout && (placed.empty() || pair.speed != 1 || still)) {
       try {
-        // A cel has no mapping to follow: every moment the still-layer search reached is a
-        // candidate, and where its drawing stands on the canvas decides.
-        reference_time = moment_of(
-            v, query_frame, mask, m.reference.path, still_layer ? pair.mapped_time : passed_time,
-            pair.mapped_time, still_layer ? kLayerStillReach : kTimingReach, pair.mirrored, decode);
+        reference_time = moment_of(v, query_frame, m.reference.path, passed_time, pair.mapped_time,
+                                   kTimingReach, pair.mirrored, decode);
         placed.push_back({pair.query_time, reference_time});
       } catch (const Error&) {
         // the pair stands at the frame that passed

@@ -27,11 +27,16 @@ constexpr int kBorder = 8;     // pixels trimmed off the common area (inset bord
 // head), same-series clips over a library episode's background 0.11 to 0.58. (A near-duplicate
 // shot of another episode, same character and place, can stay under it: README.)
 constexpr double kMaxUnexplained = 0.10;
-// Layers: the most their content's centre may lie from the same place in the reference frame,
-// shares of the picture: registration error plus a character's motion within the tried frames'
-// reach of the mapped time (on benchmarks/layers-real-art the same drawing of another episode
-// passing nearby was 0.04-0.07 off).
+// Layers: where the registered drawing stands in the reference frame against the layer (the
+// inliers' median displacement, shares of the picture). Within kMaxCanvasShift it is near: a
+// frame to look closer around (a plate's check uses the same bound on its centre). Within
+// kMaxExactCanvasShift it is in place, the layer's moment: registration error and a pencil
+// test's paper shake (benchmarks/layers-real-art: roughs, their page cropped by up to 3 pixels of
+// 640 and rescaled, stood 0.009-0.016 from their frames' drawings where looked at, layers
+// 0.000-0.005). The same drawing of another episode crossing the same place stood 0.004-0.032
+// away at the moments tried, in place at one or two of three, or reached in the wrong order.
 constexpr double kMaxCanvasShift = 0.035;
+constexpr double kMaxExactCanvasShift = 0.015;
 // ... and the most its size may differ from the frame's drawing (the registration's scale, both
 // pictures fitted to one size): an export keeps the canvas's scale. On both real-art sets the
 // right frames registered at 0.998-1.033 (a pencil test's paper shake included), the same drawing
@@ -216,6 +221,23 @@ Verification register_features(const Features& query, const Features& reference)
       cv::estimateAffinePartial2D(from, to, inlier_mask, cv::RANSAC, kReprojection, 2000, 0.995);
   if (transform.empty()) return result;
   result.inliers = static_cast<int>(std::count(inlier_mask.begin(), inlier_mask.end(), 1));
+  // Where the shared drawing stands in each picture: the median of the inliers' displacements,
+  // as shares of each picture's size. Unlike the fitted transform at some point, it does not move
+  // with a scale misfit (a rough's jittered lines fitted 2-4% large).
+  std::vector<double> dx, dy;
+  const cv::Size query_size = query.structure.size(), reference_size = reference.luma.size();
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    if (!inlier_mask[i]) continue;
+    dx.push_back(to[i].x / query_size.width - from[i].x / reference_size.width);
+    dy.push_back(to[i].y / query_size.height - from[i].y / reference_size.height);
+  }
+  if (!dx.empty()) {
+    const auto median = [](std::vector<double>& v) {
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+      return std::abs(v[v.size() / 2]);
+    };
+    result.canvas_shift = std::max(median(dx), median(dy));
+  }
   result.scale = std::hypot(transform.at<double>(0, 0), transform.at<double>(1, 0));
   result.registered = result.inliers >= (query.content.empty() ? kRegistrationInliers
                                                                : kLayerRegistrationInliers) &&
@@ -229,9 +251,20 @@ Verification register_features(const Features& query, const Features& reference)
   return result;
 }
 
-Verification verify_features(const Features& query, const Features& reference) {
-  Verification result = register_features(query, reference);
-  if (!result.registered) return result;
+// A layer's registration checked against the canvas (see kMaxCanvasShift): records where it puts
+// the content and how far that lies from the content's own place; `registered` stays only when
+// near it, at the canvas's scale.
+void place_on_canvas(Verification& result, const Features& query, const Features& reference) {
+  const cv::Mat affine(2, 3, CV_64F, result.affine.data());
+  place_region(result, cv::boundingRect(query.content), query.structure.size(), affine,
+               reference.luma.size());
+  if (result.canvas_shift > kMaxCanvasShift || std::abs(result.scale - 1) > kMaxLayerScale)
+    result.registered = false;
+}
+
+// Whether a registered pair agrees (see Verification::unexplained_query): sets the unexplained
+// shares, `plate` and `passed`.
+void judge_agreement(Verification& result, const Features& query, const Features& reference) {
   const cv::Mat affine(2, 3, CV_64F, result.affine.data());
   // The reference picture is resampled onto the query before its edges are found, so both
   // structure images are made at one scale (a crop enlarges the picture, and edge strength
@@ -257,17 +290,6 @@ Verification verify_features(const Features& query, const Features& reference) {
                                         cv::Size(4 * kTolerance + 1, 4 * kTolerance + 1)));
     query_edges &= inside;
     reference_edges &= inside;
-    place_region(result, cv::boundingRect(query.content), q.size(), affine, reference.luma.size());
-    // A layer is exported on the episode's canvas: its content lies where the frame shows it, at
-    // the canvas's scale. The same drawing elsewhere on the screen is another moment.
-    const Verification::Box& a = result.query_region;
-    const Verification::Box& b = result.reference_region;
-    if (std::abs(a.x + a.width / 2 - b.x - b.width / 2) > kMaxCanvasShift ||
-        std::abs(a.y + a.height / 2 - b.y - b.height / 2) > kMaxCanvasShift ||
-        std::abs(result.scale - 1) > kMaxLayerScale) {
-      result.registered = false;
-      return result;
-    }
   }
   result.unexplained_query = unexplained_share(query_edges, reference_edges);
   result.unexplained_reference = unexplained_share(reference_edges, query_edges);
@@ -281,15 +303,73 @@ Verification verify_features(const Features& query, const Features& reference) {
                    reference.luma.size());
   }
   result.passed = result.passed || result.plate;
+}
+
+Verification verify_features(const Features& query, const Features& reference) {
+  Verification result = register_features(query, reference);
+  if (result.registered && !query.content.empty()) place_on_canvas(result, query, reference);
+  if (result.registered) judge_agreement(result, query, reference);
   return result;
+}
+
+// A layer's moment (see verify_pair and LayerMoment): candidates registered and placed, those in
+// place judged in the order `choice` asks until one agrees.
+Verification place_layer(const Features& query, const std::vector<engine::GrayImage>& references,
+                         LayerMoment choice) {
+  std::vector<Verification> placed(references.size());
+  std::vector<Features> reference_features(references.size());
+  int unrelated = 0;
+  const auto judged = [&](std::size_t i) {
+    Verification& v = placed[i];
+    judge_agreement(v, query, reference_features[i]);
+    return v.passed;
+  };
+  std::vector<std::size_t> in_place;  // candidates whose drawing stands in place
+  for (std::size_t i = 0; i < references.size() && unrelated < kUnrelatedCandidates; ++i) {
+    if (references[i].empty()) continue;
+    reference_features[i] = features_of(references[i], {}, false, false);
+    Verification& v = placed[i];
+    v = register_features(query, reference_features[i]);
+    v.candidate = static_cast<int>(i);
+    if (v.registered) place_on_canvas(v, query, reference_features[i]);
+    if (!v.registered) v.canvas_shift = 1;
+    if (v.inliers < kRegistrationInliers / 3) ++unrelated;
+    if (v.registered && v.canvas_shift <= kMaxExactCanvasShift) {
+      in_place.push_back(i);
+      if (choice == LayerMoment::kFirstInPlace && judged(i)) return v;
+    }
+  }
+  if (choice == LayerMoment::kBestPlaced) {
+    std::stable_sort(in_place.begin(), in_place.end(), [&](std::size_t x, std::size_t y) {
+      return placed[x].canvas_shift < placed[y].canvas_shift;
+    });
+    for (const std::size_t i : in_place) {
+      if (judged(i)) return placed[i];
+    }
+  }
+  // None agrees: the first in place, which disagrees; else the best placed, not registered; else
+  // the one with most inliers.
+  if (!in_place.empty()) return placed[in_place.front()];
+  Verification best;
+  for (const Verification& v : placed) {
+    if (v.candidate < 0) continue;
+    if (v.canvas_shift < best.canvas_shift || (best.canvas_shift >= 1 && v.canvas_shift >= 1 &&
+                                               (best.candidate < 0 || v.inliers > best.inliers)))
+      best = v;
+  }
+  best.registered = false;
+  return best;
 }
 
 }  // namespace
 
 Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& query_mask,
-                         const std::vector<engine::GrayImage>& references, bool mirrored) {
+                         const std::vector<engine::GrayImage>& references, bool mirrored,
+                         LayerMoment choice) {
   Verification best;
   if (query.empty()) return best;
+  if (!query_mask.empty())
+    return place_layer(features_of(query, query_mask, mirrored, false), references, choice);
   // `spread`: corners spread over the picture (see features_of).
   const auto search = [&](bool spread) {
     const Features q = features_of(query, query_mask, mirrored, spread);
@@ -315,13 +395,12 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   // took most corners: tried again with corners spread over both pictures. Not only where some
   // structure is shared: a plate of a cave wall under a contrasted ladybug (layers-real-art
   // --series) registered with 5-8 inliers, and with 234-290 spread.
-  if (found.passed || found.registered || !query_mask.empty()) return found;
+  if (found.passed || found.registered) return found;
   return search(true);
 }
 
-int closest_moment(const engine::GrayImage& query, const engine::GrayImage& query_mask,
-                   const std::vector<engine::GrayImage>& references, const Verification& registered,
-                   bool mirrored, int preferred) {
+int closest_moment(const engine::GrayImage& query, const std::vector<engine::GrayImage>& references,
+                   const Verification& registered, bool mirrored, int preferred) {
   if (query.empty() || !registered.registered) return preferred;
   // Compared at most kMomentSize large: a frame's moment shows at that size, at a quarter of the
   // cost. `factor` of a picture: its scale at that size.
@@ -337,12 +416,6 @@ int closest_moment(const engine::GrayImage& query, const engine::GrayImage& quer
   const double query_factor = factor(query);
   cv::Mat q = reduced(engine::view_of(query), query_factor, cv::INTER_AREA);
   if (mirrored) cv::flip(q, q, 1);
-  cv::Mat area(q.size(), CV_8U, cv::Scalar(255));
-  if (!query_mask.empty()) {
-    cv::resize(engine::view_of(query_mask), area, q.size(), 0, 0, cv::INTER_NEAREST);
-    if (mirrored) cv::flip(area, area, 1);
-    cv::threshold(area, area, 127, 255, cv::THRESH_BINARY);
-  }
   // Structure slightly blurred, so that registration error and line width do not decide.
   const auto smoothed = [](const cv::Mat& luma) {
     cv::Mat out;
@@ -351,9 +424,8 @@ int closest_moment(const engine::GrayImage& query, const engine::GrayImage& quer
     return out;
   };
   const cv::Mat query_structure = smoothed(q);
-  const bool layer = !query_mask.empty();
   const Features query_features =
-      layer ? Features{} : features_of(engine::image_of(q), {}, false, false, kMomentFeatures);
+      features_of(engine::image_of(q), {}, false, false, kMomentFeatures);
   // kUnscored: not compared yet; kIncomparable: nothing in common to compare.
   constexpr double kUnscored = -3, kIncomparable = -2;
   std::vector<double> scores(references.size(), kUnscored);
@@ -366,15 +438,11 @@ int closest_moment(const engine::GrayImage& query, const engine::GrayImage& quer
     if (picture.empty()) return;
     const double reference_factor = factor(picture);
     const cv::Mat reference = reduced(engine::view_of(picture), reference_factor, cv::INTER_AREA);
-    // Whole pictures: each frame registered on its own, since one registration for all would
-    // favour the frame it was fitted to: it absorbs the camera's motion (and a crop looks like a
-    // zoom's later frame). A layer keeps the pair's registration: it lies on the episode's canvas,
-    // and where its drawing stands on it is what tells the moment.
-    Verification own;
-    if (!layer) {
-      own = register_features(query_features, features_of(engine::image_of(reference), {}, false,
-                                                          false, kMomentFeatures));
-    }
+    // Each frame registered on its own, since one registration for all would favour the frame it
+    // was fitted to: it absorbs the camera's motion (and a crop looks like a zoom's later frame).
+    const Verification own = register_features(
+        query_features,
+        features_of(engine::image_of(reference), {}, false, false, kMomentFeatures));
     std::array<double, 6> coefficients = own.affine;
     if (!own.registered) {
       // The pair's registration, between the pictures at full size.
@@ -388,7 +456,6 @@ int closest_moment(const engine::GrayImage& query, const engine::GrayImage& quer
     cv::warpAffine(cv::Mat(reference.size(), CV_8U, cv::Scalar(255)), common, affine, q.size(),
                    cv::INTER_NEAREST);
     cv::erode(common, common, cv::Mat(), cv::Point(-1, -1), kBorder);
-    common &= area;
     if (cv::countNonZero(common) == 0) return;
     const cv::Mat r = smoothed(warped);
     // Pearson correlation of the two structure images over the common area.

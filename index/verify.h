@@ -47,6 +47,9 @@ struct Verification {
     double x = 0, y = 0, width = 0, height = 0;
   };
   Box query_region, reference_region;
+  // Where the registered drawing stands in the reference against the query (median displacement
+  // of the inliers, as shares of each picture's size; the larger of x and y); 1: not placed.
+  double canvas_shift = 1;
   // The registration of a registered pair: reference pixels to query pixels (x' = a0 x + a1 y +
   // a2, y' = a3 x + a4 y + a5), both at the size they were given, the query mirrored first when
   // the pair is mirrored.
@@ -62,20 +65,32 @@ struct Verification {
 // the check one-sided, for a layer: features come from the content only, the query's edges in it
 // must be explained by the reference, and the reference's edges count only inside the content,
 // away from its outline (the reference's background and other characters are expected there).
+// A layer's candidates are moments around its mapped time: each is registered and placed
+// (`canvas_shift`: how far its drawing stands from the layer's place on the canvas); those whose
+// drawing stands in place (up to registration error and a pencil test's shake) are judged in the
+// order `choice` says, and the first that agrees is the result. None agreeing: the first in
+// place (registered, not passed), else the best placed (not registered: where to look closer).
 // A background plate is a whole picture whose missing characters the reference shows: it passes
 // when everything but one region of the reference is explained and the geometry is near identity.
+enum class LayerMoment {
+  // The first candidate in place that agrees: candidates nearest the mapped time first (a hold or
+  // a slow drawing stands in place over many frames, of which the mapping tells).
+  kFirstInPlace,
+  // The best placed candidate that agrees: consecutive frames around a moment found (a moving
+  // drawing's frame).
+  kBestPlaced,
+};
 Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& query_mask,
-                         const std::vector<engine::GrayImage>& references, bool mirrored);
+                         const std::vector<engine::GrayImage>& references, bool mirrored,
+                         LayerMoment choice = LayerMoment::kFirstInPlace);
 
-// Which of `references` shows the query's moment: consecutive frames around a pair that
-// `registered` (it passed verify_pair; the frames are of one size with the picture it registered)
-// are each registered onto the query (that pair's registration where one does not register) and
-// compared with it on structure, inside the query's content for a layer. The index of the most
-// alike; of frames within a tie of it (a hold looks alike throughout), the one nearest
-// `preferred`.
-int closest_moment(const engine::GrayImage& query, const engine::GrayImage& query_mask,
-                   const std::vector<engine::GrayImage>& references, const Verification& registered,
-                   bool mirrored, int preferred);
+// Which of `references` shows the query's moment, for a whole picture: consecutive frames around
+// a pair that `registered` (it passed verify_pair; the frames are of one size with the picture it
+// registered) are each registered onto the query (that pair's registration where one does not
+// register) and compared with it on structure. The index of the most alike; of frames within a
+// tie of it (a hold looks alike throughout), the one nearest `preferred`.
+int closest_moment(const engine::GrayImage& query, const std::vector<engine::GrayImage>& references,
+                   const Verification& registered, bool mirrored, int preferred);
 
 // A still too blurred or too small for local features (a colour script, a thumbnail) can still
 // show a frame's layout: both pictures at 64 pixels wide, equally blurred, correlate at 0.97 or

@@ -127,6 +127,49 @@ TEST(Verify, ALayerAgreesOnItsFramesCanvasAtItsScaleOnly) {
   EXPECT_FALSE(larger.passed);
 }
 
+// Of frames around a mapped time, a layer's moment is one where its drawing stands where the layer
+// has it: a frame showing it 2% of the width away (the same drawing a moment earlier, or another
+// episode's passing by) is near, not there.
+TEST(Verify, ALayerTakesTheFrameWhereItsDrawingStandsExactly) {
+  const cv::Mat frame = cartoon_frame(5, 1, action_time());
+  const cv::Rect box(frame.cols * 3 / 10, frame.rows / 5, frame.cols * 2 / 5, frame.rows * 3 / 5);
+  cv::Mat layer(frame.size(), frame.type(), cv::Scalar::all(255));
+  frame(box).copyTo(layer(box));
+  cv::Mat mask(frame.size(), frame.type(), cv::Scalar::all(0));
+  mask(box).setTo(cv::Scalar::all(255));
+  const auto moved = [&frame](double share) {
+    const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, share * frame.cols, 0, 1, 0);
+    cv::Mat out;
+    cv::warpAffine(frame, out, shift, frame.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    return to_luma(out);
+  };
+  const Verification exact = verify_pair(to_luma(layer), to_luma(mask),
+                                         {moved(0.02), to_luma(frame), moved(-0.01)}, false);
+  EXPECT_TRUE(exact.passed);
+  EXPECT_EQ(exact.candidate, 1);
+  EXPECT_LT(exact.canvas_shift, 0.003);
+
+  const Verification near =
+      verify_pair(to_luma(layer), to_luma(mask), {moved(0.02), moved(-0.025)}, false);
+  EXPECT_GT(near.inliers, kLayerRegistrationInliers);  // the drawing is there, ...
+  EXPECT_NEAR(near.canvas_shift, 0.02, 0.003);         // ... the nearer, 2% away
+  EXPECT_FALSE(near.registered);
+  EXPECT_FALSE(near.passed);
+
+  // Candidates nearest the mapped time first: the first in place counts (a hold, a slow drawing,
+  // where the mapping tells the moment), ...
+  const std::vector<engine::GrayImage> slow = {moved(0.01), to_luma(frame), moved(0.001)};
+  const Verification first = verify_pair(to_luma(layer), to_luma(mask), slow, false);
+  EXPECT_TRUE(first.passed);
+  EXPECT_EQ(first.candidate, 0);
+  // ... while among consecutive frames around it the best placed does (a moving drawing), of
+  // those alike the first.
+  const Verification best =
+      verify_pair(to_luma(layer), to_luma(mask), slow, false, LayerMoment::kBestPlaced);
+  EXPECT_TRUE(best.passed);
+  EXPECT_EQ(best.candidate, 1);
+}
+
 TEST(Verify, UnrelatedPicturesDoNotRegister) {
   const Verification v = verify_pair(to_luma(cartoon_frame(5, 1, action_time())), {},
                                      {to_luma(cartoon_frame(9, 2, 20))}, false);
