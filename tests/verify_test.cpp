@@ -1,7 +1,9 @@
 // Visual verification on generated frames: registration under transforms and work-in-progress
 // renders, and the picture-wide agreement that tells a reused background from the same shot.
 #include <gtest/gtest.h>
+
 #include <opencv2/imgproc.hpp>
+#include <utility>
 
 #include "index/verify.h"
 #include "tests/test_media.h"
@@ -101,14 +103,20 @@ TEST(Verify, ABackgroundPlateAgreesWhereItsFrameLacksOneFigure) {
   EXPECT_FALSE(spread.passed);
 }
 
-// A layer is the frame's drawing on the episode's canvas: in place and at the frame's scale.
-TEST(Verify, ALayerAgreesOnItsFramesCanvasAtItsScaleOnly) {
-  const cv::Mat frame = cartoon_frame(5, 1, action_time());
+// A layer of `frame`: the box in its middle on white, and the box as its mask.
+std::pair<cv::Mat, cv::Mat> layer_of(const cv::Mat& frame) {
   const cv::Rect box(frame.cols * 3 / 10, frame.rows / 5, frame.cols * 2 / 5, frame.rows * 3 / 5);
   cv::Mat layer(frame.size(), frame.type(), cv::Scalar::all(255));
   frame(box).copyTo(layer(box));
   cv::Mat mask(frame.size(), frame.type(), cv::Scalar::all(0));
   mask(box).setTo(cv::Scalar::all(255));
+  return {layer, mask};
+}
+
+// A layer is the frame's drawing on the episode's canvas: in place and at the frame's scale.
+TEST(Verify, ALayerAgreesOnItsFramesCanvasAtItsScaleOnly) {
+  const cv::Mat frame = cartoon_frame(5, 1, action_time());
+  const auto [layer, mask] = layer_of(frame);
   const Verification in_place = verify_pair(to_luma(layer), to_luma(mask), {to_luma(frame)}, false);
   EXPECT_TRUE(in_place.passed);
   EXPECT_NEAR(in_place.scale, 1, 0.02);
@@ -132,11 +140,7 @@ TEST(Verify, ALayerAgreesOnItsFramesCanvasAtItsScaleOnly) {
 // episode's passing by) is near, not there.
 TEST(Verify, ALayerTakesTheFrameWhereItsDrawingStandsExactly) {
   const cv::Mat frame = cartoon_frame(5, 1, action_time());
-  const cv::Rect box(frame.cols * 3 / 10, frame.rows / 5, frame.cols * 2 / 5, frame.rows * 3 / 5);
-  cv::Mat layer(frame.size(), frame.type(), cv::Scalar::all(255));
-  frame(box).copyTo(layer(box));
-  cv::Mat mask(frame.size(), frame.type(), cv::Scalar::all(0));
-  mask(box).setTo(cv::Scalar::all(255));
+  const auto [layer, mask] = layer_of(frame);
   const auto moved = [&frame](double share) {
     const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, share * frame.cols, 0, 1, 0);
     cv::Mat out;
