@@ -184,6 +184,31 @@ std::pair<Verification, double> layer_moment(const engine::GrayImage& query,
   return {closer, time_of(around, closer)};
 }
 
+// The reference times around `found` (a layer's moment, in place) over which its drawing stands
+// in place without a break, sampled one per `spacing` up to `reach` away: a hold or a slowly
+// moving drawing, where the moment found is one of many.
+std::pair<double, double> in_place_span(const engine::GrayImage& query,
+                                        const engine::GrayImage& mask,
+                                        const std::string& reference_path, double found,
+                                        double reach, double spacing, bool mirrored,
+                                        const engine::DecodeOptions& decode) {
+  std::vector<engine::Frame> frames =
+      frames_for_verification(reference_path, found - reach, found + reach, {found}, decode, false,
+                              spacing, std::numeric_limits<std::size_t>::max());
+  std::sort(frames.begin(), frames.end(), [](const engine::Frame& a, const engine::Frame& b) {
+    return a.pts_seconds < b.pts_seconds;
+  });
+  double from = found, to = found;
+  const auto after = std::partition_point(
+      frames.begin(), frames.end(), [&](const engine::Frame& f) { return f.pts_seconds <= found; });
+  for (auto f = after; f != frames.end() && stands_in_place(query, mask, f->luma, mirrored); ++f)
+    to = f->pts_seconds;
+  for (auto f = std::make_reverse_iterator(after);
+       f != frames.rend() && stands_in_place(query, mask, f->luma, mirrored); ++f)
+    from = f->pts_seconds;
+  return {from, to};
+}
+
 // The agreeing pairs of a candidate, (query, reference) times, place its segments to a frame. A
 // segment whose pairs (two or more) follow speed 1 more closely than the segment's own speed
 // (fitted to 2 fps reference samples) takes speed 1; then its reference times move by the median
@@ -255,8 +280,15 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   int agreeing = 0, unregistered = 0;
   int fewest_agreeing_inliers = std::numeric_limits<int>::max();
   bool disagreeing = false;
-  std::vector<std::pair<double, double>> agreed_times;  // (query, reference) of agreeing pairs
-  std::vector<std::pair<double, double>> placed;        // ... of those placed to a frame
+  // Agreeing pairs: query time, reference time, and for a layer's moment what the span of its
+  // reference times in place needs (index/lookup.cpp, in_place_span).
+  struct Agreed {
+    double query_time, reference_time;
+    engine::GrayImage query, mask;
+    bool mirrored;
+  };
+  std::vector<Agreed> agreed;
+  std::vector<std::pair<double, double>> placed;  // ... of those placed to a frame
   for (std::size_t i = 0;
        i < tried.size() && !disagreeing && agreeing < needed && unregistered < kUnregisteredPairs;
        ++i) {
@@ -324,7 +356,9 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
         // the pair stands at the frame that passed
       }
     }
-    if (v.passed) agreed_times.push_back({pair.query_time, passed_time});
+    if (v.passed)
+      agreed.push_back({pair.query_time, passed_time,
+                        partial ? query_frame.luma : engine::GrayImage{}, mask, pair.mirrored});
     unregistered += v.registered ? 0 : 1;
     // Shown as evidence: the disagreeing pair, else the one with most inliers.
     if (disagreeing || v.inliers > m.visual.inliers || !i) {
@@ -338,15 +372,38 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   if (moments && m.visual.passed) {
     // The agreeing moments must sit in the reference as they sit in the query: the same drawing
     // matching one reference moment throughout is a hold or a reused drawing, which pins neither
-    // the time nor the episode.
+    // the time nor the episode. Each moment is its reference time, or, when the times found do
+    // not follow, a layer's span of reference times in place: of a slow or held drawing, the
+    // first in place nearest each mapped time can land anywhere in it.
     const double speed = evidence.front()->speed;
-    for (const auto& [q1, r1] : agreed_times) {
-      for (const auto& [q2, r2] : agreed_times) {
-        if (std::abs((r2 - r1) - speed * (q2 - q1)) >
-            kLayerTimingSlack + kLayerTimingShare * std::abs(q2 - q1))
-          m.visual.passed = false;
+    std::vector<std::pair<double, double>> spans;
+    for (const Agreed& a : agreed) spans.push_back({a.reference_time, a.reference_time});
+    const auto follow = [&] {
+      for (std::size_t i = 0; i < agreed.size(); ++i) {
+        for (std::size_t j = 0; j < agreed.size(); ++j) {
+          const double expected = speed * (agreed[j].query_time - agreed[i].query_time);
+          const double lowest = spans[j].first - spans[i].second;
+          const double highest = spans[j].second - spans[i].first;
+          const double off = std::max({0.0, lowest - expected, expected - highest});
+          if (off > kLayerTimingSlack +
+                        kLayerTimingShare * std::abs(agreed[j].query_time - agreed[i].query_time))
+            return false;
+        }
+      }
+      return true;
+    };
+    if (!follow() && partial && !still) {
+      try {
+        for (std::size_t i = 0; i < agreed.size(); ++i) {
+          spans[i] = in_place_span(agreed[i].query, agreed[i].mask, m.reference.path,
+                                   agreed[i].reference_time, kLayerReach, kLayerSpacing,
+                                   agreed[i].mirrored, decode);
+        }
+      } catch (const Error&) {
+        // the reference cannot be decoded any more: the times found stand
       }
     }
+    m.visual.passed = follow();
   }
   m.moments_follow_timing =
       moments && m.visual.passed && !still && fewest_agreeing_inliers >= kTimingMomentInliers;

@@ -399,6 +399,16 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   return search(true);
 }
 
+bool stands_in_place(const engine::GrayImage& query, const engine::GrayImage& query_mask,
+                     const engine::GrayImage& reference, bool mirrored) {
+  if (query.empty() || reference.empty()) return false;
+  const Features q = features_of(query, query_mask, mirrored, false);
+  const Features r = features_of(reference, {}, false, false);
+  Verification v = register_features(q, r);
+  if (v.registered) place_on_canvas(v, q, r);
+  return v.registered && v.canvas_shift <= kMaxExactCanvasShift;
+}
+
 int closest_moment(const engine::GrayImage& query, const std::vector<engine::GrayImage>& references,
                    const Verification& registered, bool mirrored, int preferred) {
   if (query.empty() || !registered.registered) return preferred;
