@@ -281,14 +281,14 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   int fewest_agreeing_inliers = std::numeric_limits<int>::max();
   bool disagreeing = false;
   // Agreeing pairs: query time, reference time, and for a layer's moment what the span of its
-  // reference times in place needs (index/lookup.cpp, in_place_span).
+  // reference times in place needs (in_place_span).
   struct Agreed {
     double query_time, reference_time;
     engine::GrayImage query, mask;
     bool mirrored;
   };
   std::vector<Agreed> agreed;
-  std::vector<std::pair<double, double>> placed;  // ... of those placed to a frame
+  std::vector<std::pair<double, double>> placed;  // (query, reference) of those placed to a frame
   for (std::size_t i = 0;
        i < tried.size() && !disagreeing && agreeing < needed && unregistered < kUnregisteredPairs;
        ++i) {

@@ -305,9 +305,9 @@ void judge_agreement(Verification& result, const Features& query, const Features
   result.passed = result.passed || result.plate;
 }
 
+// A whole picture's check (layers: place_layer).
 Verification verify_features(const Features& query, const Features& reference) {
   Verification result = register_features(query, reference);
-  if (result.registered && !query.content.empty()) place_on_canvas(result, query, reference);
   if (result.registered) judge_agreement(result, query, reference);
   return result;
 }
@@ -372,7 +372,7 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
     return place_layer(features_of(query, query_mask, mirrored, false), references, choice);
   // `spread`: corners spread over the picture (see features_of).
   const auto search = [&](bool spread) {
-    const Features q = features_of(query, query_mask, mirrored, spread);
+    const Features q = features_of(query, {}, mirrored, spread);
     int unrelated = 0;  // candidates far from registering: the pictures differ, not the timing
     for (std::size_t i = 0; i < references.size() && unrelated < kUnrelatedCandidates; ++i) {
       if (references[i].empty()) continue;

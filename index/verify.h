@@ -56,6 +56,16 @@ struct Verification {
   std::array<double, 6> affine{};
 };
 
+// How verify_pair chooses among a layer's candidates.
+enum class LayerMoment {
+  // The first candidate in place that agrees: candidates nearest the mapped time first (a hold or
+  // a slow drawing stands in place over many frames, of which the mapping tells).
+  kFirstInPlace,
+  // The best placed candidate that agrees: consecutive frames around a moment found (a moving
+  // drawing's frame).
+  kBestPlaced,
+};
+
 // `mirrored`: the query is a mirror image of the reference. `references` are candidate
 // reference pictures (the mapped time's neighbours: the mapping can be a frame off while the
 // characters move), best first; the first that passes is the result, else the closest to
@@ -72,14 +82,6 @@ struct Verification {
 // place (registered, not passed), else the best placed (not registered: where to look closer).
 // A background plate is a whole picture whose missing characters the reference shows: it passes
 // when everything but one region of the reference is explained and the geometry is near identity.
-enum class LayerMoment {
-  // The first candidate in place that agrees: candidates nearest the mapped time first (a hold or
-  // a slow drawing stands in place over many frames, of which the mapping tells).
-  kFirstInPlace,
-  // The best placed candidate that agrees: consecutive frames around a moment found (a moving
-  // drawing's frame).
-  kBestPlaced,
-};
 Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& query_mask,
                          const std::vector<engine::GrayImage>& references, bool mirrored,
                          LayerMoment choice = LayerMoment::kFirstInPlace);
