@@ -198,14 +198,16 @@ std::pair<double, double> in_place_span(const engine::GrayImage& query,
   std::sort(frames.begin(), frames.end(), [](const engine::Frame& a, const engine::Frame& b) {
     return a.pts_seconds < b.pts_seconds;
   });
-  double from = found, to = found;
   const auto after = std::partition_point(
       frames.begin(), frames.end(), [&](const engine::Frame& f) { return f.pts_seconds <= found; });
-  for (auto f = after; f != frames.end() && stands_in_place(query, mask, f->luma, mirrored); ++f)
-    to = f->pts_seconds;
-  for (auto f = std::make_reverse_iterator(after);
-       f != frames.rend() && stands_in_place(query, mask, f->luma, mirrored); ++f)
-    from = f->pts_seconds;
+  std::vector<engine::GrayImage> later, earlier;  // from `found` outwards
+  for (auto f = after; f != frames.end(); ++f) later.push_back(f->luma);
+  for (auto f = std::make_reverse_iterator(after); f != frames.rend(); ++f)
+    earlier.push_back(f->luma);
+  const std::size_t ahead = count_in_place(query, mask, later, mirrored);
+  const std::size_t behind = count_in_place(query, mask, earlier, mirrored);
+  const double from = behind ? (after - static_cast<std::ptrdiff_t>(behind))->pts_seconds : found;
+  const double to = ahead ? (after + static_cast<std::ptrdiff_t>(ahead) - 1)->pts_seconds : found;
   return {from, to};
 }
 

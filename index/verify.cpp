@@ -399,14 +399,20 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   return search(true);
 }
 
-bool stands_in_place(const engine::GrayImage& query, const engine::GrayImage& query_mask,
-                     const engine::GrayImage& reference, bool mirrored) {
-  if (query.empty() || reference.empty()) return false;
+std::size_t count_in_place(const engine::GrayImage& query, const engine::GrayImage& query_mask,
+                           const std::vector<engine::GrayImage>& references, bool mirrored) {
+  if (query.empty()) return 0;
   const Features q = features_of(query, query_mask, mirrored, false);
-  const Features r = features_of(reference, {}, false, false);
-  Verification v = register_features(q, r);
-  if (v.registered) place_on_canvas(v, q, r);
-  return v.registered && v.canvas_shift <= kMaxExactCanvasShift;
+  std::size_t count = 0;
+  for (const engine::GrayImage& reference : references) {
+    if (reference.empty()) break;
+    const Features r = features_of(reference, {}, false, false);
+    Verification v = register_features(q, r);
+    if (v.registered) place_on_canvas(v, q, r);
+    if (!v.registered || v.canvas_shift > kMaxExactCanvasShift) break;
+    ++count;
+  }
+  return count;
 }
 
 int closest_moment(const engine::GrayImage& query, const std::vector<engine::GrayImage>& references,

@@ -86,10 +86,11 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
                          const std::vector<engine::GrayImage>& references, bool mirrored,
                          LayerMoment choice = LayerMoment::kFirstInPlace);
 
-// Whether a layer's drawing (`query` with its `query_mask`) stands in place in `reference`, as
-// verify_pair asks of a layer's moment; agreement is not judged.
-bool stands_in_place(const engine::GrayImage& query, const engine::GrayImage& query_mask,
-                     const engine::GrayImage& reference, bool mirrored);
+// How many of `references`, from the first on, show a layer's drawing (`query` with its
+// `query_mask`) in place without a break, as verify_pair asks of a layer's moment; agreement is
+// not judged.
+std::size_t count_in_place(const engine::GrayImage& query, const engine::GrayImage& query_mask,
+                           const std::vector<engine::GrayImage>& references, bool mirrored);
 
 // Which of `references` shows the query's moment, for a whole picture: consecutive frames around
 // a pair that `registered` (it passed verify_pair; the frames are of one size with the picture it

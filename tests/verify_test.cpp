@@ -159,8 +159,8 @@ TEST(Verify, ALayerTakesTheFrameWhereItsDrawingStandsExactly) {
   EXPECT_NEAR(near.canvas_shift, 0.02, 0.003);         // ... the nearer, 2% away
   EXPECT_FALSE(near.registered);
   EXPECT_FALSE(near.passed);
-  EXPECT_TRUE(stands_in_place(to_luma(layer), to_luma(mask), to_luma(frame), false));
-  EXPECT_FALSE(stands_in_place(to_luma(layer), to_luma(mask), moved(0.02), false));
+  EXPECT_EQ(count_in_place(to_luma(layer), to_luma(mask), {to_luma(frame)}, false), 1U);
+  EXPECT_EQ(count_in_place(to_luma(layer), to_luma(mask), {moved(0.02)}, false), 0U);
 
   // Candidates nearest the mapped time first: the first in place counts (a hold, a slow drawing,
   // where the mapping tells the moment), ...
