@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -280,6 +281,46 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
     return a.score * a.support > b.score * b.support;
   });
   return segments;
+}
+
+std::vector<double> spread_times(std::vector<double> chosen, const std::vector<double>& candidates,
+                                 double spacing, std::size_t count) {
+  std::vector<double> added;
+  while (chosen.size() < count) {
+    double farthest = -1, widest = spacing;
+    for (const double t : candidates) {
+      double gap = std::numeric_limits<double>::max();
+      for (const double c : chosen) gap = std::min(gap, std::abs(c - t));
+      if (gap > widest || (farthest < 0 && gap >= widest)) {  // the first of equals
+        widest = gap;
+        farthest = t;
+      }
+    }
+    if (farthest < 0) break;
+    chosen.push_back(farthest);
+    added.push_back(farthest);
+  }
+  return added;
+}
+
+double shared_offset(const std::vector<std::pair<double, double>>& moments, double speed) {
+  std::vector<double> offsets;
+  for (const auto& [q, r] : moments) offsets.push_back(r - speed * q);
+  const auto middle = offsets.begin() + static_cast<std::ptrdiff_t>(offsets.size() / 2);
+  std::nth_element(offsets.begin(), middle, offsets.end());
+  return *middle;
+}
+
+std::vector<std::pair<std::size_t, double>> off_shared_timing(
+    const std::vector<std::pair<double, double>>& moments, double speed, double slack) {
+  if (moments.empty()) return {};
+  const double offset = shared_offset(moments, speed);
+  std::vector<std::pair<std::size_t, double>> off;
+  for (std::size_t i = 0; i < moments.size(); ++i) {
+    const double expected = speed * moments[i].first + offset;
+    if (std::abs(moments[i].second - expected) > slack) off.push_back({i, expected});
+  }
+  return off;
 }
 
 }  // namespace celtrace::index

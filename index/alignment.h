@@ -76,4 +76,20 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
                            const std::vector<double>& sample_times,
                            const AlignmentParams& params = {});
 
+// Moments a second or so apart at which a layer is checked (index/lookup.cpp): `chosen` query
+// times, then of `candidates` the farthest from every time chosen so far, while at least
+// `spacing` seconds from all of them, until `count` are chosen. Returns the times added.
+std::vector<double> spread_times(std::vector<double> chosen, const std::vector<double>& candidates,
+                                 double spacing, std::size_t count);
+
+// The offset moments (query time, reference time; at least one) of one clip share at `speed`:
+// their median offset, reference - speed * query.
+double shared_offset(const std::vector<std::pair<double, double>>& moments, double speed);
+
+// Of moments of one clip, those more than `slack` seconds off the mapping they share (`speed` and
+// shared_offset): their indices and the reference times that mapping gives them. One moment
+// found at a drawing's other passage through its place stands out of three.
+std::vector<std::pair<std::size_t, double>> off_shared_timing(
+    const std::vector<std::pair<double, double>>& moments, double speed, double slack);
+
 }  // namespace celtrace::index

@@ -244,10 +244,11 @@ void place_by_pairs(MatchSegment& s, const std::vector<std::pair<double, double>
 // Visual evidence for one candidate: the most similar pairs of its segments, spread over the
 // query; every registered pair must agree picture-wide, two agreeing pairs end it.
 // `moments`: agreement is asked at several moments a second apart, as for a layer, whatever the
-// coverage (a background plate).
+// coverage (a background plate). `layer_times`: the query's samples that are layer pictures.
 void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                       const std::string& query_path, bool still,
-                      const engine::DecodeOptions& decode, bool moments = false) {
+                      const std::vector<double>& layer_times, const engine::DecodeOptions& decode,
+                      bool moments = false) {
   const bool partial = m.coverage == Coverage::kPartial;
   const bool still_layer = partial && still;  // a cel: no mapping, only the key frame it matched
   moments = moments || partial;
@@ -278,6 +279,20 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
         })) {
       tried.push_back(&pair);
     }
+  }
+  // A moving layer's temporal evidence is the few samples that met a key frame at their place and
+  // pose; its other pictures are moments as good, placed by the mapping. They fill the pairs up
+  // (a 4 s layer whose two matched samples lay 1.7 s apart in its first 3 s had no third moment).
+  std::vector<Pair> mapped_only;
+  if (partial && !still) {
+    std::vector<double> chosen;
+    for (const Pair* p : tried) chosen.push_back(p->query_time);
+    const Segment& s = *evidence.front();
+    for (const double t : spread_times(chosen, layer_times, spacing, kVerifiedPairs)) {
+      const double mapped = s.speed * t + s.offset;
+      mapped_only.push_back({t, mapped, mapped, 0, s.mirrored, s.speed});
+    }
+    for (const Pair& p : mapped_only) tried.push_back(&p);
   }
   int agreeing = 0, unregistered = 0;
   int fewest_agreeing_inliers = std::numeric_limits<int>::max();
@@ -319,9 +334,21 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
             engine::find_foreground(query_frame.luma, query_frame.alpha, query_frame.colour).mask;
       }
       if (partial) {
+        const double layer_spacing = still_layer ? kLayerStillSpacing : kLayerSpacing;
         std::tie(v, passed_time) =
             layer_moment(query_frame.luma, mask, m.reference.path, pair.mapped_time, kLayerReach,
-                         still_layer ? kLayerStillSpacing : kLayerSpacing, pair.mirrored, decode);
+                         layer_spacing, pair.mirrored, decode);
+        // The mapping can be seconds off (sparse key frames; a pencil test's mapped 3.4 s off
+        // where its first moment was found in place): a moment not in place near it is looked
+        // for again where the moments found put it.
+        const double shared =
+            placed.empty() ? pair.mapped_time
+                           : pair.speed * pair.query_time + shared_offset(placed, pair.speed);
+        if (!v.registered && !still && std::abs(shared - pair.mapped_time) > kLayerReach / 2) {
+          const auto [w, found] = layer_moment(query_frame.luma, mask, m.reference.path, shared,
+                                               kLayerReach, layer_spacing, pair.mirrored, decode);
+          if (w.passed) std::tie(v, passed_time) = std::tie(w, found);
+        }
       } else {
         candidates = frames_for_verification(m.reference.path, from, to,
                                              {pair.mapped_time, pair.matched_time}, decode);
@@ -369,7 +396,6 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       m.evidence_reference_time = reference_time;
     }
   }
-  for (MatchSegment& s : m.segments) place_by_pairs(s, placed);
   m.visual.passed = (moments ? agreeing >= needed : agreeing > 0) && !disagreeing;
   if (moments && m.visual.passed) {
     // The agreeing moments must sit in the reference as they sit in the query: the same drawing
@@ -406,7 +432,31 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       }
     }
     m.visual.passed = follow();
+    if (!m.visual.passed && partial && !still && agreed.size() >= 3) {
+      // A layer's mapping is only as good as its sparse key frames: a drawing that comes back to
+      // its place (a cycle) can stand there at a time the mapping put a couple of seconds off,
+      // and that moment is found instead. Moments off the timing the others share (their median
+      // offset) are looked for again where the others put them.
+      std::vector<std::pair<double, double>> times;
+      for (const Agreed& a : agreed) times.push_back({a.query_time, a.reference_time});
+      try {
+        for (const auto& [i, expected] : off_shared_timing(times, speed, kLayerTimingSlack)) {
+          Agreed& a = agreed[i];
+          const auto [v, found] = layer_moment(a.query, a.mask, m.reference.path, expected,
+                                               kLayerReach, kLayerSpacing, a.mirrored, decode);
+          if (!v.passed) continue;
+          a.reference_time = found;
+          for (auto& [q, r] : placed) r = q == a.query_time ? found : r;
+          spans[i] = in_place_span(a.query, a.mask, m.reference.path, found, kLayerReach,
+                                   kLayerSpacing, a.mirrored, decode);
+        }
+      } catch (const Error&) {
+        // the reference cannot be decoded any more: the times found stand
+      }
+      m.visual.passed = follow();
+    }
   }
+  for (MatchSegment& s : m.segments) place_by_pairs(s, placed);
   m.moments_follow_timing =
       moments && m.visual.passed && !still && fewest_agreeing_inliers >= kTimingMomentInliers;
 }
@@ -671,7 +721,8 @@ void add_sharing_references(const Library& library, const Found& found, Candidat
 // lacks, a different character on a reused background, fails the candidate), on the query's
 // foreground for layers. Each pair decodes from a keyframe, so the work is bounded.
 void verify_candidates(Candidates& candidates, const std::string& query_path, bool still,
-                       const LookupOptions& options, std::vector<std::string>& warnings) {
+                       const std::vector<double>& layer_times, const LookupOptions& options,
+                       std::vector<std::string>& warnings) {
   if (!options.verify || query_path.empty()) return;
   for (const Coverage coverage : {Coverage::kWhole, Coverage::kPartial}) {
     // Shared content is never confirmed, so a video's shared candidates, listed on their timing,
@@ -709,11 +760,12 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
                            "; no visual check against it");
         continue;
       }
-      verify_candidate(c->match, c->evidence, query_path, still, options.decode);
+      verify_candidate(c->match, c->evidence, query_path, still, layer_times, options.decode);
       // A background plate is placed by the camera's position only, which a pan and its return
       // share where they cross: like a layer, it must agree at several moments a second apart.
       if (c->match.visual.passed && c->match.visual.plate && !still)
-        verify_candidate(c->match, c->evidence, query_path, still, options.decode, true);
+        verify_candidate(c->match, c->evidence, query_path, still, layer_times, options.decode,
+                         true);
     }
     // A layer that agrees with frames of several references (a character in the same pose in
     // several episodes) tells the series, not the episode, unless one of them alone also follows
@@ -804,7 +856,11 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   if (found.segments.empty()) return result;
   Candidates candidates = list_candidates(library, query, found);
   add_sharing_references(library, found, candidates);
-  verify_candidates(candidates, query_path, found.still, options, result.warnings);
+  std::vector<double> layer_times;
+  for (const engine::Sample& s : query.samples) {
+    if (s.foreground_share < 1 && !s.local_features.empty()) layer_times.push_back(s.pts_seconds);
+  }
+  verify_candidates(candidates, query_path, found.still, layer_times, options, result.warnings);
   result.matches = decide_all(candidates, options.top);
   return result;
 }

@@ -185,5 +185,34 @@ TEST(Align, WeakMatchesDoNotVote) {
   EXPECT_TRUE(align(s.matches, s.times).empty());
 }
 
+TEST(LayerMoments, SpreadTimesAddTheFarthestAtLeastASpacingAway) {
+  // Two moments chosen at 0.67 and 2.33 s of a 4 s layer; its layer pictures every 1/3 s.
+  std::vector<double> pictures;
+  for (int i = 0; i < 12; ++i) pictures.push_back(i / 3.0);
+  const std::vector<double> added = spread_times({0.67, 2.33}, pictures, 1.0, 5);
+  ASSERT_EQ(added.size(), 1u);  // 3.67 s; nothing else is 1 s from all three
+  EXPECT_NEAR(added[0], 11 / 3.0, 1e-9);
+  // None chosen yet: the first picture, then the farthest from it, then between them.
+  const std::vector<double> halves = {0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4};
+  EXPECT_EQ(spread_times({}, halves, 1.0, 3), (std::vector<double>{0, 4, 2}));
+  EXPECT_TRUE(spread_times({0.0, 1.0, 2.0}, pictures, 1.0, 3).empty());  // enough already
+  EXPECT_TRUE(spread_times({1.5}, {1.0, 2.0}, 1.0, 3).empty());          // none far enough
+}
+
+TEST(LayerMoments, TheMomentOffTheSharedTimingIsNamedWithItsTimeThere) {
+  // Found at 5.00, 5.12 and 8.50 s for query times 0.67, 2.67 and 3.67: the second stood at the
+  // drawing's earlier passage; the others put it at 2.67 + 4.33 s.
+  const auto off = off_shared_timing({{0.67, 5.00}, {2.67, 5.12}, {3.67, 8.50}}, 1.0, 0.2);
+  ASSERT_EQ(off.size(), 2u);  // 8.50 is 0.5 s beyond the median offset's 8.00 as well
+  EXPECT_EQ(off[0].first, 1u);
+  EXPECT_NEAR(off[0].second, 7.00, 1e-9);
+  EXPECT_EQ(off[1].first, 2u);
+  EXPECT_NEAR(off[1].second, 8.00, 1e-9);
+  EXPECT_NEAR(shared_offset({{3.33, 22.33}}, 1.0), 19.0, 1e-9);  // one moment places the clip
+  // Moments that follow the clip (speed 1.1 here) are all on it.
+  EXPECT_TRUE(off_shared_timing({{0, 10.0}, {1, 11.1}, {2, 12.2}}, 1.1, 0.2).empty());
+  EXPECT_TRUE(off_shared_timing({}, 1.0, 0.2).empty());
+}
+
 }  // namespace
 }  // namespace celtrace::index
