@@ -338,8 +338,8 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
         std::tie(v, passed_time) =
             layer_moment(query_frame.luma, mask, m.reference.path, pair.mapped_time, kLayerReach,
                          layer_spacing, pair.mirrored, decode);
-        // The mapping can be seconds off (sparse key frames; a pencil test's mapped 3.4 s off
-        // where its first moment was found in place): a moment not in place near it is looked
+        // The mapping can be seconds off (sparse key frames: a pencil test's was 3.4 s late, its
+        // first moment found in place all the same): a moment not in place near it is looked
         // for again where the moments found put it.
         const double shared =
             placed.empty() ? pair.mapped_time
