@@ -305,7 +305,14 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     bool mirrored;
   };
   std::vector<Agreed> agreed;
-  std::vector<std::pair<double, double>> placed;  // (query, reference) of those placed to a frame
+  const auto agreed_times = [&agreed] {
+    std::vector<std::pair<double, double>> times;
+    for (const Agreed& a : agreed) times.push_back({a.query_time, a.reference_time});
+    return times;
+  };
+  // (query, reference) of a whole picture's pairs placed to a frame; a layer's are its agreeing
+  // moments.
+  std::vector<std::pair<double, double>> placed;
   for (std::size_t i = 0;
        i < tried.size() && !disagreeing && agreeing < needed && unregistered < kUnregisteredPairs;
        ++i) {
@@ -341,13 +348,14 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
         // The mapping can be seconds off (sparse key frames: a pencil test's was 3.4 s late, its
         // first moment found in place all the same): a moment not in place near it is looked
         // for again where the moments found put it.
-        const double shared =
-            placed.empty() ? pair.mapped_time
-                           : pair.speed * pair.query_time + shared_offset(placed, pair.speed);
-        if (!v.registered && !still && std::abs(shared - pair.mapped_time) > kLayerReach / 2) {
-          const auto [w, found] = layer_moment(query_frame.luma, mask, m.reference.path, shared,
-                                               kLayerReach, layer_spacing, pair.mirrored, decode);
-          if (w.passed) std::tie(v, passed_time) = std::tie(w, found);
+        if (!v.registered && !still && !agreed.empty()) {
+          const double shared =
+              pair.speed * pair.query_time + shared_offset(agreed_times(), pair.speed);
+          if (std::abs(shared - pair.mapped_time) > kLayerReach / 2) {
+            const auto [w, found] = layer_moment(query_frame.luma, mask, m.reference.path, shared,
+                                                 kLayerReach, layer_spacing, pair.mirrored, decode);
+            if (w.passed) std::tie(v, passed_time) = std::tie(w, found);
+          }
         }
       } else {
         candidates = frames_for_verification(m.reference.path, from, to,
@@ -374,9 +382,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     // speed other than 1 (see place_by_pairs). Each costs a dozen registrations. A still's pairs
     // are all one moment of the query, each placed, since the one shown as evidence places the
     // still.
-    if (v.passed && partial) {
-      placed.push_back({pair.query_time, passed_time});
-    } else if (v.passed && !v.by_layout && (placed.empty() || pair.speed != 1 || still)) {
+    if (v.passed && !partial && !v.by_layout && (placed.empty() || pair.speed != 1 || still)) {
       try {
         reference_time = moment_of(v, query_frame, m.reference.path, passed_time, pair.mapped_time,
                                    kTimingReach, pair.mirrored, decode);
@@ -437,16 +443,14 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       // its place (a cycle) can stand there at a time the mapping put a couple of seconds off,
       // and that moment is found instead. Moments off the timing the others share (their median
       // offset) are looked for again where the others put them.
-      std::vector<std::pair<double, double>> times;
-      for (const Agreed& a : agreed) times.push_back({a.query_time, a.reference_time});
       try {
-        for (const auto& [i, expected] : off_shared_timing(times, speed, kLayerTimingSlack)) {
+        for (const auto& [i, expected] :
+             off_shared_timing(agreed_times(), speed, kLayerTimingSlack)) {
           Agreed& a = agreed[i];
           const auto [v, found] = layer_moment(a.query, a.mask, m.reference.path, expected,
                                                kLayerReach, kLayerSpacing, a.mirrored, decode);
           if (!v.passed) continue;
           a.reference_time = found;
-          for (auto& [q, r] : placed) r = q == a.query_time ? found : r;
           spans[i] = in_place_span(a.query, a.mask, m.reference.path, found, kLayerReach,
                                    kLayerSpacing, a.mirrored, decode);
         }
@@ -456,7 +460,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       m.visual.passed = follow();
     }
   }
-  for (MatchSegment& s : m.segments) place_by_pairs(s, placed);
+  for (MatchSegment& s : m.segments) place_by_pairs(s, partial ? agreed_times() : placed);
   m.moments_follow_timing =
       moments && m.visual.passed && !still && fewest_agreeing_inliers >= kTimingMomentInliers;
 }

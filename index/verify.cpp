@@ -253,13 +253,23 @@ Verification register_features(const Features& query, const Features& reference)
 
 // A layer's registration checked against the canvas (see kMaxCanvasShift): records where it puts
 // the content and how far that lies from the content's own place; `registered` stays only when
-// near it, at the canvas's scale.
-void place_on_canvas(Verification& result, const Features& query, const Features& reference) {
-  const cv::Mat affine(2, 3, CV_64F, result.affine.data());
-  place_region(result, cv::boundingRect(query.content), query.structure.size(), affine,
-               reference.luma.size());
-  if (result.canvas_shift > kMaxCanvasShift || std::abs(result.scale - 1) > kMaxLayerScale)
-    result.registered = false;
+// near it, at the canvas's scale; `canvas_shift` is 1 when it does not.
+Verification register_on_canvas(const Features& query, const Features& reference) {
+  Verification result = register_features(query, reference);
+  if (result.registered) {
+    const cv::Mat affine(2, 3, CV_64F, result.affine.data());
+    place_region(result, cv::boundingRect(query.content), query.structure.size(), affine,
+                 reference.luma.size());
+    if (result.canvas_shift > kMaxCanvasShift || std::abs(result.scale - 1) > kMaxLayerScale)
+      result.registered = false;
+  }
+  if (!result.registered) result.canvas_shift = 1;
+  return result;
+}
+
+// Whether a layer's drawing stands in place (see kMaxExactCanvasShift): its moment.
+bool in_place(const Verification& v) {
+  return v.registered && v.canvas_shift <= kMaxExactCanvasShift;
 }
 
 // Whether a registered pair agrees (see Verification::unexplained_query): sets the unexplained
@@ -324,32 +334,30 @@ Verification place_layer(const Features& query, const std::vector<engine::GrayIm
     judge_agreement(v, query, reference_features[i]);
     return v.passed;
   };
-  std::vector<std::size_t> in_place;  // candidates whose drawing stands in place
+  std::vector<std::size_t> standing;  // candidates whose drawing stands in place
   for (std::size_t i = 0; i < references.size() && unrelated < kUnrelatedCandidates; ++i) {
     if (references[i].empty()) continue;
     reference_features[i] = features_of(references[i], {}, false, false);
     Verification& v = placed[i];
-    v = register_features(query, reference_features[i]);
+    v = register_on_canvas(query, reference_features[i]);
     v.candidate = static_cast<int>(i);
-    if (v.registered) place_on_canvas(v, query, reference_features[i]);
-    if (!v.registered) v.canvas_shift = 1;
     if (v.inliers < kRegistrationInliers / 3) ++unrelated;
-    if (v.registered && v.canvas_shift <= kMaxExactCanvasShift) {
-      in_place.push_back(i);
+    if (in_place(v)) {
+      standing.push_back(i);
       if (choice == LayerMoment::kFirstInPlace && judged(i)) return v;
     }
   }
   if (choice == LayerMoment::kBestPlaced) {
-    std::stable_sort(in_place.begin(), in_place.end(), [&](std::size_t x, std::size_t y) {
+    std::stable_sort(standing.begin(), standing.end(), [&](std::size_t x, std::size_t y) {
       return placed[x].canvas_shift < placed[y].canvas_shift;
     });
-    for (const std::size_t i : in_place) {
+    for (const std::size_t i : standing) {
       if (judged(i)) return placed[i];
     }
   }
   // None agrees: the first in place, which disagrees; else the best placed, not registered; else
   // the one with most inliers.
-  if (!in_place.empty()) return placed[in_place.front()];
+  if (!standing.empty()) return placed[standing.front()];
   Verification best;
   for (const Verification& v : placed) {
     if (v.candidate < 0) continue;
@@ -406,10 +414,7 @@ std::size_t count_in_place(const engine::GrayImage& query, const engine::GrayIma
   std::size_t count = 0;
   for (const engine::GrayImage& reference : references) {
     if (reference.empty()) break;
-    const Features r = features_of(reference, {}, false, false);
-    Verification v = register_features(q, r);
-    if (v.registered) place_on_canvas(v, q, r);
-    if (!v.registered || v.canvas_shift > kMaxExactCanvasShift) break;
+    if (!in_place(register_on_canvas(q, features_of(reference, {}, false, false)))) break;
     ++count;
   }
   return count;
