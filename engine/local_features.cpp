@@ -86,15 +86,30 @@ std::vector<cv::KeyPoint> spread_over_grid(std::vector<cv::KeyPoint> found, cons
   return kept;
 }
 
-cv::Mat structure_image(const cv::Mat& luma) {
+namespace {
+
+cv::Mat gradient_magnitude(const cv::Mat& luma) {
   cv::Mat blurred, gx, gy, magnitude;
   cv::GaussianBlur(luma, blurred, cv::Size(0, 0), 1.0);
   cv::Sobel(blurred, gx, CV_32F, 1, 0);
   cv::Sobel(blurred, gy, CV_32F, 0, 1);
   cv::magnitude(gx, gy, magnitude);
-  // Magnitudes of twice the picture's mean count as half presence, so a faint pencil line on
-  // clean paper and a strong ink line are both present.
-  const float softness = std::max(2.0f * static_cast<float>(cv::mean(magnitude)[0]), 4.0f);
+  return magnitude;
+}
+
+float softness_of(const cv::Mat& magnitude) {
+  return std::max(2.0f * static_cast<float>(cv::mean(magnitude)[0]), 4.0f);
+}
+
+}  // namespace
+
+float edge_softness(const cv::Mat& luma) {
+  return softness_of(gradient_magnitude(luma));
+}
+
+cv::Mat structure_image(const cv::Mat& luma, float softness) {
+  const cv::Mat magnitude = gradient_magnitude(luma);
+  if (softness <= 0) softness = softness_of(magnitude);
   cv::Mat squared = magnitude.mul(magnitude);
   cv::Mat presence = squared / (squared + softness * softness);
   cv::Mat out;

@@ -29,8 +29,14 @@ struct LocalFeature {
 };
 
 // Edge presence of the lightly blurred picture, 0..255 (CV_8U): magnitude compressed so that lines
-// and colour boundaries look alike whatever their contrast.
-cv::Mat structure_image(const cv::Mat& luma);
+// and colour boundaries look alike whatever their contrast. `softness`: the gradient magnitude
+// (Sobel 3x3 of the blurred luma) that counts as half presence; 0: the picture's own,
+// edge_softness.
+cv::Mat structure_image(const cv::Mat& luma, float softness = 0);
+
+// Twice the picture's mean gradient magnitude, at least 4, so that a faint pencil line on clean
+// paper and a strong ink line are both present.
+float edge_softness(const cv::Mat& luma);
 
 // Up to `max_features` of `found` (keypoints in a picture of `size`), spread over a 4x4 grid: the
 // strongest of each cell first, up to an even share per cell, then the strongest of the rest. A

@@ -29,6 +29,7 @@ std::optional<Verdict> decide(const Evidence& e) {
       e.registered && (e.score >= kVisualOnlyScore ||
                        (e.coverage == Coverage::kPartial && e.inliers >= kRegistrationInliers));
   if (!timed(e) && !visual_listing) return std::nullopt;
+  if (e.faint && !e.registered) return std::nullopt;
   // A whole picture far from registering is not the reference. A layer's one-sided check says
   // less when it fails (its content must register alone), so layers are not held to this.
   if (e.coverage == Coverage::kWhole && e.checked && !e.registered &&

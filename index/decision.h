@@ -34,6 +34,10 @@ struct Evidence {
   int inliers = 0;
   // Another reference's frames passed the visual check for the same query.
   bool other_agreed = false;
+  // The query's pictures are all faint (soft painting with little contrast, index/library.h):
+  // their descriptors resemble any soft frame's, so timing and score say little without a
+  // registered pair.
+  bool faint = false;
 };
 
 // Listing on visual evidence alone needs at least this score (a drawing of a frame, a still).
@@ -45,16 +49,16 @@ inline constexpr double kVisualOnlyScore = 0.50;
 // without registering; line art and animatics of the right frame reach 18-21.
 inline constexpr int kClearVisualFailureInliers = 15;
 
-// nullopt: not listed. A clear visual failure of a whole picture is not listed, nor a partial
-// candidate whose frames did not agree while another reference's did (the same character at the
-// same place in another episode: the partial search lists such rivals for a visual check, and the
-// check chose). Listed with temporal evidence (for a video layer or plate, agreeing moments that
-// follow the query's timing count as such), or with a registered pair and a score of
-// kVisualOnlyScore (a still, a drawing of the frame) or, for a layer, any score and the inliers a
-// whole picture registers with; confirmed only with both kinds of evidence,
-// the pair agreeing, and content that identifies one reference. For partial evidence "agreed"
-// asks more (index/lookup.cpp): several moments of the layer agree, at reference times that follow
-// the query's own timing.
+// nullopt: not listed. A faint query's candidate is listed only once a pair registers. A clear
+// visual failure of a whole picture is not listed, nor a partial candidate whose frames did not
+// agree while another reference's did (the same character at the same place in another episode:
+// the partial search lists such rivals for a visual check, and the check chose). Listed with
+// temporal evidence (for a video layer or plate, agreeing moments that follow the query's timing
+// count as such), or with a registered pair and a score of kVisualOnlyScore (a still, a drawing of
+// the frame) or, for a layer, any score and the inliers a whole picture registers with; confirmed
+// only with both kinds of evidence, the pair agreeing, and content that identifies one reference.
+// For partial evidence "agreed" asks more (index/lookup.cpp): several moments of the layer agree,
+// at reference times that follow the query's own timing.
 std::optional<Verdict> decide(const Evidence& evidence);
 
 // The listing order of listed candidates: confirmed first; then those with more kinds of evidence

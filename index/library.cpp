@@ -52,6 +52,21 @@ bool is_informative(const engine::Sample& sample) {
          (!sample.local_features.empty() && sample.foreground_share >= 1);
 }
 
+std::vector<const engine::Sample*> whole_picture_samples(const engine::Fingerprint& query,
+                                                         bool& faint) {
+  std::vector<const engine::Sample*> searched;
+  for (const engine::Sample& s : query.samples) {
+    if (is_informative(s)) searched.push_back(&s);
+  }
+  faint = searched.empty();
+  if (!faint) return searched;
+  for (const engine::Sample& s : query.samples) {
+    if (s.detail >= kFaintDetail && s.foreground_share >= 1) searched.push_back(&s);
+  }
+  faint = !searched.empty();
+  return searched;
+}
+
 engine::FingerprintOptions reference_fingerprint_options(const engine::DecodeOptions& decode) {
   engine::FingerprintOptions options;
   options.decode = decode;

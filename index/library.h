@@ -47,6 +47,19 @@ inline constexpr float kSharedSimilarity = 0.95f;
 // so what a library indexes does not change.
 bool is_informative(const engine::Sample& sample);
 
+// Below the flat bar but not flat: soft painting with little contrast (a sky with clouds, a
+// snowfield, a distant mountain: 0.8-1.3 on the real-art background plates), and a smooth
+// gradient alike (about 1). A query without informative samples is searched by its faint ones,
+// and what they find is listed only once a frame pair registers (index/decision.h,
+// Evidence::faint): the visual check sees the clouds that a gradient lacks.
+inline constexpr float kFaintDetail = 0.5f;
+
+// The samples a query is searched by with its whole picture: the informative ones, or, when it
+// has none, its faint whole pictures (`faint` set); a layer's faint picture (a pencil test on dim
+// paper) is searched by its foreground only.
+std::vector<const engine::Sample*> whole_picture_samples(const engine::Fingerprint& query,
+                                                         bool& faint);
+
 // How references are fingerprinted for a library: `decode` as given, local features at key frames.
 engine::FingerprintOptions reference_fingerprint_options(const engine::DecodeOptions& decode = {});
 

@@ -501,15 +501,16 @@ std::vector<Segment> still_segments(const std::vector<FrameMatch>& matches, doub
   return segments;
 }
 
-// Whole-picture search: the informative samples' descriptors (and mirrored ones, and insets)
-// against the library's frames, aligned in time.
-std::vector<Segment> search_whole(const Library& library, const engine::Fingerprint& query,
+// Whole-picture search: the searched samples' descriptors (and mirrored ones, and insets)
+// against the library's frames, aligned in time. `times`: those samples' times.
+std::vector<Segment> search_whole(const Library& library,
+                                  const std::vector<const engine::Sample*>& samples,
                                   const std::vector<double>& times,
                                   std::vector<FrameMatch>& matches) {
   const int dimension = library.model().output_size;
   std::vector<float> vectors, mirrored;
-  for (const engine::Sample& s : query.samples) {
-    if (!is_informative(s)) continue;
+  for (const engine::Sample* sample : samples) {
+    const engine::Sample& s = *sample;
     vectors.insert(vectors.end(), s.descriptor.begin(), s.descriptor.end());
     mirrored.insert(mirrored.end(), s.mirrored_descriptor.begin(), s.mirrored_descriptor.end());
   }
@@ -522,13 +523,14 @@ std::vector<Segment> search_whole(const Library& library, const engine::Fingerpr
   }
   const int k =
       std::min<std::int64_t>(kNeighbours, static_cast<std::int64_t>(library.frames().size()));
-  // Searches `queries` (n x dimension) of the samples `samples` and appends every neighbour.
-  auto search = [&](const std::vector<float>& queries, const std::vector<int>& samples,
+  // Searches `queries` (n x dimension) of the samples numbered `which` and appends every
+  // neighbour.
+  auto search = [&](const std::vector<float>& queries, const std::vector<int>& which,
                     bool is_mirrored) {
-    const auto n = static_cast<std::int64_t>(samples.size());
+    const auto n = static_cast<std::int64_t>(which.size());
     const auto hits = library.descriptors().search(queries.data(), n, k);
     for (std::int64_t i = 0; i < n; ++i) {
-      const int q = samples[static_cast<std::size_t>(i)];
+      const int q = which[static_cast<std::size_t>(i)];
       for (int j = 0; j < k; ++j) {
         const Neighbour& hit = hits[i * k + j];
         if (hit.id < 0) break;
@@ -549,14 +551,11 @@ std::vector<Segment> search_whole(const Library& library, const engine::Fingerpr
   // be the trigger.
   std::vector<float> insets;
   std::vector<int> inset_samples;
-  int q = 0;
-  for (const engine::Sample& s : query.samples) {
-    if (!is_informative(s)) continue;
-    if (!s.inset_descriptor.empty()) {
-      insets.insert(insets.end(), s.inset_descriptor.begin(), s.inset_descriptor.end());
-      inset_samples.push_back(q);
-    }
-    ++q;
+  for (std::size_t q = 0; q < samples.size(); ++q) {
+    const std::vector<float>& inset = samples[q]->inset_descriptor;
+    if (inset.empty()) continue;
+    insets.insert(insets.end(), inset.begin(), inset.end());
+    inset_samples.push_back(static_cast<int>(q));
   }
   if (inset_samples.size() >= static_cast<std::size_t>(kMinSupport))
     search(insets, inset_samples, false);
@@ -581,6 +580,8 @@ struct Found {
   // not count as agreement with a painted one, whose soft gradients leave few strong edges next
   // to a character's outline (measured: 0.014 unexplained).
   bool layer_query = false;
+  // The query had no informative samples and was searched by its faint ones (index/library.h).
+  bool faint = false;
 };
 
 // One candidate per reference: the match being built and the segments that support it.
@@ -592,10 +593,12 @@ struct Candidate {
 using Candidates = std::map<std::int64_t, Candidate>;
 
 Found search(const Library& library, const engine::Fingerprint& query,
+             const std::vector<const engine::Sample*>& samples, bool faint,
              const std::vector<double>& times) {
   Found found;
   found.still = query.samples.size() == 1;
-  found.segments = search_whole(library, query, times, found.whole_matches);
+  found.faint = faint;
+  found.segments = search_whole(library, samples, times, found.whole_matches);
   found.whole_segments = found.segments.size();
   found.whole_samples = times.size();
   const PartialSearch partial = search_partial(library, query);
@@ -807,7 +810,7 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
 }
 
 // The verdicts and their listing order (index/decision.h).
-std::vector<Match> decide_all(Candidates& candidates, int top) {
+std::vector<Match> decide_all(Candidates& candidates, bool faint, int top) {
   std::vector<std::pair<Evidence, Match*>> listed;
   const auto agreeing = std::count_if(candidates.begin(), candidates.end(),
                                       [](const auto& c) { return c.second.match.visual.passed; });
@@ -824,6 +827,7 @@ std::vector<Match> decide_all(Candidates& candidates, int top) {
     evidence.checked = m.visual.candidate >= 0;
     evidence.inliers = m.visual.inliers;
     evidence.other_agreed = agreeing > (m.visual.passed ? 1 : 0);
+    evidence.faint = faint;
     const std::optional<Verdict> verdict = decide(evidence);
     if (!verdict) continue;
     m.verdict = *verdict;
@@ -851,12 +855,12 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
                    const std::string& query_path, const LookupOptions& options) {
   LookupResult result;
   result.media = query.media;
+  bool faint = false;
+  const std::vector<const engine::Sample*> searched = whole_picture_samples(query, faint);
   std::vector<double> times;
-  for (const engine::Sample& s : query.samples) {
-    if (is_informative(s)) times.push_back(s.pts_seconds);
-  }
-  result.informative_samples = static_cast<int>(times.size());
-  const Found found = search(library, query, times);
+  for (const engine::Sample* s : searched) times.push_back(s->pts_seconds);
+  result.informative_samples = faint ? 0 : static_cast<int>(times.size());
+  const Found found = search(library, query, searched, faint, times);
   if (found.segments.empty()) return result;
   Candidates candidates = list_candidates(library, query, found);
   add_sharing_references(library, found, candidates);
@@ -865,7 +869,7 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
     if (s.foreground_share < 1 && !s.local_features.empty()) layer_times.push_back(s.pts_seconds);
   }
   verify_candidates(candidates, query_path, found.still, layer_times, options, result.warnings);
-  result.matches = decide_all(candidates, options.top);
+  result.matches = decide_all(candidates, found.faint, options.top);
   return result;
 }
 
@@ -928,7 +932,7 @@ LookupResult match_hashes(const Library& library, const std::vector<engine::Vpdq
   query.sample_fps = spacing > 0 ? 1.0 / spacing : 1.0;
   Candidates candidates = list_candidates(library, query, found);
   add_sharing_references(library, found, candidates);
-  result.matches = decide_all(candidates, options.top);
+  result.matches = decide_all(candidates, false, options.top);
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <opencv2/features2d.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "engine/descriptor.h"
 #include "engine/local_features.h"
 #include "engine/opencv_image.h"
 
@@ -53,7 +54,10 @@ constexpr double kMaxPlateScale = 0.10;
 // ... and outside that region nearly every strong edge of the plate near some edge of the
 // reference: the plate lacks figures, it does not bring its own. On benchmarks/layers-real-art,
 // plates left 0.000, the library's background under another character standing next to where
-// the episode's stands 0.052 to 0.059.
+// the episode's stands 0.052 to 0.059. A faint plate, compared at its own edge scale, leaves at
+// most this share of its contrasted outlines (strong at the frame's scale) unexplained anywhere:
+// the real-art sets' faint plates left 0.000, their faint backgrounds under another character
+// 0.106 to 0.189 (at identity, the right frame's time).
 constexpr double kMaxPlateUnexplained = 0.03;
 // closest_moment: pictures compared at most kMomentSize pixels large (longer side), each frame
 // registered with kMomentFeatures corners; structure blurred by kMomentBlur pixels before it is
@@ -141,6 +145,9 @@ bool explained_but_one_region(const cv::Mat& reference_edges, const cv::Mat& que
 // A picture (mirrored when asked) with the ORB features of its structure image.
 struct Features {
   cv::Mat luma, structure;
+  // The edge strength the structure image counts as half presence, when another picture's
+  // (engine::structure_image); 0: its own.
+  float softness = 0;
   cv::Mat content;  // layers: 255 on the content (query only), empty for whole pictures
   std::vector<cv::KeyPoint> points;
   cv::Mat descriptors;
@@ -150,7 +157,7 @@ struct Features {
 // contrasted character takes most of them, which suits everything but a background plate, whose
 // frame's character it lacks: spreading loses picture-in-picture insets instead).
 Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mask, bool mirrored,
-                     bool spread, int count = kFeatures) {
+                     bool spread, int count = kFeatures, float softness = 0) {
   Features f;
   if (mirrored) {
     cv::flip(engine::view_of(luma), f.luma, 1);  // a flipped copy
@@ -162,7 +169,8 @@ Features features_of(const engine::GrayImage& luma, const engine::GrayImage& mas
     if (mirrored) cv::flip(f.content, f.content, 1);
     cv::threshold(f.content, f.content, 127, 255, cv::THRESH_BINARY);
   }
-  f.structure = engine::structure_image(f.luma);
+  f.softness = softness;
+  f.structure = engine::structure_image(f.luma, softness);
   auto orb =
       cv::ORB::create(spread ? 3 * count : count, 1.2f, 6, 15, 0, 2, cv::ORB::HARRIS_SCORE, 21);
   if (!spread) {
@@ -283,7 +291,7 @@ void judge_agreement(Verification& result, const Features& query, const Features
   cv::Mat warped_luma, common;
   cv::warpAffine(reference.luma, warped_luma, affine, q.size(), cv::INTER_LINEAR,
                  cv::BORDER_REPLICATE);
-  const cv::Mat warped = engine::structure_image(warped_luma);
+  const cv::Mat warped = engine::structure_image(warped_luma, reference.softness);
   cv::warpAffine(cv::Mat(reference.luma.size(), CV_8U, cv::Scalar(255)), common, affine, q.size(),
                  cv::INTER_NEAREST);
   cv::erode(common, common, cv::Mat(), cv::Point(-1, -1), kBorder);
@@ -313,6 +321,17 @@ void judge_agreement(Verification& result, const Features& query, const Features
                    reference.luma.size());
   }
   result.passed = result.passed || result.plate;
+  // Compared at a faint query's edge scale, any figure of its own would be a small share of its
+  // clouds' edges: at the frame's own scale, where only contrasted outlines are strong, nearly all
+  // of the query's must be near the frame's structure, picture-wide.
+  if (result.passed && reference.softness > 0) {
+    const cv::Mat outlines =
+        (engine::structure_image(query.luma, engine::edge_softness(warped_luma)) >= kStrongEdge) &
+        common;
+    const cv::Mat frame_structure = engine::structure_image(warped_luma) >= kWeakEdge;
+    if (unexplained_share(outlines, frame_structure) > kMaxPlateUnexplained)
+      result.passed = result.plate = false;
+  }
 }
 
 // A whole picture's check (layers: place_layer).
@@ -378,21 +397,34 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   if (query.empty()) return best;
   if (!query_mask.empty())
     return place_layer(features_of(query, query_mask, mirrored, false), references, choice);
+  // A faint picture (soft painting with little contrast, below the flat bar: a plate of a painted
+  // sky) is compared, spread, at its own edge scale: its frame's characters, whose strong outlines
+  // set the frame's, leave its background too faint for corners (a soft sky: 4-25 inliers at the
+  // frame's scale, 43-96 at the plate's) and for agreement.
+  const bool faint = engine::raw_descriptor(query).detail < engine::kFlatDetail;
   // `spread`: corners spread over the picture (see features_of).
   const auto search = [&](bool spread) {
     const Features q = features_of(query, {}, mirrored, spread);
+    const float query_softness = spread && faint ? engine::edge_softness(q.luma) : 0;
     int unrelated = 0;  // candidates far from registering: the pictures differ, not the timing
     for (std::size_t i = 0; i < references.size() && unrelated < kUnrelatedCandidates; ++i) {
       if (references[i].empty()) continue;
-      Verification v = verify_features(q, features_of(references[i], {}, false, spread));
+      const float softness =
+          query_softness > 0
+              ? std::min(query_softness, engine::edge_softness(engine::view_of(references[i])))
+              : 0;
+      Verification v =
+          verify_features(q, features_of(references[i], {}, false, spread, kFeatures, softness));
       v.candidate = static_cast<int>(i);
       if (v.passed) return v;
       if (v.inliers < kRegistrationInliers / 3) ++unrelated;
       const auto worst = [](const Verification& x) {
         return std::max(x.unexplained_query, x.unexplained_reference);
       };
+      // Inliers short of registering count at the pictures' own edge scales only: those are what
+      // tells a near miss from a clear failure (index/decision.h).
       if ((v.registered && (!best.registered || worst(v) < worst(best))) ||
-          (!best.registered && (best.candidate < 0 || v.inliers > best.inliers))) {
+          (!best.registered && softness == 0 && (best.candidate < 0 || v.inliers > best.inliers))) {
         best = v;
       }
     }
@@ -402,8 +434,10 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   // A whole picture that does not register may be a background plate whose frame's character
   // took most corners: tried again with corners spread over both pictures. Not only where some
   // structure is shared: a plate of a cave wall under a contrasted ladybug (layers-real-art
-  // --series) registered with 5-8 inliers, and with 234-290 spread.
-  if (found.passed || found.registered) return found;
+  // --series) registered with 5-8 inliers, and with 234-290 spread. A faint one is tried again
+  // when it registers and does not agree too: its own structure, clouds, is weak at its frame's
+  // edge scale.
+  if (found.passed || (found.registered && !faint)) return found;
   return search(true);
 }
 

@@ -82,6 +82,9 @@ enum class LayerMoment {
 // place (registered, not passed), else the best placed (not registered: where to look closer).
 // A background plate is a whole picture whose missing characters the reference shows: it passes
 // when everything but one region of the reference is explained and the geometry is near identity.
+// A faint query picture (below engine::kFlatDetail: a soft painted sky) that does not agree is
+// compared again with the reference described at the query's edge scale, and then must bring no
+// contrasted outline of its own.
 Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& query_mask,
                          const std::vector<engine::GrayImage>& references, bool mirrored,
                          LayerMoment choice = LayerMoment::kFirstInPlace);

@@ -54,6 +54,19 @@ TEST(Decision, AClearVisualFailureOfAWholePictureIsNotListed) {
   EXPECT_EQ(decide(e), Verdict::kPossible);
 }
 
+TEST(Decision, AFaintQueryIsListedOnlyWithARegisteredPair) {
+  Evidence e = full(Coverage::kWhole);
+  e.faint = true;  // a soft painted sky: its descriptors resemble any soft frame's
+  EXPECT_EQ(decide(e), Verdict::kConfirmed);
+  e.agreed = false;
+  EXPECT_EQ(decide(e), Verdict::kPossible);
+  e.registered = false;  // timing alone
+  EXPECT_EQ(decide(e), std::nullopt);
+  e.checked = true;
+  e.inliers = kClearVisualFailureInliers;
+  EXPECT_EQ(decide(e), std::nullopt);
+}
+
 TEST(Decision, ALayerThatDoesNotAgreeIsNotListedWhenAnotherReferenceAgreed) {
   Evidence e = full(Coverage::kPartial);
   e.registered = e.agreed = false;

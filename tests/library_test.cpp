@@ -92,6 +92,31 @@ void expect_local_features_find_themselves(const Library& library, const NewRefe
   }
 }
 
+TEST(WholePictureSamples, FaintOnesOnlyWhenNoneIsInformative) {
+  engine::Fingerprint query;
+  query.samples.resize(3);
+  query.samples[0].detail = 0.8f;  // a soft painted sky
+  query.samples[1].detail = 0.2f;  // nearly black
+  query.samples[2].detail = 3.0f;
+  bool faint = true;
+  std::vector<const engine::Sample*> searched = whole_picture_samples(query, faint);
+  EXPECT_FALSE(faint);
+  EXPECT_EQ(searched, std::vector<const engine::Sample*>{&query.samples[2]});
+
+  query.samples[2].detail = 1.2f;
+  searched = whole_picture_samples(query, faint);
+  EXPECT_TRUE(faint);
+  EXPECT_EQ(searched, (std::vector<const engine::Sample*>{&query.samples[0], &query.samples[2]}));
+
+  query.samples[2].foreground_share = 0.2;  // a layer: searched by its foreground
+  searched = whole_picture_samples(query, faint);
+  EXPECT_EQ(searched, std::vector<const engine::Sample*>{&query.samples[0]});
+
+  for (engine::Sample& s : query.samples) s.detail = 0.1f;
+  EXPECT_TRUE(whole_picture_samples(query, faint).empty());
+  EXPECT_FALSE(faint);
+}
+
 TEST(Library, RoundTripsReferencesAndFrames) {
   TempDir dir;
   {

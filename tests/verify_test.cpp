@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 #include <utility>
 
+#include "engine/descriptor.h"
 #include "index/verify.h"
 #include "tests/test_media.h"
 
@@ -101,6 +102,52 @@ TEST(Verify, ABackgroundPlateAgreesWhereItsFrameLacksOneFigure) {
   const Verification spread = verify_pair(to_luma(plate), {}, {to_luma(two)}, false);
   EXPECT_TRUE(spread.registered);
   EXPECT_FALSE(spread.passed);
+}
+
+// A soft painted sky: clouds of blurred noise a few luma levels deep over a gradient, below the
+// flat bar as a whole picture (index/library.h, kFaintDetail). `seed` picks the clouds.
+cv::Mat faint_sky(unsigned seed) {
+  cv::RNG rng(seed);
+  cv::Mat noise(360, 640, CV_32F), clouds(360, 640, CV_32F, cv::Scalar(0));
+  for (const double sigma : {24.0, 8.0, 3.0}) {
+    rng.fill(noise, cv::RNG::UNIFORM, -1.0, 1.0);
+    cv::GaussianBlur(noise, noise, cv::Size(0, 0), sigma);
+    cv::normalize(noise, noise, -1.0, 1.0, cv::NORM_MINMAX);
+    clouds += noise * (sigma / 2.0);
+  }
+  cv::Mat sky(360, 640, CV_8UC3);
+  for (int y = 0; y < sky.rows; ++y) {
+    for (int x = 0; x < sky.cols; ++x) {
+      const double level = 90 + 0.15 * y + clouds.at<float>(y, x);
+      sky.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<std::uint8_t>(level + 80),
+                                          cv::saturate_cast<std::uint8_t>(level + 20),
+                                          cv::saturate_cast<std::uint8_t>(level - 40));
+    }
+  }
+  return sky;
+}
+
+// A plate of a faint sky, whose frame has contrasted figures: their outlines set the frame's edge
+// scale, at which the clouds leave few corners; at the plate's they register.
+TEST(Verify, AFaintPlateRegistersWithItsFrameNotWithAnotherSky) {
+  const cv::Mat plate = faint_sky(7);
+  const cv::Mat frame =
+      with_stranger(with_stranger(with_stranger(plate.clone(), 0.6, 0.6), 0.72, 0.55), 0.66, 0.45);
+  const Verification v = verify_pair(to_luma(plate), {}, {to_luma(frame)}, false);
+  ASSERT_LT(engine::raw_descriptor(to_luma(plate)).detail, engine::kFlatDetail);
+  EXPECT_TRUE(v.registered) << v.inliers;
+  EXPECT_TRUE(v.passed) << v.unexplained_query << " " << v.unexplained_reference;
+  EXPECT_NEAR(v.scale, 1, 0.02);
+
+  const Verification other = verify_pair(to_luma(faint_sky(8)), {}, {to_luma(frame)}, false);
+  EXPECT_FALSE(other.registered) << other.inliers;
+  EXPECT_FALSE(other.passed);
+
+  // The sky under another figure, faint as a whole picture too, brings outlines of its own.
+  const cv::Mat stranger = with_stranger(plate.clone(), 0.66, 0.5);
+  ASSERT_LT(engine::raw_descriptor(to_luma(stranger)).detail, engine::kFlatDetail);
+  const Verification under = verify_pair(to_luma(stranger), {}, {to_luma(frame)}, false);
+  EXPECT_FALSE(under.passed) << under.inliers;
 }
 
 // A layer of `frame`: the box in its middle on white, and the box as its mask.
