@@ -434,10 +434,8 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   // A whole picture that does not register may be a background plate whose frame's character
   // took most corners: tried again with corners spread over both pictures. Not only where some
   // structure is shared: a plate of a cave wall under a contrasted ladybug (layers-real-art
-  // --series) registered with 5-8 inliers, and with 234-290 spread. A faint one is tried again
-  // when it registers and does not agree too: its own structure, clouds, is weak at its frame's
-  // edge scale.
-  if (found.passed || (found.registered && !faint)) return found;
+  // --series) registered with 5-8 inliers, and with 234-290 spread.
+  if (found.passed || found.registered) return found;
   return search(true);
 }
 
