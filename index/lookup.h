@@ -1,6 +1,7 @@
 // Single-file lookup, wired in one place (lookup.cpp):
 //   fingerprint the query (both orientations; a layer's foreground features)
-//   -> whole-picture search: FAISS nearest neighbours per informative sample
+//   -> whole-picture search: FAISS nearest neighbours per informative sample (a query with none:
+//      per faint whole picture, index/library.h)
 //   -> partial search: the foreground's local features against library key frames
 //      (index/partial_search.h), for layers only
 //   -> temporal alignment per reference, for each kind -> shared-content check
