@@ -592,9 +592,11 @@ struct Candidate {
 };
 using Candidates = std::map<std::int64_t, Candidate>;
 
+// `samples`: those searched by their whole picture (index/library.h, whole_picture_samples).
 Found search(const Library& library, const engine::Fingerprint& query,
-             const std::vector<const engine::Sample*>& samples, bool faint,
-             const std::vector<double>& times) {
+             const std::vector<const engine::Sample*>& samples, bool faint) {
+  std::vector<double> times;
+  for (const engine::Sample* s : samples) times.push_back(s->pts_seconds);
   Found found;
   found.still = query.samples.size() == 1;
   found.faint = faint;
@@ -857,10 +859,8 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   result.media = query.media;
   bool faint = false;
   const std::vector<const engine::Sample*> searched = whole_picture_samples(query, faint);
-  std::vector<double> times;
-  for (const engine::Sample* s : searched) times.push_back(s->pts_seconds);
-  result.informative_samples = faint ? 0 : static_cast<int>(times.size());
-  const Found found = search(library, query, searched, faint, times);
+  result.informative_samples = faint ? 0 : static_cast<int>(searched.size());
+  const Found found = search(library, query, searched, faint);
   if (found.segments.empty()) return result;
   Candidates candidates = list_candidates(library, query, found);
   add_sharing_references(library, found, candidates);
