@@ -12,6 +12,7 @@
 #include "engine/foreground.h"
 #include "engine/preprocess.h"
 #include "engine/vpdq.h"
+#include "index/camera.h"
 #include "index/partial_search.h"
 
 namespace celtrace::index {
@@ -71,7 +72,17 @@ constexpr int kLayerReachSteps = 2;
 // A layer still (a cel) has no mapping to pin its time, only the key frame it matched, which may
 // be a hold away: likewise, one frame per kLayerStillSpacing first.
 constexpr double kLayerStillSpacing = 1.0 / 3.0;  // seconds
-constexpr int kVerifySize = 480;                  // pixels, longer side, for verification
+// A whole picture on the episode's canvas (a background plate, a re-render) whose registered pairs
+// stand off it (index/camera.h) is placed where the camera stands as it does in the query: the
+// mapping of a plate has only the view to go by, which a slow pan shows for seconds
+// (benchmarks/layers-real-art --series: plates placed 1.5-3.3 s late, their pairs registered
+// 0.017-0.08 of the picture off). Its pictures at kCameraMoments query times are looked for in
+// reference frames one per kCameraSpacing within kCameraReach of the pair's time.
+constexpr double kCameraReach = 5.0;     // seconds
+constexpr double kCameraSpacing = 0.25;  // seconds
+constexpr std::size_t kCameraMoments = 3;
+constexpr double kCameraScale = 0.10;   // the most a pair's scale may differ from the canvas's
+constexpr int kVerifySize = 480;        // pixels, longer side, for verification
 constexpr double kMappingSlack = 0.15;  // seconds: reference frames tried around a mapped time
 constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best match this near
 
@@ -241,6 +252,56 @@ void place_by_pairs(MatchSegment& s, const std::vector<std::pair<double, double>
   s.reference_end = std::max(s.reference_start, s.reference_end + shift);
 }
 
+// A whole picture's registered pair, for place_by_camera: `offset`, its registration's
+// centre_offset (index/verify.h).
+struct CanvasPair {
+  double query_time, reference_time;
+  engine::GrayImage query;
+  bool mirrored;
+  double offset;
+};
+
+// Places `m` (a whole picture) where the camera stands as in the query (index/camera.h), when one
+// of its registered pairs stands off the canvas: the first such pair's query picture is looked for
+// within kCameraReach of its reference time, the query's pictures farthest from it (a second or
+// more) confirm.
+void place_by_camera(Match& m, const std::vector<CanvasPair>& pairs, const std::string& query_path,
+                     double query_duration, const engine::DecodeOptions& decode) {
+  const auto off = std::find_if(pairs.begin(), pairs.end(),
+                                [](const CanvasPair& p) { return p.offset > kCameraTolerance; });
+  if (off == pairs.end()) return;
+  std::vector<TimedPicture> moments{{off->query_time, off->query}};
+  std::vector<double> times;
+  for (double t = kCameraSpacing; t < query_duration; t += kCameraSpacing) times.push_back(t);
+  for (const double t : spread_times({off->query_time}, times, kLayerPairSpacing, kCameraMoments)) {
+    moments.push_back(
+        {t, frames_for_verification(query_path, t, t, {t}, decode, false, 0, 1).front().luma});
+  }
+  double earliest = off->query_time, latest = off->query_time;
+  for (const TimedPicture& p : moments) {
+    earliest = std::min(earliest, p.time);
+    latest = std::max(latest, p.time);
+  }
+  std::vector<TimedPicture> frames;
+  for (engine::Frame& f : frames_for_verification(
+           m.reference.path,
+           std::max(0.0, off->reference_time - kCameraReach - (off->query_time - earliest)),
+           off->reference_time + kCameraReach + (latest - off->query_time), {}, decode, false,
+           kCameraSpacing, std::numeric_limits<std::size_t>::max()))
+    frames.push_back({f.pts_seconds, std::move(f.luma)});
+  std::sort(frames.begin(), frames.end(),
+            [](const TimedPicture& a, const TimedPicture& b) { return a.time < b.time; });
+  const std::optional<double> shift =
+      camera_shift(moments, frames, off->reference_time, kCameraReach, off->mirrored);
+  if (!shift) return;
+  for (MatchSegment& s : m.segments) {
+    s.speed = 1;
+    s.reference_start = std::max(0.0, s.query_start + *shift);
+    s.reference_end = std::max(s.reference_start, s.query_end + *shift);
+  }
+  m.evidence_reference_time = m.evidence_query_time + *shift;
+}
+
 // Visual evidence for one candidate: the most similar pairs of its segments, spread over the
 // query; every registered pair must agree picture-wide, two agreeing pairs end it.
 // `moments`: agreement is asked at several moments a second apart, as for a layer, whatever the
@@ -248,7 +309,7 @@ void place_by_pairs(MatchSegment& s, const std::vector<std::pair<double, double>
 void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                       const std::string& query_path, bool still,
                       const std::vector<double>& layer_times, const engine::DecodeOptions& decode,
-                      bool moments = false) {
+                      std::vector<CanvasPair>& canvas_pairs, bool moments = false) {
   const bool partial = m.coverage == Coverage::kPartial;
   const bool still_layer = partial && still;  // a cel: no mapping, only the key frame it matched
   moments = moments || partial;
@@ -313,6 +374,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   // (query, reference) of a whole picture's pairs placed to a frame; a layer's are its agreeing
   // moments.
   std::vector<std::pair<double, double>> placed;
+  canvas_pairs.clear();
   for (std::size_t i = 0;
        i < tried.size() && !disagreeing && agreeing < needed && unregistered < kUnregisteredPairs;
        ++i) {
@@ -372,6 +434,13 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       }
     } catch (const Error&) {
       break;  // the reference cannot be decoded any more: no visual evidence
+    }
+    if (v.registered && !partial && !still && !v.by_layout && v.candidate >= 0 &&
+        std::abs(v.scale - 1) <= kCameraScale) {
+      canvas_pairs.push_back(
+          {pair.query_time, passed_time, query_frame.luma, pair.mirrored,
+           centre_offset(v.affine, query_frame.luma,
+                         candidates[static_cast<std::size_t>(v.candidate)].luma)});
     }
     disagreeing = v.registered && !v.passed;
     agreeing += v.passed ? 1 : 0;
@@ -730,8 +799,8 @@ void add_sharing_references(const Library& library, const Found& found, Candidat
 // lacks, a different character on a reused background, fails the candidate), on the query's
 // foreground for layers. Each pair decodes from a keyframe, so the work is bounded.
 void verify_candidates(Candidates& candidates, const std::string& query_path, bool still,
-                       const std::vector<double>& layer_times, const LookupOptions& options,
-                       std::vector<std::string>& warnings) {
+                       double query_duration, const std::vector<double>& layer_times,
+                       const LookupOptions& options, std::vector<std::string>& warnings) {
   if (!options.verify || query_path.empty()) return;
   for (const Coverage coverage : {Coverage::kWhole, Coverage::kPartial}) {
     // Shared content is never confirmed, so a video's shared candidates, listed on their timing,
@@ -769,12 +838,21 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
                            "; no visual check against it");
         continue;
       }
-      verify_candidate(c->match, c->evidence, query_path, still, layer_times, options.decode);
+      std::vector<CanvasPair> canvas_pairs;
+      verify_candidate(c->match, c->evidence, query_path, still, layer_times, options.decode,
+                       canvas_pairs);
       // A background plate is placed by the camera's position only, which a pan and its return
       // share where they cross: like a layer, it must agree at several moments a second apart.
       if (c->match.visual.passed && c->match.visual.plate && !still)
         verify_candidate(c->match, c->evidence, query_path, still, layer_times, options.decode,
-                         true);
+                         canvas_pairs, true);
+      if (coverage == Coverage::kWhole && !still && c->match.visual.registered) {
+        try {
+          place_by_camera(c->match, canvas_pairs, query_path, query_duration, options.decode);
+        } catch (const Error&) {
+          // the reference cannot be decoded any more: the mapping stands
+        }
+      }
     }
     // A layer that agrees with frames of several references (a character in the same pose in
     // several episodes) tells the series, not the episode, unless one of them alone also follows
@@ -868,7 +946,8 @@ LookupResult match(const Library& library, const engine::Fingerprint& query,
   for (const engine::Sample& s : query.samples) {
     if (s.foreground_share < 1 && !s.local_features.empty()) layer_times.push_back(s.pts_seconds);
   }
-  verify_candidates(candidates, query_path, found.still, layer_times, options, result.warnings);
+  verify_candidates(candidates, query_path, found.still, query.media.duration_seconds, layer_times,
+                    options, result.warnings);
   result.matches = decide_all(candidates, found.faint, options.top);
   return result;
 }

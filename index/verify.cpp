@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <opencv2/calib3d.hpp>
 #include <opencv2/features2d.hpp>
@@ -437,6 +438,52 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   // --series) registered with 5-8 inliers, and with 234-290 spread.
   if (found.passed || found.registered) return found;
   return search(true);
+}
+
+double centre_offset(const std::array<double, 6>& affine, const engine::GrayImage& query,
+                     const engine::GrayImage& reference) {
+  const double cx = reference.width / 2.0, cy = reference.height / 2.0;
+  const double x = affine[0] * cx + affine[1] * cy + affine[2];
+  const double y = affine[3] * cx + affine[4] * cy + affine[5];
+  return std::max(std::abs(x / query.width - 0.5), std::abs(y / query.height - 0.5));
+}
+
+std::vector<std::optional<double>> canvas_offsets(const engine::GrayImage& query,
+                                                  const std::vector<engine::GrayImage>& references,
+                                                  bool mirrored) {
+  std::vector<std::optional<double>> offsets(references.size());
+  if (query.empty()) return offsets;
+  // Registered as verify_pair registers a whole picture: the strongest corners, else corners
+  // spread over both pictures, a faint picture then at the lower of the two edge scales. The way
+  // that registered one pair is tried first on the next.
+  const Features strongest = features_of(query, {}, mirrored, false);
+  const Features spread = features_of(query, {}, mirrored, true);
+  const float query_softness = engine::raw_descriptor(query).detail < engine::kFlatDetail
+                                   ? engine::edge_softness(spread.luma)
+                                   : 0;
+  bool spread_first = false;
+  for (std::size_t i = 0; i < references.size(); ++i) {
+    const engine::GrayImage& reference = references[i];
+    if (reference.empty()) continue;
+    const auto registered = [&](bool spread_corners) {
+      const float softness =
+          spread_corners && query_softness > 0
+              ? std::min(query_softness, engine::edge_softness(engine::view_of(reference)))
+              : 0;
+      Verification v =
+          register_features(spread_corners ? spread : strongest,
+                            features_of(reference, {}, false, spread_corners, kFeatures, softness));
+      v.registered = v.registered && std::abs(v.scale - 1) <= kMaxPlateScale;
+      return v;
+    };
+    Verification v = registered(spread_first);
+    if (!v.registered) {
+      v = registered(!spread_first);
+      if (v.registered) spread_first = !spread_first;
+    }
+    if (v.registered) offsets[i] = centre_offset(v.affine, query, reference);
+  }
+  return offsets;
 }
 
 std::size_t count_in_place(const engine::GrayImage& query, const engine::GrayImage& query_mask,

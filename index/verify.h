@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <vector>
 
 #include "engine/image.h"
@@ -88,6 +89,19 @@ enum class LayerMoment {
 Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage& query_mask,
                          const std::vector<engine::GrayImage>& references, bool mirrored,
                          LayerMoment choice = LayerMoment::kFirstInPlace);
+
+// How far a registration (Verification::affine, reference pixels to query pixels) puts the
+// reference's centre from the query's: the larger of x and y, in shares of the query's width and
+// height. On the episode's canvas, the camera's move between the two pictures.
+double centre_offset(const std::array<double, 6>& affine, const engine::GrayImage& query,
+                     const engine::GrayImage& reference);
+
+// The centre_offset of `query` against each of `references`, registered as verify_pair registers
+// a whole picture (the strongest corners, else corners spread, a faint picture at the lower of the
+// two edge scales); empty where the pair does not register near the canvas's scale (within 10%).
+std::vector<std::optional<double>> canvas_offsets(const engine::GrayImage& query,
+                                                  const std::vector<engine::GrayImage>& references,
+                                                  bool mirrored);
 
 // How many of `references`, from the first on, show a layer's drawing (`query` with its
 // `query_mask`) in place without a break, as verify_pair asks of a layer's moment; agreement is

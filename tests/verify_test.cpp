@@ -150,6 +150,38 @@ TEST(Verify, AFaintPlateRegistersWithItsFrameNotWithAnotherSky) {
   EXPECT_FALSE(under.passed) << under.inliers;
 }
 
+// Two views of one painting, the camera moved: the reference's centre stands where the camera's
+// move puts it in the query (shares of the query's size); a crop that enlarges is not on the
+// canvas, nor is another picture registered at all.
+TEST(Verify, TheCanvasOffsetIsTheCamerasMove) {
+  cv::Mat painting;
+  cv::hconcat(cartoon_frame(5, 1, action_time()), cartoon_frame(5, 2, 40), painting);
+  const auto view = [&](int left) {
+    return to_luma(painting(cv::Rect(left, 0, 640, 360)).clone());
+  };
+  cv::Mat enlarged;
+  cv::resize(painting(cv::Rect(240, 20, 512, 288)), enlarged, cv::Size(640, 360), 0, 0,
+             cv::INTER_AREA);
+  const auto offsets = canvas_offsets(
+      view(200), {view(200), view(232), to_luma(enlarged), to_luma(cartoon_frame(9, 1, 30))},
+      false);
+  ASSERT_EQ(offsets.size(), 4u);
+  ASSERT_TRUE(offsets[0].has_value());
+  EXPECT_NEAR(*offsets[0], 0, 0.002);
+  // The camera 32 pixels further right in the reference: its centre is 32 pixels off the query's.
+  ASSERT_TRUE(offsets[1].has_value());
+  EXPECT_NEAR(*offsets[1], 32.0 / 640, 0.003);
+  EXPECT_FALSE(offsets[2].has_value());  // enlarged by 1.25: not on the canvas
+  EXPECT_FALSE(offsets[3].has_value());  // another picture
+
+  // Mirrored: the query is compared flipped back, so the move is seen as before.
+  cv::Mat flipped;
+  cv::flip(painting(cv::Rect(200, 0, 640, 360)), flipped, 1);
+  const auto mirrored = canvas_offsets(to_luma(flipped), {view(232)}, true);
+  ASSERT_TRUE(mirrored.front().has_value());
+  EXPECT_NEAR(*mirrored.front(), 32.0 / 640, 0.003);
+}
+
 // A layer of `frame`: the box in its middle on white, and the box as its mask.
 std::pair<cv::Mat, cv::Mat> layer_of(const cv::Mat& frame) {
   const cv::Rect box(frame.cols * 3 / 10, frame.rows / 5, frame.cols * 2 / 5, frame.rows * 3 / 5);
