@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "engine/errors.h"
@@ -72,8 +73,8 @@ constexpr int kLayerReachSteps = 2;
 // A layer still (a cel) has no mapping to pin its time, only the key frame it matched, which may
 // be a hold away: likewise, one frame per kLayerStillSpacing first.
 constexpr double kLayerStillSpacing = 1.0 / 3.0;  // seconds
-// A whole picture on the episode's canvas (a background plate, a re-render) whose registered pairs
-// stand off it (index/camera.h) is placed where the camera stands as it does in the query: the
+// A whole picture on the episode's canvas (a background plate, a re-render) with a registered pair
+// off it (index/camera.h) is placed where the camera stands as it does in the query: the
 // mapping of a plate has only the view to go by, which a slow pan shows for seconds
 // (benchmarks/layers-real-art --series: plates placed 1.5-3.3 s late, their pairs registered
 // 0.017-0.08 of the picture off). Its pictures at kCameraMoments query times are looked for in
@@ -252,32 +253,27 @@ void place_by_pairs(MatchSegment& s, const std::vector<std::pair<double, double>
   s.reference_end = std::max(s.reference_start, s.reference_end + shift);
 }
 
-// A whole picture's registered pair, for place_by_camera: `offset`, its registration's
-// centre_offset (index/verify.h).
-struct CanvasPair {
+// A whole picture's pair that registered off the episode's canvas (its centre_offset,
+// index/verify.h, above kCameraTolerance), for place_by_camera.
+struct OffCanvasPair {
   double query_time, reference_time;
   engine::GrayImage query;
   bool mirrored;
-  double offset;
 };
 
-// Places `m` (a whole picture) where the camera stands as in the query (index/camera.h), when one
-// of its registered pairs stands off the canvas: the first such pair's query picture is looked for
-// within kCameraReach of its reference time, the query's pictures farthest from it (a second or
-// more) confirm.
-void place_by_camera(Match& m, const std::vector<CanvasPair>& pairs, const std::string& query_path,
+// Places `m` (a whole picture) where the camera stands as in the query (index/camera.h): the
+// picture of its pair `off` off the canvas is looked for within kCameraReach of the pair's
+// reference time, and the query's pictures farthest from it (a second or more) confirm.
+void place_by_camera(Match& m, const OffCanvasPair& off, const std::string& query_path,
                      double query_duration, const engine::DecodeOptions& decode) {
-  const auto off = std::find_if(pairs.begin(), pairs.end(),
-                                [](const CanvasPair& p) { return p.offset > kCameraTolerance; });
-  if (off == pairs.end()) return;
-  std::vector<TimedPicture> moments{{off->query_time, off->query}};
+  std::vector<TimedPicture> moments{{off.query_time, off.query}};
   std::vector<double> times;
   for (double t = kCameraSpacing; t < query_duration; t += kCameraSpacing) times.push_back(t);
-  for (const double t : spread_times({off->query_time}, times, kLayerPairSpacing, kCameraMoments)) {
+  for (const double t : spread_times({off.query_time}, times, kLayerPairSpacing, kCameraMoments)) {
     moments.push_back(
         {t, frames_for_verification(query_path, t, t, {t}, decode, false, 0, 1).front().luma});
   }
-  double earliest = off->query_time, latest = off->query_time;
+  double earliest = off.query_time, latest = off.query_time;
   for (const TimedPicture& p : moments) {
     earliest = std::min(earliest, p.time);
     latest = std::max(latest, p.time);
@@ -285,14 +281,14 @@ void place_by_camera(Match& m, const std::vector<CanvasPair>& pairs, const std::
   std::vector<TimedPicture> frames;
   for (engine::Frame& f : frames_for_verification(
            m.reference.path,
-           std::max(0.0, off->reference_time - kCameraReach - (off->query_time - earliest)),
-           off->reference_time + kCameraReach + (latest - off->query_time), {}, decode, false,
+           std::max(0.0, off.reference_time - kCameraReach - (off.query_time - earliest)),
+           off.reference_time + kCameraReach + (latest - off.query_time), {}, decode, false,
            kCameraSpacing, std::numeric_limits<std::size_t>::max()))
     frames.push_back({f.pts_seconds, std::move(f.luma)});
   std::sort(frames.begin(), frames.end(),
             [](const TimedPicture& a, const TimedPicture& b) { return a.time < b.time; });
   const std::optional<double> shift =
-      camera_shift(moments, frames, off->reference_time, kCameraReach, off->mirrored);
+      camera_shift(moments, frames, off.reference_time, kCameraReach, off.mirrored);
   if (!shift) return;
   for (MatchSegment& s : m.segments) {
     s.speed = 1;
@@ -309,7 +305,7 @@ void place_by_camera(Match& m, const std::vector<CanvasPair>& pairs, const std::
 void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
                       const std::string& query_path, bool still,
                       const std::vector<double>& layer_times, const engine::DecodeOptions& decode,
-                      std::vector<CanvasPair>& canvas_pairs, bool moments = false) {
+                      std::optional<OffCanvasPair>& off_canvas, bool moments = false) {
   const bool partial = m.coverage == Coverage::kPartial;
   const bool still_layer = partial && still;  // a cel: no mapping, only the key frame it matched
   moments = moments || partial;
@@ -374,7 +370,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   // (query, reference) of a whole picture's pairs placed to a frame; a layer's are its agreeing
   // moments.
   std::vector<std::pair<double, double>> placed;
-  canvas_pairs.clear();
+  off_canvas.reset();
   for (std::size_t i = 0;
        i < tried.size() && !disagreeing && agreeing < needed && unregistered < kUnregisteredPairs;
        ++i) {
@@ -435,13 +431,11 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     } catch (const Error&) {
       break;  // the reference cannot be decoded any more: no visual evidence
     }
-    if (v.registered && !partial && !still && !v.by_layout && v.candidate >= 0 &&
-        std::abs(v.scale - 1) <= kCameraScale) {
-      canvas_pairs.push_back(
-          {pair.query_time, passed_time, query_frame.luma, pair.mirrored,
-           centre_offset(v.affine, query_frame.luma,
-                         candidates[static_cast<std::size_t>(v.candidate)].luma)});
-    }
+    if (!off_canvas && v.registered && !partial && !still && !v.by_layout && v.candidate >= 0 &&
+        std::abs(v.scale - 1) <= kCameraScale &&
+        centre_offset(v.affine, query_frame.luma,
+                      candidates[static_cast<std::size_t>(v.candidate)].luma) > kCameraTolerance)
+      off_canvas = OffCanvasPair{pair.query_time, passed_time, query_frame.luma, pair.mirrored};
     disagreeing = v.registered && !v.passed;
     agreeing += v.passed ? 1 : 0;
     if (v.passed) fewest_agreeing_inliers = std::min(fewest_agreeing_inliers, v.inliers);
@@ -838,17 +832,17 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
                            "; no visual check against it");
         continue;
       }
-      std::vector<CanvasPair> canvas_pairs;
+      std::optional<OffCanvasPair> off_canvas;
       verify_candidate(c->match, c->evidence, query_path, still, layer_times, options.decode,
-                       canvas_pairs);
+                       off_canvas);
       // A background plate is placed by the camera's position only, which a pan and its return
       // share where they cross: like a layer, it must agree at several moments a second apart.
       if (c->match.visual.passed && c->match.visual.plate && !still)
         verify_candidate(c->match, c->evidence, query_path, still, layer_times, options.decode,
-                         canvas_pairs, true);
-      if (coverage == Coverage::kWhole && !still && c->match.visual.registered) {
+                         off_canvas, true);
+      if (off_canvas && c->match.visual.registered) {
         try {
-          place_by_camera(c->match, canvas_pairs, query_path, query_duration, options.decode);
+          place_by_camera(c->match, *off_canvas, query_path, query_duration, options.decode);
         } catch (const Error&) {
           // the reference cannot be decoded any more: the mapping stands
         }
