@@ -82,8 +82,6 @@ constexpr double kLayerStillSpacing = 1.0 / 3.0;  // seconds
 constexpr double kCameraReach = 5.0;     // seconds
 constexpr double kCameraSpacing = 0.25;  // seconds
 constexpr std::size_t kCameraMoments = 3;
-constexpr double kCameraScale = 0.10;   // the most a pair's scale may differ from the canvas's
-constexpr double kCameraExtent = 0.02;  // ... and the query's width or height from the frame's
 constexpr int kVerifySize = 480;        // pixels, longer side, for verification
 constexpr double kMappingSlack = 0.15;  // seconds: reference frames tried around a mapped time
 constexpr double kMatchedReach = 0.6;   // ... and up to the sample's own best match this near
@@ -254,17 +252,7 @@ void place_by_pairs(MatchSegment& s, const std::vector<std::pair<double, double>
   s.reference_end = std::max(s.reference_start, s.reference_end + shift);
 }
 
-// Whether a registered pair's query can be a picture of the episode's canvas: of the frame's size
-// (both at the verification size, bars removed) and registered at its scale. A crop that keeps
-// its pixels' scale (a centred 6/7 of a Megamind copy stood 0.006-0.011 off) is not.
-bool on_canvas(const Verification& v, const engine::GrayImage& query,
-               const engine::GrayImage& reference) {
-  return std::abs(v.scale - 1) <= kCameraScale &&
-         std::abs(static_cast<double>(query.width) / reference.width - 1) <= kCameraExtent &&
-         std::abs(static_cast<double>(query.height) / reference.height - 1) <= kCameraExtent;
-}
-
-// A whole picture's pair that registered off the episode's canvas (its centre_offset,
+// A whole picture's pair that registered off the episode's canvas (its canvas_offset,
 // index/verify.h, above kCameraTolerance), for place_by_camera.
 struct OffCanvasPair {
   double query_time, reference_time;
@@ -442,10 +430,9 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
     } catch (const Error&) {
       break;  // the reference cannot be decoded any more: no visual evidence
     }
-    if (!off_canvas && v.registered && !partial && !still && !v.by_layout && v.candidate >= 0 &&
-        on_canvas(v, query_frame.luma, candidates[static_cast<std::size_t>(v.candidate)].luma) &&
-        centre_offset(v.affine, query_frame.luma,
-                      candidates[static_cast<std::size_t>(v.candidate)].luma) > kCameraTolerance)
+    if (!off_canvas && !partial && !still && !v.by_layout && v.candidate >= 0 &&
+        canvas_offset(v, query_frame.luma, candidates[static_cast<std::size_t>(v.candidate)].luma)
+                .value_or(0) > kCameraTolerance)
       off_canvas = OffCanvasPair{pair.query_time, passed_time, query_frame.luma, pair.mirrored};
     disagreeing = v.registered && !v.passed;
     agreeing += v.passed ? 1 : 0;

@@ -342,6 +342,20 @@ Verification verify_features(const Features& query, const Features& reference) {
   return result;
 }
 
+// A reference picture's features for a whole picture's check: `spread` corners or the strongest;
+// against a faint query (`query_softness` > 0, spread only) described at the lower of the two edge
+// scales (see verify_pair).
+Features frame_features(const engine::GrayImage& reference, bool spread, float query_softness) {
+  const float softness =
+      query_softness > 0
+          ? std::min(query_softness, engine::edge_softness(engine::view_of(reference)))
+          : 0;
+  return features_of(reference, {}, false, spread, kFeatures, softness);
+}
+
+// Canvas bounds of canvas_offset: the query's width and height within this share of the frame's.
+constexpr double kMaxCanvasExtent = 0.02;
+
 // A layer's moment (see verify_pair and LayerMoment): candidates registered and placed, those in
 // place judged in the order `choice` asks until one agrees.
 Verification place_layer(const Features& query, const std::vector<engine::GrayImage>& references,
@@ -410,12 +424,8 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
     int unrelated = 0;  // candidates far from registering: the pictures differ, not the timing
     for (std::size_t i = 0; i < references.size() && unrelated < kUnrelatedCandidates; ++i) {
       if (references[i].empty()) continue;
-      const float softness =
-          query_softness > 0
-              ? std::min(query_softness, engine::edge_softness(engine::view_of(references[i])))
-              : 0;
-      Verification v =
-          verify_features(q, features_of(references[i], {}, false, spread, kFeatures, softness));
+      const Features reference = frame_features(references[i], spread, query_softness);
+      Verification v = verify_features(q, reference);
       v.candidate = static_cast<int>(i);
       if (v.passed) return v;
       if (v.inliers < kRegistrationInliers / 3) ++unrelated;
@@ -425,7 +435,8 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
       // Inliers short of registering count at the pictures' own edge scales only: those are what
       // tells a near miss from a clear failure (index/decision.h).
       if ((v.registered && (!best.registered || worst(v) < worst(best))) ||
-          (!best.registered && softness == 0 && (best.candidate < 0 || v.inliers > best.inliers))) {
+          (!best.registered && reference.softness == 0 &&
+           (best.candidate < 0 || v.inliers > best.inliers))) {
         best = v;
       }
     }
@@ -440,11 +451,15 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
   return search(true);
 }
 
-double centre_offset(const std::array<double, 6>& affine, const engine::GrayImage& query,
-                     const engine::GrayImage& reference) {
+std::optional<double> canvas_offset(const Verification& v, const engine::GrayImage& query,
+                                    const engine::GrayImage& reference) {
+  if (!v.registered || std::abs(v.scale - 1) > kMaxPlateScale ||
+      std::abs(static_cast<double>(query.width) / reference.width - 1) > kMaxCanvasExtent ||
+      std::abs(static_cast<double>(query.height) / reference.height - 1) > kMaxCanvasExtent)
+    return std::nullopt;
+  const std::array<double, 6>& a = v.affine;
   const double cx = reference.width / 2.0, cy = reference.height / 2.0;
-  const double x = affine[0] * cx + affine[1] * cy + affine[2];
-  const double y = affine[3] * cx + affine[4] * cy + affine[5];
+  const double x = a[0] * cx + a[1] * cy + a[2], y = a[3] * cx + a[4] * cy + a[5];
   return std::max(std::abs(x / query.width - 0.5), std::abs(y / query.height - 0.5));
 }
 
@@ -465,23 +480,17 @@ std::vector<std::optional<double>> canvas_offsets(const engine::GrayImage& query
   for (std::size_t i = 0; i < references.size(); ++i) {
     const engine::GrayImage& reference = references[i];
     if (reference.empty()) continue;
-    const auto registered = [&](bool spread_corners) {
-      const float softness =
-          spread_corners && query_softness > 0
-              ? std::min(query_softness, engine::edge_softness(engine::view_of(reference)))
-              : 0;
-      Verification v =
-          register_features(spread_corners ? spread : strongest,
-                            features_of(reference, {}, false, spread_corners, kFeatures, softness));
-      v.registered = v.registered && std::abs(v.scale - 1) <= kMaxPlateScale;
-      return v;
+    const auto offset = [&](bool spread_corners) {
+      return canvas_offset(register_features(spread_corners ? spread : strongest,
+                                             frame_features(reference, spread_corners,
+                                                            spread_corners ? query_softness : 0)),
+                           query, reference);
     };
-    Verification v = registered(spread_first);
-    if (!v.registered) {
-      v = registered(!spread_first);
-      if (v.registered) spread_first = !spread_first;
+    offsets[i] = offset(spread_first);
+    if (!offsets[i]) {
+      offsets[i] = offset(!spread_first);
+      if (offsets[i]) spread_first = !spread_first;
     }
-    if (v.registered) offsets[i] = centre_offset(v.affine, query, reference);
   }
   return offsets;
 }

@@ -90,15 +90,17 @@ Verification verify_pair(const engine::GrayImage& query, const engine::GrayImage
                          const std::vector<engine::GrayImage>& references, bool mirrored,
                          LayerMoment choice = LayerMoment::kFirstInPlace);
 
-// How far a registration (Verification::affine, reference pixels to query pixels) puts the
-// reference's centre from the query's: the larger of x and y, in shares of the query's width and
-// height. On the episode's canvas, the camera's move between the two pictures.
-double centre_offset(const std::array<double, 6>& affine, const engine::GrayImage& query,
-                     const engine::GrayImage& reference);
+// How far a registered pair's registration (Verification::affine) puts the reference's centre from
+// the query's: the larger of x and y, in shares of the query's width and height; on the episode's
+// canvas, the camera's move between the two pictures. Empty unless the query can be a picture of
+// that canvas: registered at the frame's scale (within 10%) and of its size (within 2%; a crop
+// that keeps its pixels' scale, a centred 6/7 of a Megamind copy, stood 0.006-0.011 off).
+std::optional<double> canvas_offset(const Verification& v, const engine::GrayImage& query,
+                                    const engine::GrayImage& reference);
 
-// The centre_offset of `query` against each of `references`, registered as verify_pair registers
+// The canvas_offset of `query` against each of `references`, registered as verify_pair registers
 // a whole picture (the strongest corners, else corners spread, a faint picture at the lower of the
-// two edge scales); empty where the pair does not register near the canvas's scale (within 10%).
+// two edge scales); empty where the pair is not on the canvas.
 std::vector<std::optional<double>> canvas_offsets(const engine::GrayImage& query,
                                                   const std::vector<engine::GrayImage>& references,
                                                   bool mirrored);
