@@ -26,6 +26,10 @@ constexpr const char* kLocalFactory = "BFlat";
 // Frames' PDQ is Meta's vPDQ of the whole frame (FingerprintOptions::whole_frame_pdq).
 constexpr const char* kWholeFramePdq = "vpdq-whole-frame";
 constexpr int kSharedNeighbours = 8;
+// nearest_frames: frames of a reference are numbered in time order, so a hit's neighbours in its
+// shot are the ids next to it; 2 at 2 samples a second reach a second either way.
+constexpr std::int64_t kShotNeighbours = 2;
+constexpr int kExpandedHits = 4;
 
 std::string catalog_path(const std::string& directory) {
   return (fs::path(directory) / "catalog.sqlite").string();
@@ -206,6 +210,56 @@ void Library::load_state() {
                       " frames, the catalog " + std::to_string(frames_.size()) +
                       " (damaged library)");
   }
+}
+
+std::vector<Neighbour> Library::nearest_frames(const float* queries, std::int64_t count,
+                                               int k) const {
+  std::vector<Neighbour> hits = descriptors_->search(queries, count, k);
+  if (descriptors_->exact() || k <= 0) return hits;
+  const auto dimension = static_cast<std::size_t>(model_.output_size);
+  const auto frame_count = static_cast<std::int64_t>(frames_.size());
+  // The frames around each query's best hits that it did not return: (query, frame id).
+  std::vector<std::pair<std::int64_t, std::int64_t>> around;
+  for (std::int64_t q = 0; q < count; ++q) {
+    const Neighbour* row = hits.data() + q * k;
+    std::set<std::int64_t> returned;
+    for (int j = 0; j < k && row[j].id >= 0; ++j) returned.insert(row[j].id);
+    for (int j = 0; j < std::min(k, kExpandedHits) && row[j].id >= 0; ++j) {
+      const std::int64_t hit = row[j].id;
+      for (std::int64_t id = std::max<std::int64_t>(0, hit - kShotNeighbours);
+           id <= std::min(frame_count - 1, hit + kShotNeighbours); ++id) {
+        if (frames_[static_cast<std::size_t>(id)].reference !=
+                frames_[static_cast<std::size_t>(hit)].reference ||
+            !returned.insert(id).second)
+          continue;
+        around.emplace_back(q, id);
+      }
+    }
+  }
+  if (around.empty()) return hits;
+  std::vector<std::int64_t> ids;
+  for (const auto& [q, id] : around) ids.push_back(id);
+  const std::vector<float> vectors = descriptors_->reconstruct(ids);
+  std::vector<std::vector<Neighbour>> added(static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < around.size(); ++i) {
+    const float* query = queries + static_cast<std::size_t>(around[i].first) * dimension;
+    const float* vector = vectors.data() + i * dimension;
+    float score = 0;
+    for (std::size_t d = 0; d < dimension; ++d) score += query[d] * vector[d];
+    added[static_cast<std::size_t>(around[i].first)].push_back({around[i].second, score});
+  }
+  for (std::int64_t q = 0; q < count; ++q) {
+    std::vector<Neighbour>& merged = added[static_cast<std::size_t>(q)];
+    if (merged.empty()) continue;
+    Neighbour* row = hits.data() + q * k;
+    for (int j = 0; j < k && row[j].id >= 0; ++j) merged.push_back(row[j]);
+    std::stable_sort(merged.begin(), merged.end(),
+                     [](const Neighbour& a, const Neighbour& b) { return a.score > b.score; });
+    for (int j = 0; j < k; ++j)
+      row[j] =
+          j < static_cast<int>(merged.size()) ? merged[static_cast<std::size_t>(j)] : Neighbour{};
+  }
+  return hits;
 }
 
 std::unique_ptr<HashIndex> Library::load_held(const std::shared_ptr<const int>& file,

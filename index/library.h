@@ -114,6 +114,13 @@ class Library {
   const ReferenceRecord& reference(std::int64_t id) const;
   const std::vector<IndexedFrame>& frames() const { return frames_; }
   const DescriptorIndex& descriptors() const { return *descriptors_; }
+  // The k nearest frames of each of `count` query vectors (count x dimension floats), best first
+  // per query (id -1 past the last), as a lookup searches them. An inverted file probes the lists
+  // nearest a query only, and the frames next to a hit in its shot, nearly as similar to the query,
+  // can lie in lists it did not probe: the frames within kShotNeighbours of a query's
+  // kExpandedHits best hits, in the same reference, are scored too (from the index's codes) and
+  // take their place among the k.
+  std::vector<Neighbour> nearest_frames(const float* queries, std::int64_t count, int k) const;
   // The PDQ index, read on first use: only hash-only lookups search it, and being exact it is read
   // into private memory (32 bytes a frame, 230 MB at 1,000 reference hours) that a lookup of media
   // would hold for nothing. Not for concurrent first calls from several threads.

@@ -589,7 +589,7 @@ std::vector<Segment> search_whole(const Library& library,
   auto search = [&](const std::vector<float>& queries, const std::vector<int>& which,
                     bool is_mirrored) {
     const auto n = static_cast<std::int64_t>(which.size());
-    const auto hits = library.descriptors().search(queries.data(), n, k);
+    const auto hits = library.nearest_frames(queries.data(), n, k);
     for (std::int64_t i = 0; i < n; ++i) {
       const int q = which[static_cast<std::size_t>(i)];
       for (int j = 0; j < k; ++j) {

@@ -10,6 +10,7 @@
 #include <faiss/IndexBinary.h>
 #include <faiss/IndexBinaryFlat.h>
 #include <faiss/IndexBinaryIVF.h>
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
@@ -157,6 +158,16 @@ class FaissDescriptorIndex final : public DescriptorIndex {
     near.nprobe = kNearDuplicateProbes;
     return search_with(queries, count, k,
                        dynamic_cast<const faiss::IndexIVF*>(index_.get()) ? &near : nullptr);
+  }
+  bool exact() const override { return dynamic_cast<const faiss::IndexFlat*>(index_.get()); }
+  std::vector<float> reconstruct(const std::vector<std::int64_t>& ids) const override {
+    std::vector<float> out(ids.size() * static_cast<std::size_t>(index_->d));
+    guarded("descriptor index '" + factory_ + "'", [&] {
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        index_->reconstruct(ids[i], out.data() + i * static_cast<std::size_t>(index_->d));
+      return 0;
+    });
+    return out;
   }
   std::string factory() const override { return factory_; }
   std::int64_t size() const override { return index_->ntotal; }
@@ -391,8 +402,8 @@ std::unique_ptr<DescriptorIndex> DescriptorIndex::load(const std::string& path,
   check_exact_header(path, dimension, count);
   return guarded(path, [&] {
     std::unique_ptr<faiss::Index> index(faiss::read_index(path.c_str(), io_flags(loading)));
-    if (auto* inverted = dynamic_cast<faiss::IndexIVF*>(index.get()))
-      prepare_mapped_lists(path, inverted->invlists);
+    auto* inverted = dynamic_cast<faiss::IndexIVF*>(index.get());
+    if (inverted) prepare_mapped_lists(path, inverted->invlists);
     // FAISS reads the metric into its enum unchecked: a damaged file can hold a value the enum
     // lacks, which must not be read as the enum.
     std::int32_t metric = 0;
@@ -404,6 +415,8 @@ std::unique_ptr<DescriptorIndex> DescriptorIndex::load(const std::string& path,
                         "), the catalog has " + std::to_string(count) + " of " +
                         std::to_string(dimension) + " by inner product (damaged library)");
     }
+    // A mapped inverted file is never changed: reconstruct() may keep an id's list and offset.
+    if (inverted && loading == Loading::kMapped) inverted->make_direct_map(true);
     return std::make_unique<FaissDescriptorIndex>(std::move(index), factory);
   });
 }

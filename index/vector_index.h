@@ -74,6 +74,14 @@ class DescriptorIndex {
   // over every frame of a first build took 150 of its 400 s.
   virtual std::vector<Neighbour> search_near_duplicates(const float* queries, std::int64_t count,
                                                         int k) const = 0;
+  // Whether search() returns the exact nearest neighbours (an exact index), not an inverted
+  // file's approximation.
+  virtual bool exact() const = 0;
+  // The stored vectors of `ids` (ids.size() x dimension floats, in that order), as a search scores
+  // them: an inverted file's are decoded from its 8-bit codes. A mapped inverted file keeps a map
+  // from id to list for this (8 bytes a vector, built when it is loaded); an inverted file loaded
+  // to be changed has none and throws Error.
+  virtual std::vector<float> reconstruct(const std::vector<std::int64_t>& ids) const = 0;
   virtual std::string factory() const = 0;
   virtual std::int64_t size() const = 0;
 };
