@@ -283,6 +283,38 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
   return segments;
 }
 
+std::vector<Segment> still_segments(const std::vector<FrameMatch>& matches, double min_similarity,
+                                    std::size_t moments, double spacing) {
+  std::map<std::pair<std::int64_t, bool>, std::vector<const FrameMatch*>> by_reference;
+  for (const FrameMatch& m : matches) by_reference[{m.reference, m.mirrored}].push_back(&m);
+  std::vector<Segment> segments;
+  for (auto& [key, found] : by_reference) {
+    std::stable_sort(found.begin(), found.end(), [](const FrameMatch* a, const FrameMatch* b) {
+      return a->similarity > b->similarity;
+    });
+    const FrameMatch& best = *found.front();
+    if (best.similarity < min_similarity) continue;
+    Segment s;
+    s.reference = best.reference;
+    s.mirrored = best.mirrored;
+    s.query_start = s.query_end = best.query_time;
+    s.reference_start = s.reference_end = best.reference_time;
+    s.offset = best.reference_time - best.query_time;
+    s.support = s.span_samples = 1;
+    s.score = best.similarity;
+    s.shared_fraction = best.shared ? 1 : 0;
+    for (const FrameMatch* other : found) {
+      if (s.evidence.size() == moments) break;
+      if (std::none_of(s.evidence.begin(), s.evidence.end(), [&](const FrameMatch& e) {
+            return std::abs(e.reference_time - other->reference_time) <= spacing;
+          }))
+        s.evidence.push_back(*other);
+    }
+    segments.push_back(s);
+  }
+  return segments;
+}
+
 std::vector<double> spread_times(std::vector<double> chosen, const std::vector<double>& candidates,
                                  double spacing, std::size_t count) {
   std::vector<double> added;

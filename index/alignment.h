@@ -76,6 +76,13 @@ std::vector<Segment> align(const std::vector<FrameMatch>& matches,
                            const std::vector<double>& sample_times,
                            const AlignmentParams& params = {});
 
+// One picture (a still): the best match of each reference (and orientation) as a one-sample
+// segment, when its similarity reaches `min_similarity`. Its evidence: that match and, of the
+// reference's others by similarity, those more than `spacing` seconds from every one kept, up to
+// `moments` in all (a layer's character may stand at its place at several moments of an episode).
+std::vector<Segment> still_segments(const std::vector<FrameMatch>& matches, double min_similarity,
+                                    std::size_t moments, double spacing);
+
 // Moments a second or so apart at which a layer is checked (index/lookup.cpp): `chosen` query
 // times, then of `candidates` the farthest from every time chosen so far, while at least
 // `spacing` seconds from all of them, until `count` are chosen. Returns the times added.

@@ -73,6 +73,10 @@ constexpr int kLayerReachSteps = 2;
 // A layer still (a cel) has no mapping to pin its time, only the key frame it matched, which may
 // be a hold away: likewise, one frame per kLayerStillSpacing first.
 constexpr double kLayerStillSpacing = 1.0 / 3.0;  // seconds
+// ... and a character that stands at one place for several moments of an episode (talking,
+// gesturing) meets the key frames of each: the key frames of its best reference that voted most,
+// this many moments more than a reach apart, are tried in turn until one registers.
+constexpr std::size_t kStillLayerMoments = 3;
 // A whole picture on the episode's canvas (a background plate, a re-render) with a registered pair
 // off it (index/camera.h) is placed where the camera stands as it does in the query: the
 // mapping of a plate has only the view to go by, which a slow pan shows for seconds
@@ -320,9 +324,10 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   };
   std::vector<Pair> pairs;
   for (const Segment* s : evidence) {
+    // A still's matches are its moments, each where it matched.
     for (const FrameMatch& e : s->evidence)
-      pairs.push_back({e.query_time, s->speed * e.query_time + s->offset, e.reference_time,
-                       e.similarity, e.mirrored, s->speed});
+      pairs.push_back({e.query_time, still ? e.reference_time : s->speed * e.query_time + s->offset,
+                       e.reference_time, e.similarity, e.mirrored, s->speed});
   }
   std::sort(pairs.begin(), pairs.end(),
             [](const Pair& a, const Pair& b) { return a.similarity > b.similarity; });
@@ -330,7 +335,7 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   std::vector<const Pair*> tried;
   for (const Pair& pair : pairs) {
     if (static_cast<int>(tried.size()) == kVerifiedPairs) break;
-    if (std::none_of(tried.begin(), tried.end(), [&](const Pair* t) {
+    if (still_layer || std::none_of(tried.begin(), tried.end(), [&](const Pair* t) {
           return std::abs(t->query_time - pair.query_time) < spacing;
         })) {
       tried.push_back(&pair);
@@ -370,8 +375,12 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   // moments.
   std::vector<std::pair<double, double>> placed;
   off_canvas.reset();
-  for (std::size_t i = 0;
-       i < tried.size() && !disagreeing && agreeing < needed && unregistered < kUnregisteredPairs;
+  // A still layer's moments are tried until one registers.
+  const int most_unregistered =
+      still_layer ? static_cast<int>(kStillLayerMoments) : kUnregisteredPairs;
+  bool still_registered = false;
+  for (std::size_t i = 0; i < tried.size() && !disagreeing && agreeing < needed &&
+                          unregistered < most_unregistered && !still_registered;
        ++i) {
     const Pair& pair = *tried[i];
     double from = pair.mapped_time - kMappingSlack, to = pair.mapped_time + kMappingSlack;
@@ -456,8 +465,10 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       agreed.push_back({pair.query_time, passed_time,
                         partial ? query_frame.luma : engine::GrayImage{}, mask, pair.mirrored});
     unregistered += v.registered ? 0 : 1;
-    // Shown as evidence: the disagreeing pair, else the one with most inliers.
-    if (disagreeing || v.inliers > m.visual.inliers || !i) {
+    still_registered = still_layer && v.registered;
+    // Shown as evidence: the disagreeing pair, else the one with most inliers (a still layer's
+    // registered moment).
+    if (disagreeing || v.inliers > m.visual.inliers || !i || still_registered) {
       m.visual = v;
       m.evidence_query_time = pair.query_time;
       m.evidence_reference_time = reference_time;
@@ -537,31 +548,6 @@ double query_sample_fps(double duration_seconds) {
 
 namespace {
 
-// One picture: the best frame of each reference (and orientation), as a one-sample segment.
-std::vector<Segment> still_segments(const std::vector<FrameMatch>& matches, double min_similarity) {
-  std::map<std::pair<std::int64_t, bool>, const FrameMatch*> best;
-  for (const FrameMatch& m : matches) {
-    auto& slot = best[{m.reference, m.mirrored}];
-    if (!slot || m.similarity > slot->similarity) slot = &m;
-  }
-  std::vector<Segment> segments;
-  for (const auto& [key, m] : best) {
-    if (m->similarity < min_similarity) continue;
-    Segment s;
-    s.reference = m->reference;
-    s.mirrored = m->mirrored;
-    s.query_start = s.query_end = m->query_time;
-    s.reference_start = s.reference_end = m->reference_time;
-    s.offset = m->reference_time - m->query_time;
-    s.support = s.span_samples = 1;
-    s.score = m->similarity;
-    s.shared_fraction = m->shared ? 1 : 0;
-    s.evidence = {*m};
-    segments.push_back(s);
-  }
-  return segments;
-}
-
 // Whole-picture search: the searched samples' descriptors (and mirrored ones, and insets)
 // against the library's frames, aligned in time. `times`: those samples' times.
 std::vector<Segment> search_whole(const Library& library,
@@ -605,7 +591,7 @@ std::vector<Segment> search_whole(const Library& library,
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
   search(vectors, all, false);
   if (!mirrored.empty()) search(mirrored, all, true);
-  if (count == 1) return still_segments(matches, kStillSimilarity);
+  if (count == 1) return still_segments(matches, kStillSimilarity, 1, 0);
   // Samples whose picture holds an inset (picture-in-picture) are searched by the inset too,
   // whenever enough samples hold one: in a large library the page around an inset (plain, gray)
   // always resembles some reference frames well enough to align, so "whole frames failed" cannot
@@ -668,7 +654,8 @@ Found search(const Library& library, const engine::Fingerprint& query,
   found.partial_samples = partial.sample_times.size();
   if (!partial.matches.empty()) {
     std::vector<Segment> segments =
-        found.still ? still_segments(partial.matches, partial_alignment_params().min_similarity)
+        found.still ? still_segments(partial.matches, partial_alignment_params().min_similarity,
+                                     kStillLayerMoments, kLayerReach)
                     : align_partial(partial);
     found.segments.insert(found.segments.end(), segments.begin(), segments.end());
   }

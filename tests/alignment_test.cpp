@@ -185,6 +185,33 @@ TEST(Align, WeakMatchesDoNotVote) {
   EXPECT_TRUE(align(s.matches, s.times).empty());
 }
 
+// A cel's partial matches (one picture, key frames by votes): the character stands at its place
+// at 3.5 s and at 6.5 s, and its best key frame is the wrong moment.
+TEST(StillSegments, OneSegmentPerReferenceWithItsMomentsASpacingApart) {
+  const std::vector<FrameMatch> matches = {
+      {0, 0, 7, 3.54, 0.76f, false, false}, {0, 0, 7, 2.54, 0.74f, false, false},
+      {0, 0, 7, 6.50, 0.70f, false, false}, {0, 0, 7, 9.50, 0.61f, false, false},
+      {0, 0, 7, 5.04, 0.54f, false, false}, {0, 0, 8, 13.0, 0.50f, false, false},
+      {0, 0, 9, 1.00, 0.20f, false, false},  // below the bar: no segment
+  };
+  const std::vector<Segment> segments = still_segments(matches, 0.3, 3, 2.0);
+  ASSERT_EQ(segments.size(), 2u);
+  EXPECT_EQ(segments[0].reference, 7);
+  EXPECT_DOUBLE_EQ(segments[0].reference_start, 3.54);
+  EXPECT_FLOAT_EQ(static_cast<float>(segments[0].score), 0.76f);
+  ASSERT_EQ(segments[0].evidence.size(), 3u);  // 2.54 and 5.04 are within 2 s of one kept
+  EXPECT_DOUBLE_EQ(segments[0].evidence[0].reference_time, 3.54);
+  EXPECT_DOUBLE_EQ(segments[0].evidence[1].reference_time, 6.50);
+  EXPECT_DOUBLE_EQ(segments[0].evidence[2].reference_time, 9.50);
+  EXPECT_EQ(segments[1].reference, 8);
+  ASSERT_EQ(segments[1].evidence.size(), 1u);
+  // A whole picture's still keeps its best match only.
+  const std::vector<Segment> whole = still_segments(matches, 0.3, 1, 0);
+  ASSERT_EQ(whole.size(), 2u);
+  ASSERT_EQ(whole[0].evidence.size(), 1u);
+  EXPECT_DOUBLE_EQ(whole[0].evidence[0].reference_time, 3.54);
+}
+
 TEST(LayerMoments, SpreadTimesAddTheFarthestAtLeastASpacingAway) {
   // Two moments chosen at 0.67 and 2.33 s of a 4 s layer; its layer pictures every 1/3 s.
   std::vector<double> pictures;
