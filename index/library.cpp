@@ -29,6 +29,9 @@ constexpr int kSharedNeighbours = 8;
 // nearest_frames: frames of a reference are numbered in time order, so a hit's neighbours in its
 // shot are the ids next to it; 2 at 2 samples a second reach a second either way.
 constexpr std::int64_t kShotNeighbours = 2;
+// Hits of a query sample whose neighbours are scored: its own shot leads them when it is found at
+// all; four also cover a hold or a repeat found first elsewhere (not tuned: at 1,000 hours every
+// positive of the benchmark's query was returned with 4).
 constexpr int kExpandedHits = 4;
 
 std::string catalog_path(const std::string& directory) {
