@@ -40,8 +40,13 @@ constexpr int kVerifiedPairs = 5;               // frame pairs tried for visual 
 constexpr int kAgreeingPairs = 2;               // ... stopping after this many agree
 constexpr int kUnregisteredPairs = 2;           // ... or this many do not even register
 constexpr std::size_t kVerifiedReferences = 3;  // best-scoring candidates verified per query
-constexpr std::size_t kCandidateFrames = 10;    // reference frames tried per pair
-constexpr double kPairSpacing = 0.5;            // seconds between the query times of tried pairs
+// ... and of partial ones, this many more when none of those registers: a small character over a
+// busy background leaves its key frames few corners on it, and key frames whose plain background
+// leaves all theirs on another character at its place outvote them (a series pencil test of the
+// ladybug over a cave wall: its episode 4th, after three episodes of other characters).
+constexpr std::size_t kReserveLayerReferences = 2;
+constexpr std::size_t kCandidateFrames = 10;  // reference frames tried per pair
+constexpr double kPairSpacing = 0.5;          // seconds between the query times of tried pairs
 // A passing pair's moment is looked for this far around the frame that passed (seconds): one
 // reference sampling period, the steps in which the mapping's reference times climb.
 constexpr double kTimingReach = 0.5;
@@ -805,8 +810,17 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
       if (a->canvas_bound != b->canvas_bound) return a->canvas_bound;
       return rank(a) > rank(b);
     });
-    if (to_verify.size() > kVerifiedReferences) to_verify.resize(kVerifiedReferences);
-    for (Candidate* c : to_verify) {
+    std::vector<Candidate*> reserve;
+    if (to_verify.size() > kVerifiedReferences) {
+      if (coverage == Coverage::kPartial) {
+        reserve.assign(to_verify.begin() + kVerifiedReferences,
+                       to_verify.begin() +
+                           static_cast<std::ptrdiff_t>(std::min(
+                               to_verify.size(), kVerifiedReferences + kReserveLayerReferences)));
+      }
+      to_verify.resize(kVerifiedReferences);
+    }
+    const auto verify = [&](Candidate* c) {
       // A reference moved or replaced since it was indexed: one kind of evidence only, said.
       const ReferenceRecord& r = c->match.reference;
       std::error_code error;
@@ -815,7 +829,7 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
         warnings.push_back("reference " + r.name + ": " + r.path +
                            (error ? " is missing" : " has changed since it was indexed") +
                            "; no visual check against it");
-        continue;
+        return;
       }
       std::optional<OffCanvasPair> off_canvas;
       verify_candidate(c->match, c->evidence, query_path, still, layer_times, options.decode,
@@ -832,6 +846,12 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
           // the reference cannot be decoded any more: the mapping stands
         }
       }
+    };
+    for (Candidate* c : to_verify) verify(c);
+    if (std::none_of(to_verify.begin(), to_verify.end(),
+                     [](const Candidate* c) { return c->match.visual.registered; })) {
+      for (Candidate* c : reserve) verify(c);
+      to_verify.insert(to_verify.end(), reserve.begin(), reserve.end());
     }
     // A layer that agrees with frames of several references (a character in the same pose in
     // several episodes) tells the series, not the episode, unless one of them alone also follows
