@@ -380,12 +380,9 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
   // moments.
   std::vector<std::pair<double, double>> placed;
   off_canvas.reset();
-  // A still layer's moments are tried until one registers.
-  const int most_unregistered =
-      still_layer ? static_cast<int>(kStillLayerMoments) : kUnregisteredPairs;
-  bool still_registered = false;
+  // A still layer's moments are tried until one registers (it is then the one shown).
   for (std::size_t i = 0; i < tried.size() && !disagreeing && agreeing < needed &&
-                          unregistered < most_unregistered && !still_registered;
+                          (still_layer ? !m.visual.registered : unregistered < kUnregisteredPairs);
        ++i) {
     const Pair& pair = *tried[i];
     double from = pair.mapped_time - kMappingSlack, to = pair.mapped_time + kMappingSlack;
@@ -470,10 +467,9 @@ void verify_candidate(Match& m, const std::vector<const Segment*>& evidence,
       agreed.push_back({pair.query_time, passed_time,
                         partial ? query_frame.luma : engine::GrayImage{}, mask, pair.mirrored});
     unregistered += v.registered ? 0 : 1;
-    still_registered = still_layer && v.registered;
     // Shown as evidence: the disagreeing pair, else the one with most inliers (a still layer's
     // registered moment).
-    if (disagreeing || v.inliers > m.visual.inliers || !i || still_registered) {
+    if (disagreeing || v.inliers > m.visual.inliers || !i || (still_layer && v.registered)) {
       m.visual = v;
       m.evidence_query_time = pair.query_time;
       m.evidence_reference_time = reference_time;
