@@ -84,7 +84,10 @@ Catalog::Catalog(const std::string& path) : db_(std::make_unique<sql::Database>(
       " reference_id INTEGER NOT NULL REFERENCES refs(id) ON DELETE CASCADE, pts REAL NOT NULL,"
       " pdq BLOB NOT NULL, quality INTEGER NOT NULL, detail REAL NOT NULL,"
       " shared INTEGER NOT NULL DEFAULT 0, descriptor BLOB NOT NULL, local BLOB);"
-      "CREATE INDEX IF NOT EXISTS frames_by_reference ON frames(reference_id, pts);"
+      "CREATE INDEX IF NOT EXISTS frames_by_reference ON frames(reference_id, pts);");
+  // A write-protected catalog made before these indexes is read as it is, without them.
+  if (db_->read_only()) return;
+  db_->execute(
       // Opening a library reads every frame's place in id order, and its key frames': indexes
       // that hold those columns let SQLite read them without the rows (about 375 bytes each,
       // the descriptor and hash included). At 1,000 hours: 1.0 s against 2.5 s for the frames,

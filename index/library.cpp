@@ -177,7 +177,8 @@ void Library::load_state() {
   references_ = catalog_->references();
   frames_.clear();
   std::size_t frame_count = 0;
-  for (const ReferenceRecord& r : references_) frame_count += static_cast<std::size_t>(r.frame_count);
+  for (const ReferenceRecord& r : references_)
+    frame_count += static_cast<std::size_t>(r.frame_count);
   frames_.reserve(frame_count);
   catalog_->for_each_frame(false, [&](const FrameRecord& f) {
     if (!engine::plausible_seconds(f.pts_seconds))

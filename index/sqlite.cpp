@@ -26,6 +26,10 @@ Database::~Database() {
   sqlite3_close(db_);
 }
 
+bool Database::read_only() const {
+  return sqlite3_db_readonly(db_, "main") == 1;
+}
+
 void Database::execute(const std::string& sql) {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {

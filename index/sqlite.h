@@ -20,6 +20,8 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   void execute(const std::string& sql);
+  // True when SQLite opened the file for reading only (a write-protected file or file system).
+  bool read_only() const;
   std::int64_t last_insert_id() const;
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }

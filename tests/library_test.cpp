@@ -479,6 +479,28 @@ TEST(Library, DamagedLocalFeaturesAreRefused) {
 
 // Found by fuzzing: a frame time of -1e25 s reached temporal alignment and overflowed its integer
 // offset bins. Times that no media has are refused when the library is opened.
+// A library made before the catalog's opening indexes (index/catalog.cpp) on write-protected
+// media (an evidence copy) opens as it did: the indexes are not created, the frames are read
+// from the rows. Root writes whatever the permissions, so the check needs another user.
+TEST(Library, AWriteProtectedLibraryMadeBeforeTheOpeningIndexesStillOpens) {
+  if (geteuid() == 0) GTEST_SKIP() << "write protection does not hold for root";
+  TempDir dir;
+  Library::open_or_create(dir.path("lib"), engine::default_model())
+      .add({synthetic_reference("a", 100, 1), synthetic_reference("b", 50, 2)});
+  Catalog(dir.path("lib/catalog.sqlite"))
+      .database()
+      .execute(
+          "DROP INDEX frames_head; DROP INDEX key_frames;"
+          " CREATE INDEX frames_by_id ON frames(id);");
+  namespace fs = std::filesystem;
+  fs::permissions(dir.path("lib/catalog.sqlite"), fs::perms::owner_write, fs::perm_options::remove);
+  fs::permissions(dir.path("lib"), fs::perms::owner_write, fs::perm_options::remove);
+  const Library library = Library::open(dir.path("lib"));
+  EXPECT_EQ(library.references().size(), 2u);
+  EXPECT_EQ(library.frames().size(), 135u);
+  fs::permissions(dir.path("lib"), fs::perms::owner_write, fs::perm_options::add);
+}
+
 TEST(Library, ImplausibleFrameTimesAreRefused) {
   TempDir dir;
   Library::open_or_create(dir.path("lib"), engine::default_model())
