@@ -1,5 +1,6 @@
 // Lookup cost as the library grows: search plus temporal alignment for a 10 s query (decode and
-// visual verification excluded) against libraries of 1, 10, 100 or 1,000 reference hours; recall
+// visual verification excluded) against libraries of 1, 10, 100 or 1,000 reference hours, and for
+// the same 10 s as a layer (its characters on white: the partial search's cost); recall
 // of the query's known positives against exact search (as a lookup searches them,
 // index::Library::nearest_frames, and by the index alone); a lookup process's start-up time and
 // memory; the wall time of adding one 22-minute episode's frames (the index change; the episode's
@@ -71,14 +72,15 @@ void write_episode(const std::string& path, int series, int episode, double stor
   encoder.finish();
 }
 
-// The query: 10 s of the source episode from kQueryStart, re-encoded.
-void write_query(const std::string& path) {
+// The query: 10 s of the source episode from kQueryStart, re-encoded; `render` kNoBackground
+// gives the layer query (its characters on white), searched by the partial search.
+void write_query(const std::string& path, bench::Render render = bench::Render::kFinal) {
   const bench::Series s = bench::make_series(61, "Scaling 61");
   const bench::Episode e = bench::make_episode(s, 1, 120);
   engine::VideoEncoder encoder(path, 320, 180, bench::kFps, {"libx264", 30});
   for (int f = 0; f < 240; ++f) {
     const cv::Mat frame = bench::render_frame(e, static_cast<int>(kQueryStart * bench::kFps) + f,
-                                              bench::Render::kFinal, 320, 180);
+                                              render, 320, 180);
     encoder.write_bgr(frame.data, static_cast<int>(frame.step), f / bench::kFps);
   }
 }
@@ -362,7 +364,8 @@ void compare_index_types(const fs::path& directory, const index::Library& librar
 
 // Measures the library in `directory`, `build_seconds` the time it took to build (negative: not
 // built by this run), and prints its table row; then times one episode added and removed.
-void measure(const fs::path& directory, const std::string& query_path, double build_seconds,
+void measure(const fs::path& directory, const std::string& query_path,
+             const std::string& layer_path, double build_seconds,
              const std::function<index::NewReference()>& episode, bool compare) {
   // Two lookup processes one after the other: the second finds the library in the page cache.
   run_probe(directory.string(), query_path);
@@ -383,6 +386,14 @@ void measure(const fs::path& directory, const std::string& query_path, double bu
     const index::LookupResult result = index::match(library, query, query_path, options);
     found = !result.matches.empty() && result.matches.front().reference.id == source &&
             std::abs(result.matches.front().segments.front().reference_start - kQueryStart) < 0.5;
+  });
+  // The layer query's lookup: the partial search over the library's local features, its
+  // alignment, and the whole-picture search of its samples (mostly blank).
+  const engine::Fingerprint layer = index::fingerprint_query(library, layer_path, options);
+  bool layer_found = false;
+  const auto [layer_p50, layer_p95] = p50_p95_ms([&] {
+    const index::LookupResult result = index::match(library, layer, layer_path, options);
+    layer_found = !result.matches.empty() && result.matches.front().reference.id == source;
   });
   const QueryVectors vectors = query_vectors(query);
   const auto queries = static_cast<std::int64_t>(vectors.times.size());
@@ -422,7 +433,8 @@ void measure(const fs::path& directory, const std::string& query_path, double bu
             fixed(process.open_ms, 0), fixed(process.wall_ms, 0), fixed(process.peak_mb, 0),
             fixed(process.anonymous_mb, 0), fixed(process.file_mb, 0), fixed(p50, 1), fixed(p95, 1),
             fixed(recall.value(), 3) + " of " + std::to_string(recall.positives),
-            fixed(index_recall.value(), 3), found ? "yes" : "NO"})
+            fixed(index_recall.value(), 3), found ? "yes" : "NO", fixed(layer_p50, 1),
+            fixed(layer_p95, 1), layer_found ? "yes" : "NO"})
           .c_str());
   std::fflush(stdout);
   if (compare)
@@ -434,8 +446,9 @@ void print_header() {
       "| hours | frames | local features | descriptor index | build s | add 22 min s | remove "
       "it s | disk MB/hour | lookup process: open ms | wall ms | peak MB | anonymous MB | "
       "file-backed MB | search + alignment p50 ms | p95 ms | recall of positives | index alone | "
-      "found |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "found | layer p50 ms | layer p95 ms | layer found |\n");
+  std::printf(
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::fflush(stdout);
 }
 
@@ -480,9 +493,11 @@ int main(int argc, char** argv) {
     fs::create_directories(work);
     const std::string query_path = (work / "query.mp4").string();
     if (!fs::exists(query_path)) write_query(query_path);
+    const std::string layer_path = (work / "layer.mp4").string();
+    if (!fs::exists(layer_path)) write_query(layer_path, bench::Render::kNoBackground);
     if (measure_only) {
       print_header();
-      measure(args[2], query_path, -1, {}, compare);
+      measure(args[2], query_path, layer_path, -1, {}, compare);
       return 0;
     }
     const engine::ProjectionModel& model = engine::default_model();
@@ -574,7 +589,7 @@ int main(int argc, char** argv) {
         library.add(references);
       }
       measure(
-          directory, query_path, seconds_since(build_start),
+          directory, query_path, layer_path, seconds_since(build_start),
           [&] { return filler("added-episode", 22 * 60 * 2); }, compare);
       if (!keep) fs::remove_all(directory);
     }
