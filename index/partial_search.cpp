@@ -51,12 +51,15 @@ AlignmentParams partial_alignment_params() {
 PartialSearch search_partial(const Library& library, const engine::Fingerprint& query) {
   PartialSearch out;
   if (library.local_features().empty()) return out;
-  const LocalFeatureGrid& grid = library.local_grid();
   std::vector<std::size_t> layers;
   for (std::size_t i = 0; i < query.samples.size(); ++i) {
     if (query.samples[i].local_features.size() >= static_cast<std::size_t>(kMinVotes))
       layers.push_back(i);
   }
+  // The grid is made on the first layer picture only: a whole picture's lookup does not pay for
+  // it (at 10 reference hours, 1.4 of a 2.0 s lookup process and 250 of its 340 MB).
+  if (layers.empty()) return out;
+  const LocalFeatureGrid& grid = library.local_grid();
   if (layers.size() > kMaxSamples) {
     std::vector<std::size_t> spread;
     for (std::size_t j = 0; j < kMaxSamples; ++j)
