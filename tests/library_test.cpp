@@ -477,8 +477,6 @@ TEST(Library, DamagedLocalFeaturesAreRefused) {
   EXPECT_THROW(Library::open(dir.path("lib")), FormatError);  // features of an unknown frame
 }
 
-// Found by fuzzing: a frame time of -1e25 s reached temporal alignment and overflowed its integer
-// offset bins. Times that no media has are refused when the library is opened.
 // A library made before the catalog's opening indexes (index/catalog.cpp) on write-protected
 // media (an evidence copy) opens as it did: the indexes are not created, the frames are read
 // from the rows. Root writes whatever the permissions, so the check needs another user.
@@ -501,6 +499,8 @@ TEST(Library, AWriteProtectedLibraryMadeBeforeTheOpeningIndexesStillOpens) {
   fs::permissions(dir.path("lib"), fs::perms::owner_write, fs::perm_options::add);
 }
 
+// Found by fuzzing: a frame time of -1e25 s reached temporal alignment and overflowed its integer
+// offset bins. Times that no media has are refused when the library is opened.
 TEST(Library, ImplausibleFrameTimesAreRefused) {
   TempDir dir;
   Library::open_or_create(dir.path("lib"), engine::default_model())
