@@ -261,6 +261,13 @@ void Catalog::for_each_key_frame(const std::function<void(const FrameRecord&)>& 
   }
 }
 
+std::int64_t Catalog::local_feature_count() const {
+  Statement query(*db_,
+                  "SELECT COALESCE(SUM(LENGTH(local)), 0) FROM frames WHERE local IS NOT NULL");
+  query.step();
+  return query.integer(0) / kLocalFeaturePositionBytes;
+}
+
 void Catalog::mark_shared(const std::vector<std::int64_t>& frame_ids) {
   Statement update(*db_, "UPDATE frames SET shared = 1 WHERE id = ?");
   for (std::int64_t id : frame_ids) {

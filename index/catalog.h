@@ -80,6 +80,8 @@ class Catalog {
   // local_features set).
   void for_each_key_frame(const std::function<void(const FrameRecord&)>& visit,
                           std::int64_t from_id = 0) const;
+  // How many local features the key frames hold in all.
+  std::int64_t local_feature_count() const;
   void mark_shared(const std::vector<std::int64_t>& frame_ids);
 
   sql::Database& database() { return *db_; }
