@@ -79,8 +79,8 @@ void write_query(const std::string& path, bench::Render render = bench::Render::
   const bench::Episode e = bench::make_episode(s, 1, 120);
   engine::VideoEncoder encoder(path, 320, 180, bench::kFps, {"libx264", 30});
   for (int f = 0; f < 240; ++f) {
-    const cv::Mat frame = bench::render_frame(e, static_cast<int>(kQueryStart * bench::kFps) + f,
-                                              render, 320, 180);
+    const cv::Mat frame =
+        bench::render_frame(e, static_cast<int>(kQueryStart * bench::kFps) + f, render, 320, 180);
     encoder.write_bgr(frame.data, static_cast<int>(frame.step), f / bench::kFps);
   }
 }
@@ -423,19 +423,28 @@ void measure(const fs::path& directory, const std::string& query_path,
     remove_seconds = seconds_since(start);
   }
   const double disk = static_cast<double>(library.disk_bytes()) / 1e6;
-  std::printf(
-      "%s\n",
-      join({fixed(hours, 0), std::to_string(library.frames().size()),
-            std::to_string(library.local_features().size()), library.descriptors().factory(),
-            build_seconds < 0 ? "-" : fixed(build_seconds, 0),
-            add_seconds < 0 ? "-" : fixed(add_seconds, 1),
-            remove_seconds < 0 ? "-" : fixed(remove_seconds, 1), fixed(disk / hours, 2),
-            fixed(process.open_ms, 0), fixed(process.wall_ms, 0), fixed(process.peak_mb, 0),
-            fixed(process.anonymous_mb, 0), fixed(process.file_mb, 0), fixed(p50, 1), fixed(p95, 1),
-            fixed(recall.value(), 3) + " of " + std::to_string(recall.positives),
-            fixed(index_recall.value(), 3), found ? "yes" : "NO", fixed(layer_p50, 1),
-            fixed(layer_p95, 1), layer_found ? "yes" : "NO"})
-          .c_str());
+  std::printf("%s\n", join({fixed(hours, 0),
+                            std::to_string(library.frames().size()),
+                            std::to_string(library.local_features().size()),
+                            library.descriptors().factory(),
+                            build_seconds < 0 ? "-" : fixed(build_seconds, 0),
+                            add_seconds < 0 ? "-" : fixed(add_seconds, 1),
+                            remove_seconds < 0 ? "-" : fixed(remove_seconds, 1),
+                            fixed(disk / hours, 2),
+                            fixed(process.open_ms, 0),
+                            fixed(process.wall_ms, 0),
+                            fixed(process.peak_mb, 0),
+                            fixed(process.anonymous_mb, 0),
+                            fixed(process.file_mb, 0),
+                            fixed(p50, 1),
+                            fixed(p95, 1),
+                            fixed(recall.value(), 3) + " of " + std::to_string(recall.positives),
+                            fixed(index_recall.value(), 3),
+                            found ? "yes" : "NO",
+                            fixed(layer_p50, 1),
+                            fixed(layer_p95, 1),
+                            layer_found ? "yes" : "NO"})
+                          .c_str());
   std::fflush(stdout);
   if (compare)
     compare_index_types(directory, library, all, exact_descriptors, vectors, hours, source);
