@@ -212,35 +212,26 @@ void Catalog::renumber_frames() {
 void Catalog::for_each_frame(bool with_descriptors,
                              const std::function<void(const FrameRecord&)>& visit,
                              std::int64_t from_id) const {
-  if (!with_descriptors) {
-    Statement query(*db_,
-                    "SELECT id, reference_id, pts, shared FROM frames WHERE id >= ? ORDER BY id");
-    query.bind(1, from_id);
-    FrameRecord f;
-    while (query.step()) {
-      read_frame_head(query, f);
-      f.shared = query.integer(3) != 0;
-      visit(f);
-    }
-    return;
-  }
-  Statement query(*db_,
-                  "SELECT id, reference_id, pts, pdq, quality, detail, shared, descriptor FROM "
-                  "frames WHERE id >= ? ORDER BY id");
+  // The place columns first: alone, frames_head holds them all.
+  Statement query(*db_, std::string("SELECT id, reference_id, pts, shared") +
+                            (with_descriptors ? ", pdq, quality, detail, descriptor" : "") +
+                            " FROM frames WHERE id >= ? ORDER BY id");
   query.bind(1, from_id);
   FrameRecord f;
   while (query.step()) {
     read_frame_head(query, f);
-    int size = 0;
-    const void* pdq = query.blob(3, size);
-    if (size != 32) throw FormatError(db_->path() + ": corrupt frame hash");
-    std::memcpy(f.pdq.data(), pdq, 32);
-    f.quality = static_cast<int>(query.integer(4));
-    f.detail = static_cast<float>(query.real(5));
-    f.shared = query.integer(6) != 0;
-    const void* values = query.blob(7, size);
-    f.descriptor.resize(static_cast<std::size_t>(size) / sizeof(float));
-    if (size > 0) std::memcpy(f.descriptor.data(), values, f.descriptor.size() * sizeof(float));
+    f.shared = query.integer(3) != 0;
+    if (with_descriptors) {
+      int size = 0;
+      const void* pdq = query.blob(4, size);
+      if (size != 32) throw FormatError(db_->path() + ": corrupt frame hash");
+      std::memcpy(f.pdq.data(), pdq, 32);
+      f.quality = static_cast<int>(query.integer(5));
+      f.detail = static_cast<float>(query.real(6));
+      const void* values = query.blob(7, size);
+      f.descriptor.resize(static_cast<std::size_t>(size) / sizeof(float));
+      if (size > 0) std::memcpy(f.descriptor.data(), values, f.descriptor.size() * sizeof(float));
+    }
     visit(f);
   }
 }

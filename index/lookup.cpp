@@ -806,16 +806,11 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
       if (a->canvas_bound != b->canvas_bound) return a->canvas_bound;
       return rank(a) > rank(b);
     });
-    std::vector<Candidate*> reserve;
-    if (to_verify.size() > kVerifiedReferences) {
-      if (coverage == Coverage::kPartial) {
-        reserve.assign(to_verify.begin() + kVerifiedReferences,
-                       to_verify.begin() +
-                           static_cast<std::ptrdiff_t>(std::min(
-                               to_verify.size(), kVerifiedReferences + kReserveLayerReferences)));
-      }
-      to_verify.resize(kVerifiedReferences);
-    }
+    // The first kVerifiedReferences, then, for partial evidence, the reserve when none of them
+    // registers.
+    const std::size_t first = std::min(to_verify.size(), kVerifiedReferences);
+    to_verify.resize(std::min(
+        to_verify.size(), first + (coverage == Coverage::kPartial ? kReserveLayerReferences : 0)));
     const auto verify = [&](Candidate* c) {
       // A reference moved or replaced since it was indexed: one kind of evidence only, said.
       const ReferenceRecord& r = c->match.reference;
@@ -843,11 +838,14 @@ void verify_candidates(Candidates& candidates, const std::string& query_path, bo
         }
       }
     };
-    for (Candidate* c : to_verify) verify(c);
-    if (std::none_of(to_verify.begin(), to_verify.end(),
-                     [](const Candidate* c) { return c->match.visual.registered; })) {
-      for (Candidate* c : reserve) verify(c);
-      to_verify.insert(to_verify.end(), reserve.begin(), reserve.end());
+    std::for_each(to_verify.begin(), to_verify.begin() + static_cast<std::ptrdiff_t>(first),
+                  verify);
+    if (std::any_of(to_verify.begin(), to_verify.begin() + static_cast<std::ptrdiff_t>(first),
+                    [](const Candidate* c) { return c->match.visual.registered; })) {
+      to_verify.resize(first);
+    } else {
+      std::for_each(to_verify.begin() + static_cast<std::ptrdiff_t>(first), to_verify.end(),
+                    verify);
     }
     // A layer that agrees with frames of several references (a character in the same pose in
     // several episodes) tells the series, not the episode, unless one of them alone also follows
