@@ -324,15 +324,17 @@ void compare_index_types(const fs::path& directory, const index::Library& librar
   // Local features: the source episode's key-frame codes with 16 of 256 bits flipped (a redrawn
   // corner), searched among every local feature; positives within 64 bits, as the partial
   // search takes them.
-  const std::vector<std::uint8_t> codes = library.local_codes();
+  const index::LocalFeatureGrid& grid = library.local_features();
+  std::vector<std::uint8_t> codes;
+  for (std::int64_t i = 0; i < grid.size(); ++i)
+    codes.insert(codes.end(), grid.code(i), grid.code(i) + 32);
   std::vector<std::uint8_t> queries_local;
   std::mt19937 random(11);
-  for (std::size_t i = 0; i < library.local_features().size() && queries_local.size() < 32 * 1000;
-       ++i) {
-    const auto frame = static_cast<std::size_t>(library.local_features()[i].frame);
+  for (std::int64_t i = 0; i < grid.size() && queries_local.size() < 32 * 1000; ++i) {
+    const auto frame = static_cast<std::size_t>(grid.feature(i).frame);
     if (library.frames()[frame].reference != source) continue;
     std::array<std::uint8_t, 32> code;
-    std::copy_n(codes.begin() + static_cast<std::ptrdiff_t>(32 * i), 32, code.begin());
+    std::copy_n(grid.code(i), 32, code.begin());
     for (int b = 0; b < 16; ++b)
       code[random() % 32] ^= static_cast<std::uint8_t>(1u << (random() % 8));
     queries_local.insert(queries_local.end(), code.begin(), code.end());

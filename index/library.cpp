@@ -18,11 +18,11 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr const char* kHashFactory = "BFlat";
-// The local-feature index holds the codes only: lookups compare them by canvas place
-// (index/local_grid.h), never through FAISS's search, so nothing is trained (a binary inverted
-// file's lists took 20-60 s of a 3.4-hour library's `index add`, and 8 more bytes a feature).
-// Libraries made with an inverted file ("BIVF<n>", before this) move to it on their next change.
-constexpr const char* kLocalFactory = "BFlat";
+// Local features are compared by canvas place (index/local_grid.h), never through FAISS's search,
+// so nothing is trained (a binary inverted file's lists took 20-60 s of a 3.4-hour library's
+// `index add`). Version 3 libraries hold them in a FAISS index ("BFlat", or "BIVF<n>" before
+// that) and move to the grid file on their next change.
+constexpr const char* kLocalFactory = "grid32";
 // Frames' PDQ is Meta's vPDQ of the whole frame (FingerprintOptions::whole_frame_pdq).
 constexpr const char* kWholeFramePdq = "vpdq-whole-frame";
 constexpr int kSharedNeighbours = 8;
@@ -94,9 +94,10 @@ Library Library::open(const std::string& directory) {
   auto catalog = std::make_unique<Catalog>(catalog_path(directory));
   const auto version = catalog->meta("format_version");
   if (!version) throw FormatError(directory + ": catalog has no format version (damaged library?)");
-  if (*version != std::to_string(kLibraryFormatVersion)) {
+  if (*version != std::to_string(kLibraryFormatVersion) && *version != "3") {
     throw FormatError(directory + ": library format version " + *version +
-                      ", this celtrace reads version " + std::to_string(kLibraryFormatVersion) +
+                      ", this celtrace reads versions 3 and " +
+                      std::to_string(kLibraryFormatVersion) +
                       " (index its references again into a new library)");
   }
   engine::ProjectionModel model = engine::ProjectionModel::load(model_path(directory));
@@ -146,6 +147,10 @@ std::string Library::index_path(const char* kind, std::int64_t generation) const
       .string();
 }
 
+std::string Library::grid_path(std::int64_t generation) const {
+  return (fs::path(directory_) / ("local-" + std::to_string(generation) + ".grid")).string();
+}
+
 bool Library::has_whole_frame_pdq() const {
   return catalog_->meta("pdq").value_or("") == kWholeFramePdq;
 }
@@ -186,35 +191,35 @@ void Library::load_state() {
                         " s (damaged library)");
     frames_.push_back({f.reference_id, static_cast<float>(f.pts_seconds), f.shared});
   });
-  local_features_.clear();
-  // Reserved: grown by doubling, the positions were copied and their pages touched twice (10
-  // reference hours, 2.5 million features: a whole picture's lookup 1.12 -> 0.81 s, medians of 10).
-  local_features_.reserve(static_cast<std::size_t>(catalog_->local_feature_count()));
-  catalog_->for_each_key_frame([&](const FrameRecord& f) {
-    if (f.id < 0 || f.id >= static_cast<std::int64_t>(frames_.size()))
-      throw FormatError(directory_ + ": local features of an unknown frame (damaged library)");
-    for (const engine::LocalFeature& l : f.local_features)
-      local_features_.push_back({f.id, l.x, l.y});
-  });
   const std::int64_t generation = stored_generation();
   loaded_generation_ = generation;
   const std::string descriptor_factory = catalog_->meta("descriptor_factory").value_or("Flat");
   if (generation == 0) {
     descriptors_ = DescriptorIndex::build(descriptor_factory, model_.output_size, nullptr, 0);
     hash_file_.reset();
-    local_file_.reset();
   } else {
     const auto frames = static_cast<std::int64_t>(frames_.size());
     descriptors_ = DescriptorIndex::load(index_path("descriptors", generation), descriptor_factory,
                                          model_.output_size, frames, Loading::kMapped);
     hash_file_ = hold_open(index_path("hashes", generation));
-    const std::string local_path = index_path("local", generation);
-    local_file_ = hold_open(local_path);
-    check_exact_header(local_path, 256, static_cast<std::int64_t>(local_features_.size()));
   }
   hashes_.reset();
-  local_grid_.reset();
   local_factory_ = catalog_->meta("local_factory").value_or(kLocalFactory);
+  if (generation == 0) {
+    local_features_ = LocalFeatureGrid();
+  } else if (local_factory_ == kLocalFactory) {
+    const std::string path = grid_path(generation);
+    const std::shared_ptr<const int> file = hold_open(path);  // mapped, the mapping outlives it
+    const std::string count = catalog_->meta("local_features").value_or("");
+    try {
+      local_features_ = LocalFeatureGrid::map(*file, path, std::stoll(count));
+    } catch (const std::logic_error&) {  // std::stoll's
+      throw FormatError(directory_ + ": catalog counts '" + count +
+                        "' local features (damaged library)");
+    }
+  } else {
+    local_features_ = read_version_3_local_features();
+  }
   if (descriptors_->size() != static_cast<std::int64_t>(frames_.size())) {
     throw FormatError(directory_ + ": indexes hold " + std::to_string(descriptors_->size()) +
                       " frames, the catalog " + std::to_string(frames_.size()) +
@@ -289,16 +294,19 @@ std::unique_ptr<HashIndex> Library::load_held(const std::shared_ptr<const int>& 
   }
 }
 
-std::vector<std::uint8_t> Library::local_codes() const {
-  return load_held(local_file_, "local", local_factory_,
-                   static_cast<std::int64_t>(local_features_.size()))
-      ->codes();
-}
-
-const LocalFeatureGrid& Library::local_grid() const {
-  if (!local_grid_)
-    local_grid_ = std::make_unique<LocalFeatureGrid>(local_features_, local_codes());
-  return *local_grid_;
+LocalFeatureGrid Library::read_version_3_local_features() const {
+  std::vector<IndexedLocalFeature> features;
+  features.reserve(static_cast<std::size_t>(catalog_->local_feature_count()));
+  catalog_->for_each_key_frame([&](const FrameRecord& f) {
+    if (f.id < 0 || f.id >= static_cast<std::int64_t>(frames_.size()))
+      throw FormatError(directory_ + ": local features of an unknown frame (damaged library)");
+    for (const engine::LocalFeature& l : f.local_features) features.push_back({f.id, l.x, l.y});
+  });
+  const std::string path = index_path("local", loaded_generation_);
+  const auto count = static_cast<std::int64_t>(features.size());
+  check_exact_header(path, 256, count);
+  return LocalFeatureGrid(features,
+                          HashIndex::load(path, local_factory_, count, Loading::kPrivate)->codes());
 }
 
 const HashIndex& Library::hashes() const {
@@ -370,9 +378,9 @@ IndexChange Library::remove(const std::string& name) {
   if (!record) throw Error("no reference named '" + name + "' in " + directory_);
   Transaction transaction(*catalog_);
   load_if_changed();
-  // The reference's frames and local features, as this object loaded them: one run of ids each,
-  // since ids follow (reference, time).
-  std::int64_t first = -1, count = 0, first_local = -1, local_count = 0;
+  // The reference's frames, as this object loaded them: one run of ids, since ids follow
+  // (reference, time).
+  std::int64_t first = -1, count = 0;
   bool one_run = true;
   for (std::size_t id = 0; id < frames_.size(); ++id) {
     if (frames_[id].reference != record->id) continue;
@@ -380,17 +388,9 @@ IndexChange Library::remove(const std::string& name) {
     one_run = one_run && static_cast<std::int64_t>(id) == first + count;
     ++count;
   }
-  for (std::size_t i = 0; i < local_features_.size(); ++i) {
-    const std::int64_t frame = local_features_[i].frame;
-    if (frame < first || frame >= first + count) continue;
-    if (first_local < 0) first_local = static_cast<std::int64_t>(i);
-    one_run = one_run && static_cast<std::int64_t>(i) == first_local + local_count;
-    ++local_count;
-  }
   catalog_->remove_reference(record->id);
   const auto frames_left = static_cast<std::int64_t>(frames_.size()) - count;
   const std::string factory = catalog_->meta("descriptor_factory").value_or("Flat");
-  const std::string local_factory = catalog_->meta("local_factory").value_or(kLocalFactory);
   const bool automatic = factory == "Flat" || factory.rfind("IVF", 0) == 0;
   const std::int64_t generation = stored_generation();
   std::string reason;
@@ -403,10 +403,8 @@ IndexChange Library::remove(const std::string& name) {
   } else if (auto_descriptor_factory(frames_left) != factory) {
     reason = "descriptor index " + factory + " -> " + auto_descriptor_factory(frames_left) +
              " at " + std::to_string(frames_left) + " frames";
-  } else if (local_factory != kLocalFactory) {
-    reason = "local-feature index " + local_factory + " -> " + kLocalFactory;
   }
-  if (!reason.empty()) return change_and_commit(transaction, {}, {}, "", reason, record->id);
+  if (!reason.empty()) return change_and_commit(transaction, {}, {}, "", reason);
   catalog_->renumber_frames();
   auto descriptors =
       DescriptorIndex::load(index_path("descriptors", generation), factory, model_.output_size,
@@ -415,11 +413,18 @@ IndexChange Library::remove(const std::string& name) {
   auto hashes = HashIndex::load(index_path("hashes", generation), kHashFactory,
                                 static_cast<std::int64_t>(frames_.size()), Loading::kPrivate);
   hashes->remove_range(first, count);
-  auto local =
-      HashIndex::load(index_path("local", generation), local_factory,
-                      static_cast<std::int64_t>(local_features_.size()), Loading::kPrivate);
-  local->remove_range(first_local, local_count);
-  commit_indexes(transaction, *descriptors, *hashes, *local, factory, local_factory);
+  // The ids above the removed run move down by its length, as the catalog's frames do.
+  std::vector<std::int64_t> renumber(frames_.size());
+  for (std::size_t id = 0; id < frames_.size(); ++id) {
+    const auto old_id = static_cast<std::int64_t>(id);
+    renumber[id] = old_id < first ? old_id : old_id < first + count ? -1 : old_id - count;
+  }
+  commit_indexes(
+      transaction, *descriptors, *hashes,
+      [&](const std::string& path) {
+        return LocalFeatureGrid::write(path, local_features_, renumber, {}, {});
+      },
+      factory);
   return {};
 }
 
@@ -427,8 +432,7 @@ IndexChange Library::change_and_commit(Transaction& transaction,
                                        const std::vector<std::int64_t>& new_references,
                                        const std::vector<std::uint8_t>& new_local_codes,
                                        const std::string& descriptor_factory,
-                                       const std::string& rebuild_reason,
-                                       std::int64_t removed_reference) {
+                                       const std::string& rebuild_reason) {
   catalog_->renumber_frames();
   const std::int64_t previous = stored_generation();
   const std::set<std::int64_t> is_new(new_references.begin(), new_references.end());
@@ -438,41 +442,27 @@ IndexChange Library::change_and_commit(Transaction& transaction,
   // indexes can be extended.
   IndexChange change{!rebuild_reason.empty(), rebuild_reason};
   const auto old_frames = static_cast<std::int64_t>(frames_.size());
-  const auto old_local = static_cast<std::int64_t>(local_features_.size());
   if (!change.rebuilt && previous == 0) change = {true, "the library's first indexes"};
 
-  // Local features' codes are stored once, in the local-feature index: a rebuild takes the old
-  // ones from the loaded generation's index (less the removed reference's) and the new ones from
-  // `new_local_codes`. Both keep the catalog's order among themselves, so the catalog's key
-  // frames, in id order, say which stream each next frame's features come from.
-  std::vector<std::uint8_t> old_local_codes;
-  bool old_local_read = false;
-  const auto read_old_local_codes = [&] {
-    if (old_local_read) return;
-    old_local_read = true;
-    if (old_local == 0) return;
-    const std::vector<std::uint8_t> all = local_codes();
-    for (std::size_t i = 0; i < local_features_.size(); ++i) {
-      const auto frame = static_cast<std::size_t>(local_features_[i].frame);
-      if (frames_[frame].reference == removed_reference) continue;
-      old_local_codes.insert(old_local_codes.end(), all.begin() + 32 * i,
-                             all.begin() + 32 * (i + 1));
-    }
-  };
-
   // The frames the indexes are made of, from frame id `from` on (0: all of them), with the
-  // reference of every frame id.
+  // reference and time of every frame id; and the new references' local features, from the
+  // catalog's key frames (positions) and `new_local_codes` (codes in the same order).
   std::vector<float> vectors;
-  std::vector<std::uint8_t> codes, local_codes;
+  std::vector<std::uint8_t> codes;
   std::vector<FrameRecord> fresh;  // frames of the new references, for shared-content detection
   std::vector<std::int64_t> owner;
+  std::vector<float> times;
+  std::vector<IndexedLocalFeature> added_local;
   // Returns false when a frame of `from` on is not a new one in id order (only the frames of new
   // references can follow the old ones).
   const auto gather = [&](std::int64_t from) {
-    vectors.clear(), codes.clear(), local_codes.clear(), fresh.clear(), owner.clear();
+    vectors.clear(), codes.clear(), fresh.clear(), owner.clear(), times.clear();
+    added_local.clear();
     bool in_order = true;
-    for (std::int64_t id = 0; id < from; ++id)
+    for (std::int64_t id = 0; id < from; ++id) {
       owner.push_back(frames_[static_cast<std::size_t>(id)].reference);
+      times.push_back(frames_[static_cast<std::size_t>(id)].pts_seconds);
+    }
     catalog_->for_each_frame(
         true,
         [&](const FrameRecord& f) {
@@ -485,41 +475,28 @@ IndexChange Library::change_and_commit(Transaction& transaction,
           vectors.insert(vectors.end(), f.descriptor.begin(), f.descriptor.end());
           codes.insert(codes.end(), f.pdq.begin(), f.pdq.end());
           owner.push_back(f.reference_id);
+          times.push_back(static_cast<float>(f.pts_seconds));
           if (is_new.count(f.reference_id)) fresh.push_back(f);
         },
         from);
-    std::size_t old_taken = 0, new_taken = 0;
     catalog_->for_each_key_frame(
         [&](const FrameRecord& f) {
-          const bool added = is_new.count(f.reference_id) > 0;
-          if (!added) read_old_local_codes();
-          const std::vector<std::uint8_t>& stream = added ? new_local_codes : old_local_codes;
-          std::size_t& taken = added ? new_taken : old_taken;
-          const std::size_t bytes = 32 * f.local_features.size();
-          if (taken + bytes > stream.size()) {
-            in_order = false;
-            if (from == 0)
-              throw FormatError(directory_ + ": the catalog lists more local features than " +
-                                "their index holds (damaged library)");
-            return;
-          }
-          local_codes.insert(local_codes.end(), stream.begin() + static_cast<std::ptrdiff_t>(taken),
-                             stream.begin() + static_cast<std::ptrdiff_t>(taken + bytes));
-          taken += bytes;
+          if (!is_new.count(f.reference_id)) return;
+          for (const engine::LocalFeature& l : f.local_features)
+            added_local.push_back({f.id, l.x, l.y});
         },
         from);
-    if (from == 0 && (new_taken != new_local_codes.size() || old_taken != old_local_codes.size()))
-      throw FormatError(directory_ + ": the catalog lists fewer local features than their index " +
-                        "holds (damaged library)");
-    return in_order && new_taken == new_local_codes.size();
+    if (32 * added_local.size() != new_local_codes.size())
+      throw FormatError(directory_ + ": the catalog lists " + std::to_string(added_local.size()) +
+                        " local features of the new references, their fingerprints " +
+                        std::to_string(new_local_codes.size() / 32));
+    return in_order;
   };
   if (!gather(change.rebuilt ? 0 : old_frames)) {
     change = {true, "frame ids of the library's references moved"};
     gather(0);
   }
   const auto count = static_cast<std::int64_t>(owner.size());
-  const auto new_local = static_cast<std::int64_t>(local_codes.size() / 32);
-  const std::int64_t local_count = (change.rebuilt ? 0 : old_local) + new_local;
 
   // Index types for the new size: the current ones, unless the automatic choice changes with
   // size or another was asked for.
@@ -529,24 +506,17 @@ IndexChange Library::change_and_commit(Transaction& transaction,
     factory = current;
     if (factory == "Flat" || factory.rfind("IVF", 0) == 0) factory = auto_descriptor_factory(count);
   }
-  const std::string current_local = catalog_->meta("local_factory").value_or(kLocalFactory);
-  const std::string local_factory = kLocalFactory;
-  if (!change.rebuilt && (factory != current || local_factory != current_local)) {
-    change = {true, factory != current
-                        ? "descriptor index " + current + " -> " + factory + " at " +
-                              std::to_string(count) + " frames"
-                        : "local-feature index " + current_local + " -> " + local_factory + " at " +
-                              std::to_string(local_count) + " features"};
+  if (!change.rebuilt && factory != current) {
+    change = {true, "descriptor index " + current + " -> " + factory + " at " +
+                        std::to_string(count) + " frames"};
     gather(0);
   }
 
   std::unique_ptr<DescriptorIndex> descriptors;
-  std::unique_ptr<HashIndex> hashes, local;
+  std::unique_ptr<HashIndex> hashes;
   if (change.rebuilt) {
     descriptors = DescriptorIndex::build(factory, model_.output_size, vectors.data(), count);
     hashes = HashIndex::build(kHashFactory, codes.data(), count);
-    local = HashIndex::build(local_factory, local_codes.data(),
-                             static_cast<std::int64_t>(local_codes.size() / 32));
   } else {
     descriptors = DescriptorIndex::load(index_path("descriptors", previous), factory,
                                         model_.output_size, old_frames, Loading::kPrivate);
@@ -554,9 +524,30 @@ IndexChange Library::change_and_commit(Transaction& transaction,
     hashes = HashIndex::load(index_path("hashes", previous), kHashFactory, old_frames,
                              Loading::kPrivate);
     hashes->add(codes.data(), count - old_frames);
-    local =
-        HashIndex::load(index_path("local", previous), local_factory, old_local, Loading::kPrivate);
-    local->add(local_codes.data(), new_local);
+  }
+
+  // The loaded local features keep their places; their key frames take the catalog's new ids (a
+  // frame is known by its reference and time), the removed reference's are left out. Unless
+  // rebuilt, the old frames kept their ids.
+  std::vector<std::int64_t> renumber(static_cast<std::size_t>(old_frames));
+  if (!change.rebuilt) {
+    for (std::int64_t id = 0; id < old_frames; ++id) renumber[static_cast<std::size_t>(id)] = id;
+  } else {
+    std::vector<std::int64_t> by_time(owner.size());  // new ids by (reference, time)
+    for (std::size_t id = 0; id < by_time.size(); ++id) by_time[id] = static_cast<std::int64_t>(id);
+    const auto place = [&](std::int64_t id) {
+      return std::pair(owner[static_cast<std::size_t>(id)], times[static_cast<std::size_t>(id)]);
+    };
+    std::sort(by_time.begin(), by_time.end(),
+              [&](std::int64_t a, std::int64_t b) { return place(a) < place(b); });
+    for (std::size_t id = 0; id < frames_.size(); ++id) {
+      const std::pair<std::int64_t, float> old_place(frames_[id].reference,
+                                                     frames_[id].pts_seconds);
+      const auto at = std::lower_bound(
+          by_time.begin(), by_time.end(), old_place,
+          [&](std::int64_t a, const std::pair<std::int64_t, float>& b) { return place(a) < b; });
+      renumber[id] = at != by_time.end() && place(*at) == old_place ? *at : -1;
+    }
   }
 
   // Shared content: a new frame whose picture also occurs in another reference.
@@ -579,32 +570,42 @@ IndexChange Library::change_and_commit(Transaction& transaction,
   }
   catalog_->mark_shared(shared);
 
-  commit_indexes(transaction, *descriptors, *hashes, *local, factory, local_factory);
+  commit_indexes(
+      transaction, *descriptors, *hashes,
+      [&](const std::string& path) {
+        return LocalFeatureGrid::write(path, local_features_, renumber, added_local,
+                                       new_local_codes);
+      },
+      factory);
   return change;
 }
 
 void Library::commit_indexes(Transaction& transaction, const DescriptorIndex& descriptors,
-                             const HashIndex& hashes, const HashIndex& local,
-                             const std::string& factory, const std::string& local_factory) {
+                             const HashIndex& hashes,
+                             const std::function<std::int64_t(const std::string&)>& write_local,
+                             const std::string& factory) {
   const std::int64_t next = stored_generation() + 1;
   try {
     descriptors.save(index_path("descriptors", next));
     hashes.save(index_path("hashes", next));
-    local.save(index_path("local", next));
+    const std::int64_t local_features = write_local(grid_path(next));
     catalog_->set_meta("generation", std::to_string(next));
-    catalog_->set_meta("local_factory", local_factory);
+    catalog_->set_meta("local_factory", kLocalFactory);
+    catalog_->set_meta("local_features", std::to_string(local_features));
     catalog_->set_meta("descriptor_factory", factory);
+    catalog_->set_meta("format_version", std::to_string(kLibraryFormatVersion));
     transaction.commit();
   } catch (...) {
     std::error_code ignored;
     fs::remove(index_path("descriptors", next), ignored);
     fs::remove(index_path("hashes", next), ignored);
-    fs::remove(index_path("local", next), ignored);
+    fs::remove(grid_path(next), ignored);
     throw;
   }
   // Committed: the old generation (and leftovers of interrupted changes) can go.
   std::error_code ignored;
-  static const std::regex index_file(R"((descriptors|hashes|local)-(\d{1,18})\.faiss(\.partial)?)");
+  static const std::regex index_file(
+      R"((descriptors|hashes|local)-(\d{1,18})\.(faiss|grid)(\.partial)?)");
   for (const auto& entry : fs::directory_iterator(directory_, ignored)) {
     std::smatch match;
     const std::string name = entry.path().filename().string();

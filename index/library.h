@@ -3,16 +3,17 @@
 //                           local features' codes)
 //   descriptors-<G>.faiss   descriptor index of generation G (FAISS ids = catalog frame ids)
 //   hashes-<G>.faiss        PDQ hash index of generation G
-//   local-<G>.faiss         local-feature index of generation G (key frames' ORB codes, ids in
-//                           (frame id, feature) order): the only copy of the codes, which an index
-//                           of another type is made from (25 MB a reference hour less than
-//                           keeping them in the catalog too)
+//   local-<G>.grid          key frames' local features (ORB codes with their frame and place) of
+//                           generation G, by place on the picture (index/local_grid.h): the only
+//                           copy of the codes (25 MB a reference hour less than keeping them in the
+//                           catalog too), mapped by lookups
 //   model.ctm               the descriptor model the library was built with
 // Changes are atomic: new index files are written under the next generation number and the
 // catalog switches to them in the same SQLite transaction that changes its rows; a crash at any
 // point leaves the previous generation loadable and consistent.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,8 +30,10 @@
 namespace celtrace::index {
 
 // 2: key frames' local features (partial pictures). 3: their codes stored once, in the
-// local-feature index of every generation (the catalog keeps their positions).
-inline constexpr int kLibraryFormatVersion = 3;
+// local-feature index of every generation (the catalog keeps their positions). 4: that index is a
+// grid file (local-<G>.grid) instead of a FAISS one (local-<G>.faiss). Version 3 libraries are
+// read, their grid made in memory at every opening, and move to version 4 on their next change.
+inline constexpr int kLibraryFormatVersion = 4;
 // Frames below this detail (engine RawDescriptor::detail) are flat (black, gray, fades, empty
 // skies) and are neither indexed nor searched.
 inline constexpr float kMinFrameDetail = engine::kFlatDetail;
@@ -128,15 +131,11 @@ class Library {
   // Whether frames' PDQ hashes are Meta's vPDQ of the whole frame (libraries made since hash-only
   // lookups; older ones hold the pipeline's 128 px PDQ, which partners' files do not match).
   bool has_whole_frame_pdq() const;
-  const std::vector<IndexedLocalFeature>& local_features() const { return local_features_; }
-  // The local features' codes (32 bytes each, in id order), read from the loaded generation's
-  // local-feature index, and that index's type. Only layer lookups and rebuilds read them.
-  std::vector<std::uint8_t> local_codes() const;
+  // The key frames' local features by place, for the partial search: the loaded generation's grid
+  // file, mapped (a version 3 library's, made in private memory from its catalog and FAISS index).
+  const LocalFeatureGrid& local_features() const { return local_features_; }
+  // "grid32", or a version 3 library's FAISS index type.
   const std::string& local_index_type() const { return local_factory_; }
-  // The local features by position, for the partial search, built on first use from
-  // local_codes() (48 bytes a feature in private memory). Not for concurrent first calls from
-  // several threads.
-  const LocalFeatureGrid& local_grid() const;
   const engine::ProjectionModel& model() const { return model_; }
   const std::string& directory() const { return directory_; }
   std::int64_t disk_bytes() const;
@@ -156,20 +155,26 @@ class Library {
   // Renumbers frames, extends or rebuilds the indexes (IndexChange; rebuilt for
   // `rebuild_reason` when one is given), marks shared frames of `new_references`, writes the next
   // generation and commits `transaction`. new_local_codes: the new references' local features'
-  // codes (32 bytes each, in id order); removed_reference: the reference whose rows were just
-  // deleted, whose codes a rebuild leaves out.
+  // codes (32 bytes each, in id order). The local features of frames no longer in the catalog
+  // (a removed reference's) are left out.
   IndexChange change_and_commit(Transaction& transaction,
                                 const std::vector<std::int64_t>& new_references,
                                 const std::vector<std::uint8_t>& new_local_codes,
                                 const std::string& descriptor_factory,
-                                const std::string& rebuild_reason = "",
-                                std::int64_t removed_reference = -1);
+                                const std::string& rebuild_reason = "");
   // Writes the next generation's index files, switches the catalog to them, commits
   // `transaction`, deletes the old generation and loads the new state.
+  // `write_local` writes the local-feature grid file at the path it is given and returns how many
+  // features it holds.
   void commit_indexes(Transaction& transaction, const DescriptorIndex& descriptors,
-                      const HashIndex& hashes, const HashIndex& local, const std::string& factory,
-                      const std::string& local_factory);
+                      const HashIndex& hashes,
+                      const std::function<std::int64_t(const std::string&)>& write_local,
+                      const std::string& factory);
   std::string index_path(const char* kind, std::int64_t generation) const;
+  std::string grid_path(std::int64_t generation) const;
+  // A version 3 library's local features: positions from the catalog, codes from the loaded
+  // generation's FAISS index.
+  LocalFeatureGrid read_version_3_local_features() const;
   // The loaded generation's `kind` index, read through `file` (held open since load()) into
   // private memory; errors name the file, not the descriptor.
   std::unique_ptr<HashIndex> load_held(const std::shared_ptr<const int>& file, const char* kind,
@@ -186,11 +191,8 @@ class Library {
   // generation even after a writer has deleted it; null for a library without indexes.
   std::shared_ptr<const int> hash_file_;
   mutable std::unique_ptr<HashIndex> hashes_;
-  std::vector<IndexedLocalFeature> local_features_;
-  // The loaded generation's local-feature index file, held open as hash_file_ is.
-  std::shared_ptr<const int> local_file_;
+  LocalFeatureGrid local_features_;
   std::string local_factory_;
-  mutable std::unique_ptr<LocalFeatureGrid> local_grid_;
 };
 
 }  // namespace celtrace::index

@@ -1,8 +1,15 @@
 #include "index/local_grid.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <bit>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <functional>
 
 #include "engine/errors.h"
 #include "index/nearest_codes.h"
@@ -10,32 +17,238 @@
 namespace celtrace::index {
 namespace {
 
+static_assert(std::endian::native == std::endian::little, "grid files are little-endian");
+
 // Squares per side. A query reaches 0.06 of the picture each way (index/partial_search.cpp): 5 x 5
 // squares of 1/32, about 2.5% of the library's features.
 constexpr int kCells = 32;
+constexpr std::size_t kSquares = kCells * kCells;
+constexpr char kMagic[8] = {'C', 'T', 'L', 'G', 'R', 'I', 'D', '1'};
+constexpr std::size_t kCodeBytes = 32, kPlaceBytes = 8;
+constexpr std::size_t kHeaderBytes = 8 + 8 + 8 + 8 * (kSquares + 1);
 
 int cell_of(double position) {
   return std::clamp(static_cast<int>(std::floor(position * kCells)), 0, kCells - 1);
 }
 
+std::uint16_t quantized(float position) {
+  return static_cast<std::uint16_t>(std::lround(std::clamp(position, 0.f, 1.f) * 65535.f));
+}
+
+float position_of(const std::uint8_t* at) {
+  std::uint16_t q;
+  std::memcpy(&q, at, 2);
+  return static_cast<float>(q) / 65535.f;
+}
+
+template <typename T>
+T read_at(const std::uint8_t* at) {
+  T value;
+  std::memcpy(&value, at, sizeof(T));
+  return value;
+}
+
+void put_place(std::vector<std::uint8_t>& out, std::int64_t frame, float x, float y) {
+  const auto id = static_cast<std::uint32_t>(frame);
+  const std::uint16_t qx = quantized(x), qy = quantized(y);
+  std::uint8_t place[kPlaceBytes];
+  std::memcpy(place, &id, 4);
+  std::memcpy(place + 4, &qx, 2);
+  std::memcpy(place + 6, &qy, 2);
+  out.insert(out.end(), place, place + kPlaceBytes);
+}
+
 }  // namespace
 
-LocalFeatureGrid::LocalFeatureGrid(const std::vector<IndexedLocalFeature>& features,
-                                   const std::vector<std::uint8_t>& codes)
-    : cells_(static_cast<std::size_t>(kCells * kCells)) {
-  if (codes.size() != 32 * features.size())
-    throw Error("local features: " + std::to_string(features.size()) + " positions, " +
-                std::to_string(codes.size() / 32) + " codes");
-  for (std::size_t i = 0; i < features.size(); ++i) {
-    const IndexedLocalFeature& f = features[i];
-    Cell& cell = cells_[static_cast<std::size_t>(cell_of(f.y) * kCells + cell_of(f.x))];
-    std::uint64_t words[4];
-    std::memcpy(words, codes.data() + 32 * i, 32);
-    cell.codes.insert(cell.codes.end(), words, words + 4);
-    cell.ids.push_back(static_cast<std::int64_t>(i));
-    cell.positions.push_back(f.x);
-    cell.positions.push_back(f.y);
+void LocalFeatureGrid::encode(const Sink& sink, const LocalFeatureGrid* base,
+                              const std::vector<std::int64_t>& renumber,
+                              const std::vector<IndexedLocalFeature>& added,
+                              const std::vector<std::uint8_t>& added_codes, std::int64_t& written) {
+  if (added_codes.size() != kCodeBytes * added.size())
+    throw Error("local features: " + std::to_string(added.size()) + " positions, " +
+                std::to_string(added_codes.size() / kCodeBytes) + " codes");
+  const auto new_frame = [&](std::uint32_t frame) {
+    if (frame >= renumber.size())
+      throw FormatError("local features: key frame " + std::to_string(frame) +
+                        " is not a frame of the library (damaged library)");
+    const std::int64_t id = renumber[frame];
+    if (id > UINT32_MAX) throw Error("local features: key frame id " + std::to_string(id));
+    return id;
+  };
+  // Added features by square, in their order, placed as the file will hold them.
+  std::vector<std::vector<std::size_t>> added_in(kSquares);
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    if (added[i].frame < 0 || added[i].frame > UINT32_MAX)
+      throw Error("local features: key frame id " + std::to_string(added[i].frame));
+    const float x = static_cast<float>(quantized(added[i].x)) / 65535.f;
+    const float y = static_cast<float>(quantized(added[i].y)) / 65535.f;
+    added_in[static_cast<std::size_t>(cell_of(y) * kCells + cell_of(x))].push_back(i);
   }
+  // Each square's base features: where their places lie, how many there are.
+  const auto base_places = [&](std::size_t square) {
+    return std::pair(base->places_of(square), base->start(square + 1) - base->start(square));
+  };
+  std::vector<std::uint64_t> starts(kSquares + 1, 0);
+  for (std::size_t s = 0; s < kSquares; ++s) {
+    starts[s + 1] = starts[s] + added_in[s].size();
+    if (!base) continue;
+    const auto [places, n] = base_places(s);
+    for (std::uint64_t i = 0; i < n; ++i)
+      starts[s + 1] += new_frame(read_at<std::uint32_t>(places + kPlaceBytes * i)) >= 0;
+  }
+
+  const std::uint64_t cells = kCells, count = starts[kSquares];
+  written = static_cast<std::int64_t>(count);
+  sink(reinterpret_cast<const std::uint8_t*>(kMagic), 8);
+  sink(reinterpret_cast<const std::uint8_t*>(&cells), 8);
+  sink(reinterpret_cast<const std::uint8_t*>(&count), 8);
+  sink(reinterpret_cast<const std::uint8_t*>(starts.data()), 8 * starts.size());
+  std::vector<std::uint8_t> codes, places;
+  for (std::size_t s = 0; s < kSquares; ++s) {
+    codes.clear(), places.clear();
+    if (base) {
+      const std::uint8_t* base_codes = base->codes_of(s);
+      const auto [base_place, n] = base_places(s);
+      for (std::uint64_t i = 0; i < n; ++i) {
+        const std::uint8_t* place = base_place + kPlaceBytes * i;
+        const std::int64_t frame = new_frame(read_at<std::uint32_t>(place));
+        if (frame < 0) continue;
+        codes.insert(codes.end(), base_codes + kCodeBytes * i, base_codes + kCodeBytes * (i + 1));
+        const auto id = static_cast<std::uint32_t>(frame);
+        places.insert(places.end(), reinterpret_cast<const std::uint8_t*>(&id),
+                      reinterpret_cast<const std::uint8_t*>(&id) + 4);
+        places.insert(places.end(), place + 4, place + kPlaceBytes);
+      }
+    }
+    for (const std::size_t i : added_in[s]) {
+      codes.insert(codes.end(), added_codes.begin() + static_cast<std::ptrdiff_t>(kCodeBytes * i),
+                   added_codes.begin() + static_cast<std::ptrdiff_t>(kCodeBytes * (i + 1)));
+      put_place(places, added[i].frame, added[i].x, added[i].y);
+    }
+    sink(codes.data(), codes.size());
+    sink(places.data(), places.size());
+  }
+}
+
+LocalFeatureGrid::LocalFeatureGrid() : LocalFeatureGrid({}, {}) {}
+
+LocalFeatureGrid::LocalFeatureGrid(const std::vector<IndexedLocalFeature>& features,
+                                   const std::vector<std::uint8_t>& codes) {
+  auto bytes = std::make_shared<std::vector<std::uint8_t>>();
+  encode([&](const std::uint8_t* data,
+             std::size_t size) { bytes->insert(bytes->end(), data, data + size); },
+         nullptr, {}, features, codes, count_);
+  attach(std::shared_ptr<const std::uint8_t>(bytes, bytes->data()), bytes->size(),
+         "local features in memory");
+}
+
+LocalFeatureGrid LocalFeatureGrid::map(int fd, const std::string& path, std::int64_t count) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
+  const auto size = static_cast<std::size_t>(info.st_size);
+  if (size < kHeaderBytes)
+    throw FormatError(path + ": " + std::to_string(size) + " bytes, too short for a grid file");
+  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (mapped == MAP_FAILED) throw Error(path + ": cannot map (" + std::strerror(errno) + ")");
+  std::shared_ptr<const std::uint8_t> bytes(
+      static_cast<const std::uint8_t*>(mapped),
+      [size](const std::uint8_t* p) { ::munmap(const_cast<std::uint8_t*>(p), size); });
+  LocalFeatureGrid grid;
+  grid.attach(std::move(bytes), size, path);
+  if (grid.count_ != count) {
+    throw FormatError(path + ": holds " + std::to_string(grid.count_) +
+                      " local features, the catalog " + std::to_string(count) +
+                      " (damaged library)");
+  }
+  return grid;
+}
+
+std::int64_t LocalFeatureGrid::write(const std::string& path, const LocalFeatureGrid& base,
+                                     const std::vector<std::int64_t>& renumber,
+                                     const std::vector<IndexedLocalFeature>& added,
+                                     const std::vector<std::uint8_t>& added_codes) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (!file) throw Error(path + ": cannot create (" + std::strerror(errno) + ")");
+  bool failed = false;
+  std::int64_t count = 0;
+  try {
+    encode([&](const std::uint8_t* data,
+               std::size_t size) { failed = failed || std::fwrite(data, 1, size, file) != size; },
+           &base, renumber, added, added_codes, count);
+  } catch (...) {
+    std::fclose(file);
+    throw;
+  }
+  failed = std::fflush(file) != 0 || failed;
+  const int error = errno;
+  if (std::fclose(file) != 0 || failed)
+    throw Error(path + ": cannot write (" + std::strerror(error) + ")");
+  return count;
+}
+
+void LocalFeatureGrid::attach(std::shared_ptr<const std::uint8_t> bytes, std::size_t size,
+                              const std::string& what) {
+  const std::uint8_t* at = bytes.get();
+  if (size < kHeaderBytes || std::memcmp(at, kMagic, 8) != 0)
+    throw FormatError(what + ": not a celtrace local-feature grid");
+  const auto cells = read_at<std::uint64_t>(at + 8), count = read_at<std::uint64_t>(at + 16);
+  if (cells != kCells)
+    throw FormatError(what + ": a grid of " + std::to_string(cells) + " squares a side, not " +
+                      std::to_string(kCells));
+  if (count > (size - kHeaderBytes) / (kCodeBytes + kPlaceBytes) ||
+      size != kHeaderBytes + count * (kCodeBytes + kPlaceBytes))
+    throw FormatError(what + ": " + std::to_string(size) + " bytes for " + std::to_string(count) +
+                      " local features (truncated or damaged)");
+  std::uint64_t previous = 0;
+  for (std::size_t s = 0; s <= kSquares; ++s) {
+    const auto start = read_at<std::uint64_t>(at + 24 + 8 * s);
+    if (start < previous || start > count || (s == 0 && start != 0) ||
+        (s == kSquares && start != count))
+      throw FormatError(what + ": damaged square table");
+    previous = start;
+  }
+  bytes_ = std::move(bytes);
+  starts_ = bytes_.get() + 24;
+  data_ = bytes_.get() + kHeaderBytes;
+  count_ = static_cast<std::int64_t>(count);
+}
+
+std::uint64_t LocalFeatureGrid::start(std::size_t square) const {
+  return read_at<std::uint64_t>(starts_ + 8 * square);
+}
+
+std::size_t LocalFeatureGrid::square_of(std::int64_t id) const {
+  std::size_t low = 0, high = kSquares;  // start(low) <= id < start(high)
+  while (high - low > 1) {
+    const std::size_t middle = (low + high) / 2;
+    if (start(middle) <= static_cast<std::uint64_t>(id)) {
+      low = middle;
+    } else {
+      high = middle;
+    }
+  }
+  return low;
+}
+
+const std::uint8_t* LocalFeatureGrid::codes_of(std::size_t square) const {
+  return data_ + (kCodeBytes + kPlaceBytes) * start(square);
+}
+
+const std::uint8_t* LocalFeatureGrid::places_of(std::size_t square) const {
+  return codes_of(square) + kCodeBytes * (start(square + 1) - start(square));
+}
+
+IndexedLocalFeature LocalFeatureGrid::feature(std::int64_t id) const {
+  if (id < 0 || id >= count_) throw Error("local features: no feature " + std::to_string(id));
+  const std::size_t square = square_of(id);
+  const std::uint8_t* place = places_of(square) + kPlaceBytes * (id - start(square));
+  return {read_at<std::uint32_t>(place), position_of(place + 4), position_of(place + 6)};
+}
+
+const std::uint8_t* LocalFeatureGrid::code(std::int64_t id) const {
+  if (id < 0 || id >= count_) throw Error("local features: no feature " + std::to_string(id));
+  const std::size_t square = square_of(id);
+  return codes_of(square) + kCodeBytes * (id - start(square));
 }
 
 std::vector<Neighbour> LocalFeatureGrid::search(const std::vector<engine::LocalFeature>& queries,
@@ -51,12 +264,18 @@ std::vector<Neighbour> LocalFeatureGrid::search(const std::vector<engine::LocalF
     std::memcpy(words, query.code.data(), 32);
     for (int cy = cell_of(query.y - reach); cy <= cell_of(query.y + reach); ++cy) {
       for (int cx = cell_of(query.x - reach); cx <= cell_of(query.x + reach); ++cx) {
-        const Cell& cell = cells_[static_cast<std::size_t>(cy * kCells + cx)];
-        for (std::size_t i = 0; i < cell.ids.size(); ++i) {
-          const int d = hamming_distance(words, cell.codes.data() + 4 * i);
-          if (nearest.admits(d) && std::abs(cell.positions[2 * i] - query.x) <= reach &&
-              std::abs(cell.positions[2 * i + 1] - query.y) <= reach)
-            nearest.add(cell.ids[i], d);
+        const auto square = static_cast<std::size_t>(cy * kCells + cx);
+        const std::uint64_t first = start(square), n = start(square + 1) - first;
+        const std::uint8_t* codes = codes_of(square);
+        const std::uint8_t* places = codes + kCodeBytes * n;
+        for (std::uint64_t i = 0; i < n; ++i) {
+          std::uint64_t other[4];
+          std::memcpy(other, codes + kCodeBytes * i, 32);
+          const int d = hamming_distance(words, other);
+          if (nearest.admits(d) &&
+              std::abs(position_of(places + kPlaceBytes * i + 4) - query.x) <= reach &&
+              std::abs(position_of(places + kPlaceBytes * i + 6) - query.y) <= reach)
+            nearest.add(static_cast<std::int64_t>(first + i), d);
         }
       }
     }

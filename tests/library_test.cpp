@@ -20,6 +20,7 @@
 #include "engine/errors.h"
 #include "index/catalog.h"
 #include "index/lookup.h"
+#include "index/partial_search.h"
 #include "tests/test_media.h"
 
 extern char** environ;
@@ -84,11 +85,12 @@ void expect_local_features_find_themselves(const Library& library, const NewRefe
   ASSERT_GE(id, 0) << r.name;
   for (const engine::Sample& s : r.fingerprint.samples) {
     for (const engine::LocalFeature& f : s.local_features) {
-      const Neighbour hit = library.local_grid().search({f}, 1, 1.0).front();  // whole canvas
+      const Neighbour hit = library.local_features().search({f}, 1, 1.0).front();  // whole canvas
       ASSERT_GE(hit.id, 0) << r.name;
       EXPECT_EQ(hit.score, 0.f) << r.name << " at " << s.pts_seconds;
-      const IndexedFrame& frame = library.frames()[static_cast<std::size_t>(
-          library.local_features()[static_cast<std::size_t>(hit.id)].frame)];
+      const IndexedFrame& frame =
+          library
+              .frames()[static_cast<std::size_t>(library.local_features().feature(hit.id).frame)];
       EXPECT_EQ(frame.reference, id) << r.name;
       EXPECT_EQ(frame.pts_seconds, static_cast<float>(s.pts_seconds)) << r.name;
     }
@@ -197,9 +199,9 @@ TEST(Library, AddingExtendsTheIndexesWithoutTrainingAgain) {
   EXPECT_FALSE(second.rebuilt) << second.reason;
   EXPECT_EQ(library.descriptors().size(), 2250 + 540);
   EXPECT_EQ(library.descriptors().factory(), "IVF16,SQ8");
-  ASSERT_EQ(library.local_features().size(), 5u);
-  EXPECT_NEAR(library.local_features().front().x, 0.25, 1e-3);
-  EXPECT_EQ(library.frames()[static_cast<std::size_t>(library.local_features().front().frame)]
+  ASSERT_EQ(library.local_features().size(), 5);
+  EXPECT_NEAR(library.local_features().feature(0).x, 0.25, 1e-3);
+  EXPECT_EQ(library.frames()[static_cast<std::size_t>(library.local_features().feature(0).frame)]
                 .pts_seconds,
             1.5f);  // sample 3 of b
   expect_frames_find_themselves(library, a);
@@ -233,7 +235,7 @@ TEST(Library, AddingExtendsTheIndexesWithoutTrainingAgain) {
   const IndexChange type_on_removal = library.remove("d");
   EXPECT_TRUE(type_on_removal.rebuilt);
   EXPECT_EQ(type_on_removal.reason, "descriptor index IVF32,SQ8 -> Flat at 2970 frames");
-  ASSERT_EQ(library.local_features().size(), 5u + 4u);
+  ASSERT_EQ(library.local_features().size(), 5 + 4);
   expect_local_features_find_themselves(library, b);
   expect_local_features_find_themselves(library, c);
   const IndexChange after_removal = library.add({synthetic_reference("f", 100, 6)});
@@ -246,7 +248,7 @@ TEST(Library, AddingExtendsTheIndexesWithoutTrainingAgain) {
   const IndexChange removal = library.remove("b");
   EXPECT_FALSE(removal.rebuilt) << removal.reason;
   EXPECT_EQ(library.descriptors().size(), 2250 + 3 * 90);  // a; c, e and f
-  ASSERT_EQ(library.local_features().size(), 4u);
+  ASSERT_EQ(library.local_features().size(), 4);
   expect_local_features_find_themselves(library, c);
   expect_frames_find_themselves(library, a);
   expect_frames_find_themselves(library, synthetic_reference("f", 100, 6));
@@ -456,25 +458,102 @@ TEST(Library, RefusesOtherModelsVersionsAndDuplicates) {
   EXPECT_THROW(Library::open(dir.path("lib")), FormatError);
 }
 
+std::string grid_file(const TempDir& dir) {
+  return dir.path("lib/local-" +
+                  Catalog(dir.path("lib/catalog.sqlite")).meta("generation").value_or("?") +
+                  ".grid");
+}
+
 TEST(Library, DamagedLocalFeaturesAreRefused) {
   TempDir dir;
   NewReference r = synthetic_reference("a", 20, 1);
   add_local_features(r, 4, 10, 0.5f);
   Library::open_or_create(dir.path("lib"), engine::default_model()).add({r});
-  EXPECT_EQ(Library::open(dir.path("lib")).local_features().size(), 10u);
-  {
-    Catalog catalog(dir.path("lib/catalog.sqlite"));
-    catalog.database().execute("UPDATE frames SET local = x'0102' WHERE local IS NOT NULL");
+  EXPECT_EQ(Library::open(dir.path("lib")).local_features().size(), 10);
+  const std::string grid = grid_file(dir);
+  const auto size = std::filesystem::file_size(grid);
+  std::filesystem::resize_file(grid, size - 8);
+  EXPECT_THROW(Library::open(dir.path("lib")), FormatError);  // truncated
+  std::filesystem::resize_file(grid, size);
+  EXPECT_NO_THROW(Library::open(dir.path("lib")));  // the cut bytes were places: zeros now
+  const std::string original = testing::read_bytes(grid);
+  for (const std::size_t offset : {0, 8, 16, 24 + 8 * 528}) {  // magic, squares, count, a start
+    std::string damaged = original;
+    damaged[offset] = static_cast<char>(damaged[offset] ^ 0x40);
+    testing::write_bytes(grid, damaged);
+    try {
+      Library::open(dir.path("lib"));
+      ADD_FAILURE() << "damaged byte " << offset << " accepted";
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(grid), std::string::npos) << e.what();
+    }
   }
-  EXPECT_THROW(Library::open(dir.path("lib")), FormatError);  // not a whole number of features
+  testing::write_bytes(grid, original);
+  Catalog(dir.path("lib/catalog.sqlite")).set_meta("local_features", "11");
+  EXPECT_THROW(Library::open(dir.path("lib")), FormatError);  // not the catalog's count
+  Catalog(dir.path("lib/catalog.sqlite")).set_meta("local_features", "ten");
+  EXPECT_THROW(Library::open(dir.path("lib")), FormatError);
+
+  // A feature of a frame the library does not have: refused when a search meets it.
+  engine::Sample layer;
+  layer.local_features.assign(8, {});
+  for (engine::LocalFeature& f : layer.local_features) f.x = f.y = 0.5f;
+  const std::vector<IndexedLocalFeature> stray(8, {99999, 0.5f, 0.5f});
+  EXPECT_EQ(LocalFeatureGrid::write(grid, LocalFeatureGrid(), {}, stray,
+                                    std::vector<std::uint8_t>(32 * stray.size())),
+            8);
+  Catalog(dir.path("lib/catalog.sqlite")).set_meta("local_features", "8");
+  const Library library = Library::open(dir.path("lib"));
+  engine::Fingerprint query;
+  query.samples = {layer};
+  EXPECT_THROW(search_partial(library, query), FormatError);
+}
+
+// A library of format version 3 (local features' codes in a FAISS index, their positions in the
+// catalog) is read as it was, and written as a version 4 library by its next change.
+TEST(Library, AVersion3LibraryIsReadAndMovesToTheGridOnItsNextChange) {
+  TempDir dir;
+  NewReference a = synthetic_reference("a", 100, 1), b = synthetic_reference("b", 100, 2);
+  add_local_features(a, 4, 10, 0.25f);
+  add_local_features(a, 9, 6, 0.75f);
+  add_local_features(b, 2, 7, 0.5f);
+  Library::open_or_create(dir.path("lib"), engine::default_model()).add({a});
   {
+    // As version 3 stored them: the codes in the catalog's key-frame order, in local-<G>.faiss.
+    std::vector<std::uint8_t> codes;
+    for (const engine::Sample& s : a.fingerprint.samples) {
+      for (const engine::LocalFeature& f : s.local_features)
+        codes.insert(codes.end(), f.code.begin(), f.code.end());
+    }
+    const std::string grid = grid_file(dir);
+    const std::string faiss = grid.substr(0, grid.size() - 4) + "faiss";
+    HashIndex::build("BFlat", codes.data(), static_cast<std::int64_t>(codes.size() / 32))
+        ->save(faiss);
+    std::filesystem::remove(grid);
     Catalog catalog(dir.path("lib/catalog.sqlite"));
-    catalog.database().execute("UPDATE frames SET local = NULL");
-    catalog.database().execute(
-        "UPDATE frames SET local = zeroblob(4) WHERE rowid = (SELECT MIN(rowid) FROM frames)");
-    catalog.database().execute("UPDATE frames SET id = 99999 WHERE local IS NOT NULL");
+    catalog.set_meta("format_version", "3");
+    catalog.set_meta("local_factory", "BFlat");
+    catalog.database().execute("DELETE FROM meta WHERE key = 'local_features'");
   }
-  EXPECT_THROW(Library::open(dir.path("lib")), FormatError);  // features of an unknown frame
+  {
+    const Library old = Library::open(dir.path("lib"));
+    EXPECT_EQ(old.local_index_type(), "BFlat");
+    EXPECT_EQ(old.local_features().size(), 16);
+    expect_local_features_find_themselves(old, a);
+  }
+  Library library = Library::open(dir.path("lib"));
+  EXPECT_FALSE(library.add({b}).rebuilt);
+  EXPECT_EQ(library.local_index_type(), "grid32");
+  EXPECT_TRUE(std::filesystem::exists(grid_file(dir)));
+  EXPECT_EQ(Catalog(dir.path("lib/catalog.sqlite")).meta("format_version"), "4");
+  const Library reopened = Library::open(dir.path("lib"));
+  EXPECT_EQ(reopened.local_features().size(), 16 + 7);
+  expect_local_features_find_themselves(reopened, a);
+  expect_local_features_find_themselves(reopened, b);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path("lib"))) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_FALSE(name.rfind("local-", 0) == 0 && entry.path().extension() == ".faiss") << name;
+  }
 }
 
 // A library made before the catalog's opening indexes (index/catalog.cpp) on write-protected
@@ -528,7 +607,7 @@ TEST(Library, DamagedIndexFilesAreRefused) {
   for (const auto& entry : std::filesystem::directory_iterator(dir.path("lib"))) {
     if (entry.path().extension() == ".faiss") indexes.push_back(entry.path().string());
   }
-  ASSERT_EQ(indexes.size(), 3u);  // descriptors, PDQ hashes and (no) local features
+  ASSERT_EQ(indexes.size(), 2u);  // descriptors and PDQ hashes (the local-feature grid: below)
   // Byte offsets in FAISS's exact formats: dimension at 4 in both; vector count at 8 (floats) or
   // 12 (binary codes); metric at 33 (floats); the number of stored values at 37 or 25 (a 4 GiB
   // claim in a file of a few KB once made lookup allocate it).
@@ -647,8 +726,8 @@ TEST(Library, ReadersNeverFailWhileItChanges) {
         // The PDQ index is read on first use, after the writer may have deleted its generation.
         if (library.hashes().search(query.samples.front().pdq.bytes.data(), 1, 1).front().score)
           throw Error("kept's hash not found");
-        // So are the local features' codes, on the first layer lookup.
-        if (library.local_grid().search({kept_feature}, 1, 1.0).front().score != 0)
+        // The local features' grid is mapped at opening, and searched after.
+        if (library.local_features().search({kept_feature}, 1, 1.0).front().score != 0)
           throw Error("kept's local feature not found");
         ++opens;
       } catch (const std::exception& e) {

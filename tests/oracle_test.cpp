@@ -130,7 +130,9 @@ TEST(LocalFeatureGridOracle, EqualsBruteForceWithinReach) {
                  ? anywhere(random)
                  : std::clamp(static_cast<float>(random() % 33) / 32.f + jitter(random), 0.f, 1.f);
     };
-    features[i] = {i / 40, place(), place()};
+    // Positions as the grid keeps them (1/65535 of the picture), so that reach compares alike.
+    const auto kept = [](float p) { return std::round(p * 65535.f) / 65535.f; };
+    features[i] = {i / 40, kept(place()), kept(place())};
   }
   // Codes from a few prototypes with a few bits changed: many ties and near ties, as corners have.
   for (int i = 0; i < count; ++i) {
@@ -164,8 +166,13 @@ TEST(LocalFeatureGridOracle, EqualsBruteForceWithinReach) {
       const Neighbour& hit = hits[q * k + j];
       EXPECT_EQ(hit.score, in_reach[j].first) << "query " << q << " rank " << j;
       ASSERT_GE(hit.id, 0);
-      EXPECT_LE(std::abs(features[hit.id].x - queries[q].x), reach);
-      EXPECT_LE(std::abs(features[hit.id].y - queries[q].y), reach);
+      const IndexedLocalFeature found = grid.feature(hit.id);
+      EXPECT_LE(std::abs(found.x - queries[q].x), reach);
+      EXPECT_LE(std::abs(found.y - queries[q].y), reach);
+      int d = 0;
+      for (int b = 0; b < 32; ++b)
+        d += __builtin_popcount(queries[q].code[b] ^ grid.code(hit.id)[b]);
+      EXPECT_EQ(d, hit.score) << "query " << q << " rank " << j;
     }
   }
   // Fewer features in reach than k: the rest is padded with id -1.

@@ -366,7 +366,7 @@ class PartialSearch : public ::testing::Test {
 
 TEST_F(PartialSearch, FindsTheKeyFrameAtItsCanvasPlace) {
   const index::Library library = index::Library::open(dir_.path("lib"));
-  EXPECT_EQ(library.local_features().size(), 2u * 10 * 60);
+  EXPECT_EQ(library.local_features().size(), 2 * 10 * 60);
   const index::PartialSearch found = index::search_partial(library, query(0.02f));
   ASSERT_FALSE(found.matches.empty());
   const index::FrameMatch& best = found.matches.front();

@@ -254,11 +254,10 @@ int run_info(const std::string& directory, bool json) {
   const double hours = seconds / 3600;
   const auto frames = static_cast<double>(library.frames().size());
   // In memory: the descriptor index (floats), the hash index (32 bytes) and the frame map; the
-  // local features' codes (32 bytes) and their map.
+  // local features' grid (code and place, 40 bytes, mapped and shared between processes).
   const auto local = static_cast<double>(library.local_features().size());
   const double memory =
-      frames * (library.model().output_size * 4.0 + 32 + sizeof(index::IndexedFrame)) +
-      local * (32 + sizeof(index::IndexedLocalFeature));
+      frames * (library.model().output_size * 4.0 + 32 + sizeof(index::IndexedFrame)) + local * 40;
   if (json) {
     std::cout << json_line({{"library", directory},
                             {"references", library.references().size()},
