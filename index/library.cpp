@@ -205,20 +205,34 @@ void Library::load_state() {
   }
   hashes_.reset();
   local_factory_ = catalog_->meta("local_factory").value_or(kLocalFactory);
+  version_3_positions_.clear();
+  version_3_file_.reset();
+  local_features_.reset();
   if (generation == 0) {
-    local_features_ = LocalFeatureGrid();
+    local_features_ = std::make_unique<LocalFeatureGrid>();
   } else if (local_factory_ == kLocalFactory) {
     const std::string path = grid_path(generation);
     const std::shared_ptr<const int> file = hold_open(path);  // mapped, the mapping outlives it
     const std::string count = catalog_->meta("local_features").value_or("");
     try {
-      local_features_ = LocalFeatureGrid::map(*file, path, std::stoll(count));
+      local_features_ =
+          std::make_unique<LocalFeatureGrid>(LocalFeatureGrid::map(*file, path, std::stoll(count)));
     } catch (const std::logic_error&) {  // std::stoll's
       throw FormatError(directory_ + ": catalog counts '" + count +
                         "' local features (damaged library)");
     }
   } else {
-    local_features_ = read_version_3_local_features();
+    // The positions now, as one state with the rows; the codes on first use, from the file held.
+    version_3_positions_.reserve(static_cast<std::size_t>(catalog_->local_feature_count()));
+    catalog_->for_each_key_frame([&](const FrameRecord& f) {
+      if (f.id < 0 || f.id >= static_cast<std::int64_t>(frames_.size()))
+        throw FormatError(directory_ + ": local features of an unknown frame (damaged library)");
+      for (const engine::LocalFeature& l : f.local_features)
+        version_3_positions_.push_back({f.id, l.x, l.y});
+    });
+    const std::string path = index_path("local", generation);
+    version_3_file_ = hold_open(path);
+    check_exact_header(path, 256, static_cast<std::int64_t>(version_3_positions_.size()));
   }
   if (descriptors_->size() != static_cast<std::int64_t>(frames_.size())) {
     throw FormatError(directory_ + ": indexes hold " + std::to_string(descriptors_->size()) +
@@ -294,19 +308,16 @@ std::unique_ptr<HashIndex> Library::load_held(const std::shared_ptr<const int>& 
   }
 }
 
-LocalFeatureGrid Library::read_version_3_local_features() const {
-  std::vector<IndexedLocalFeature> features;
-  features.reserve(static_cast<std::size_t>(catalog_->local_feature_count()));
-  catalog_->for_each_key_frame([&](const FrameRecord& f) {
-    if (f.id < 0 || f.id >= static_cast<std::int64_t>(frames_.size()))
-      throw FormatError(directory_ + ": local features of an unknown frame (damaged library)");
-    for (const engine::LocalFeature& l : f.local_features) features.push_back({f.id, l.x, l.y});
-  });
-  const std::string path = index_path("local", loaded_generation_);
-  const auto count = static_cast<std::int64_t>(features.size());
-  check_exact_header(path, 256, count);
-  return LocalFeatureGrid(features,
-                          HashIndex::load(path, local_factory_, count, Loading::kPrivate)->codes());
+const LocalFeatureGrid& Library::local_features() const {
+  if (!local_features_) {
+    local_features_ = std::make_unique<LocalFeatureGrid>(
+        version_3_positions_, load_held(version_3_file_, "local", local_factory_,
+                                        static_cast<std::int64_t>(version_3_positions_.size()))
+                                  ->codes());
+    version_3_positions_ = {};
+    version_3_file_.reset();
+  }
+  return *local_features_;
 }
 
 const HashIndex& Library::hashes() const {
@@ -422,7 +433,7 @@ IndexChange Library::remove(const std::string& name) {
   commit_indexes(
       transaction, *descriptors, *hashes,
       [&](const std::string& path) {
-        return LocalFeatureGrid::write(path, local_features_, renumber, {}, {});
+        return LocalFeatureGrid::write(path, local_features(), renumber, {}, {});
       },
       factory);
   return {};
@@ -573,7 +584,7 @@ IndexChange Library::change_and_commit(Transaction& transaction,
   commit_indexes(
       transaction, *descriptors, *hashes,
       [&](const std::string& path) {
-        return LocalFeatureGrid::write(path, local_features_, renumber, added_local,
+        return LocalFeatureGrid::write(path, local_features(), renumber, added_local,
                                        new_local_codes);
       },
       factory);

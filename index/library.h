@@ -132,8 +132,10 @@ class Library {
   // lookups; older ones hold the pipeline's 128 px PDQ, which partners' files do not match).
   bool has_whole_frame_pdq() const;
   // The key frames' local features by place, for the partial search: the loaded generation's grid
-  // file, mapped (a version 3 library's, made in private memory from its catalog and FAISS index).
-  const LocalFeatureGrid& local_features() const { return local_features_; }
+  // file, mapped. A version 3 library's grid is made in private memory on first use, from the
+  // positions read at opening and the codes of its FAISS index (not for concurrent first calls
+  // from several threads).
+  const LocalFeatureGrid& local_features() const;
   // "grid32", or a version 3 library's FAISS index type.
   const std::string& local_index_type() const { return local_factory_; }
   const engine::ProjectionModel& model() const { return model_; }
@@ -172,9 +174,6 @@ class Library {
                       const std::string& factory);
   std::string index_path(const char* kind, std::int64_t generation) const;
   std::string grid_path(std::int64_t generation) const;
-  // A version 3 library's local features: positions from the catalog, codes from the loaded
-  // generation's FAISS index.
-  LocalFeatureGrid read_version_3_local_features() const;
   // The loaded generation's `kind` index, read through `file` (held open since load()) into
   // private memory; errors name the file, not the descriptor.
   std::unique_ptr<HashIndex> load_held(const std::shared_ptr<const int>& file, const char* kind,
@@ -191,8 +190,12 @@ class Library {
   // generation even after a writer has deleted it; null for a library without indexes.
   std::shared_ptr<const int> hash_file_;
   mutable std::unique_ptr<HashIndex> hashes_;
-  LocalFeatureGrid local_features_;
+  mutable std::unique_ptr<LocalFeatureGrid> local_features_;
   std::string local_factory_;
+  // A version 3 library's local features' positions and FAISS index file, held open as
+  // hash_file_ is, until local_features() makes its grid.
+  mutable std::vector<IndexedLocalFeature> version_3_positions_;
+  mutable std::shared_ptr<const int> version_3_file_;
 };
 
 }  // namespace celtrace::index

@@ -135,6 +135,7 @@ LocalFeatureGrid::LocalFeatureGrid() : LocalFeatureGrid({}, {}) {}
 LocalFeatureGrid::LocalFeatureGrid(const std::vector<IndexedLocalFeature>& features,
                                    const std::vector<std::uint8_t>& codes) {
   auto bytes = std::make_shared<std::vector<std::uint8_t>>();
+  bytes->reserve(kHeaderBytes + (kCodeBytes + kPlaceBytes) * features.size());
   encode([&](const std::uint8_t* data,
              std::size_t size) { bytes->insert(bytes->end(), data, data + size); },
          nullptr, {}, features, codes, count_);
@@ -254,28 +255,76 @@ const std::uint8_t* LocalFeatureGrid::code(std::int64_t id) const {
 std::vector<Neighbour> LocalFeatureGrid::search(const std::vector<engine::LocalFeature>& queries,
                                                 int k, double reach) const {
   std::vector<Neighbour> out(queries.size() * static_cast<std::size_t>(std::max(k, 0)));
-  if (k <= 0) return out;
-  const auto count = static_cast<std::int64_t>(queries.size());
-#pragma omp parallel for schedule(dynamic, 16)
-  for (std::int64_t q = 0; q < count; ++q) {
-    const engine::LocalFeature& query = queries[static_cast<std::size_t>(q)];
-    NearestCodes nearest(out.data() + q * k, k);
+  if (k <= 0 || queries.empty()) return out;
+  // Queries in batches of neighbours on the picture, each square a batch reaches scanned once for
+  // all of them: scanned query by query, a square's codes (800 KB at 100 reference hours) left the
+  // cache before the next query near it came (a layer picture's search 2x slower, 2.7x mapped).
+  // Every query still meets its squares row by row and their features in order, as it would alone.
+  struct Query {
     std::uint64_t words[4];
-    std::memcpy(words, query.code.data(), 32);
-    for (int cy = cell_of(query.y - reach); cy <= cell_of(query.y + reach); ++cy) {
-      for (int cx = cell_of(query.x - reach); cx <= cell_of(query.x + reach); ++cx) {
+    float x, y;
+    int left, right, top, bottom;  // the squares in reach
+    std::size_t index;
+  };
+  std::vector<Query> sorted(queries.size());
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    const engine::LocalFeature& q = queries[i];
+    Query& to = sorted[i];
+    std::memcpy(to.words, q.code.data(), 32);
+    to.x = q.x, to.y = q.y, to.index = i;
+    to.left = cell_of(q.x - reach), to.right = cell_of(q.x + reach);
+    to.top = cell_of(q.y - reach), to.bottom = cell_of(q.y + reach);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Query& a, const Query& b) {
+    return std::pair(cell_of(a.y), cell_of(a.x)) < std::pair(cell_of(b.y), cell_of(b.x));
+  });
+  constexpr std::size_t kBatch = 32;
+  const auto batches = static_cast<std::int64_t>((sorted.size() + kBatch - 1) / kBatch);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::int64_t b = 0; b < batches; ++b) {
+    const std::size_t first_query = static_cast<std::size_t>(b) * kBatch;
+    const std::size_t last_query = std::min(sorted.size(), first_query + kBatch);
+    std::vector<NearestCodes> nearest;
+    int left = kCells, right = -1, top = kCells, bottom = -1;
+    for (std::size_t q = first_query; q < last_query; ++q) {
+      nearest.emplace_back(out.data() + sorted[q].index * static_cast<std::size_t>(k), k);
+      left = std::min(left, sorted[q].left), right = std::max(right, sorted[q].right);
+      top = std::min(top, sorted[q].top), bottom = std::max(bottom, sorted[q].bottom);
+    }
+    std::vector<std::size_t> active;  // the batch's queries that reach the square
+    for (int cy = top; cy <= bottom; ++cy) {
+      for (int cx = left; cx <= right; ++cx) {
+        active.clear();
+        for (std::size_t q = first_query; q < last_query; ++q) {
+          const Query& query = sorted[q];
+          if (cx >= query.left && cx <= query.right && cy >= query.top && cy <= query.bottom)
+            active.push_back(q);
+        }
+        if (active.empty()) continue;
         const auto square = static_cast<std::size_t>(cy * kCells + cx);
         const std::uint64_t first = start(square), n = start(square + 1) - first;
         const std::uint8_t* codes = codes_of(square);
         const std::uint8_t* places = codes + kCodeBytes * n;
-        for (std::uint64_t i = 0; i < n; ++i) {
-          std::uint64_t other[4];
-          std::memcpy(other, codes + kCodeBytes * i, 32);
-          const int d = hamming_distance(words, other);
-          if (nearest.admits(d) &&
-              std::abs(position_of(places + kPlaceBytes * i + 4) - query.x) <= reach &&
-              std::abs(position_of(places + kPlaceBytes * i + 6) - query.y) <= reach)
-            nearest.add(static_cast<std::int64_t>(first + i), d);
+        // Query by query over the square, which stays in the cache between them.
+        for (const std::size_t q : active) {
+          const Query& query = sorted[q];
+          NearestCodes& best = nearest[q - first_query];
+          const std::uint64_t q0 = query.words[0], q1 = query.words[1], q2 = query.words[2],
+                              q3 = query.words[3];
+          int limit = best.limit();
+          for (std::uint64_t i = 0; i < n; ++i) {
+            const std::uint8_t* other = codes + kCodeBytes * i;
+            const int d = std::popcount(q0 ^ read_at<std::uint64_t>(other)) +
+                          std::popcount(q1 ^ read_at<std::uint64_t>(other + 8)) +
+                          std::popcount(q2 ^ read_at<std::uint64_t>(other + 16)) +
+                          std::popcount(q3 ^ read_at<std::uint64_t>(other + 24));
+            if (d >= limit) continue;
+            if (std::abs(position_of(places + kPlaceBytes * i + 4) - query.x) <= reach &&
+                std::abs(position_of(places + kPlaceBytes * i + 6) - query.y) <= reach) {
+              best.add(static_cast<std::int64_t>(first + i), d);
+              limit = best.limit();
+            }
+          }
         }
       }
     }

@@ -23,6 +23,8 @@ class NearestCodes {
   NearestCodes(Neighbour* best, int k) : best_(best), k_(k) {}
   // Whether a code at distance d would be kept.
   bool admits(int d) const { return filled_ < k_ || d < best_[k_ - 1].score; }
+  // The distance from which codes are not kept: admits(d) is d < limit().
+  int limit() const { return filled_ < k_ ? 257 : static_cast<int>(best_[k_ - 1].score); }
   void add(std::int64_t id, int d) {
     int at = filled_ < k_ ? filled_++ : k_ - 1;
     while (at > 0 && best_[at - 1].score > d) {
