@@ -32,7 +32,8 @@ namespace celtrace::index {
 // 2: key frames' local features (partial pictures). 3: their codes stored once, in the
 // local-feature index of every generation (the catalog keeps their positions). 4: that index is a
 // grid file (local-<G>.grid) instead of a FAISS one (local-<G>.faiss). Version 3 libraries are
-// read, their grid made in memory at every opening, and move to version 4 on their next change.
+// read, their grid made in private memory on a first layer search, and move to version 4 on their
+// next change.
 inline constexpr int kLibraryFormatVersion = 4;
 // Frames below this detail (engine RawDescriptor::detail) are flat (black, gray, fades, empty
 // skies) and are neither indexed nor searched.

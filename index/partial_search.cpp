@@ -52,14 +52,16 @@ AlignmentParams partial_alignment_params() {
 
 PartialSearch search_partial(const Library& library, const engine::Fingerprint& query) {
   PartialSearch out;
-  const LocalFeatureGrid& grid = library.local_features();
-  if (grid.size() == 0) return out;
   std::vector<std::size_t> layers;
   for (std::size_t i = 0; i < query.samples.size(); ++i) {
     if (query.samples[i].local_features.size() >= static_cast<std::size_t>(kMinVotes))
       layers.push_back(i);
   }
+  // A version 3 library makes its grid on first use: a whole picture's lookup does not pay for it
+  // (at 10 reference hours, 1.8 s of a 2.9 s lookup process and 230 of its 350 MB).
   if (layers.empty()) return out;
+  const LocalFeatureGrid& grid = library.local_features();
+  if (grid.size() == 0) return out;
   if (layers.size() > kMaxSamples) {
     std::vector<std::size_t> spread;
     for (std::size_t j = 0; j < kMaxSamples; ++j)
