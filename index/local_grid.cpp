@@ -173,9 +173,12 @@ std::int64_t LocalFeatureGrid::write(const std::string& path, const LocalFeature
   bool failed = false;
   std::int64_t count = 0;
   try {
-    encode([&](const std::uint8_t* data,
-               std::size_t size) { failed = failed || std::fwrite(data, 1, size, file) != size; },
-           &base, renumber, added, added_codes, count);
+    encode(
+        [&](const std::uint8_t* data, std::size_t size) {
+          // An empty square's data() may be null, which fwrite must not be given.
+          if (size > 0) failed = failed || std::fwrite(data, 1, size, file) != size;
+        },
+        &base, renumber, added, added_codes, count);
   } catch (...) {
     std::fclose(file);
     throw;
