@@ -35,10 +35,14 @@ std::uint16_t quantized(float position) {
   return static_cast<std::uint16_t>(std::lround(std::clamp(position, 0.f, 1.f) * 65535.f));
 }
 
+float position_of(std::uint16_t q) {
+  return static_cast<float>(q) / 65535.f;
+}
+
 float position_of(const std::uint8_t* at) {
   std::uint16_t q;
   std::memcpy(&q, at, 2);
-  return static_cast<float>(q) / 65535.f;
+  return position_of(q);
 }
 
 template <typename T>
@@ -80,8 +84,7 @@ void LocalFeatureGrid::encode(const Sink& sink, const LocalFeatureGrid* base,
   for (std::size_t i = 0; i < added.size(); ++i) {
     if (added[i].frame < 0 || added[i].frame > UINT32_MAX)
       throw Error("local features: key frame id " + std::to_string(added[i].frame));
-    const float x = static_cast<float>(quantized(added[i].x)) / 65535.f;
-    const float y = static_cast<float>(quantized(added[i].y)) / 65535.f;
+    const float x = position_of(quantized(added[i].x)), y = position_of(quantized(added[i].y));
     added_in[static_cast<std::size_t>(cell_of(y) * kCells + cell_of(x))].push_back(i);
   }
   // Each square's base features: where their places lie, how many there are.
@@ -114,10 +117,7 @@ void LocalFeatureGrid::encode(const Sink& sink, const LocalFeatureGrid* base,
         const std::int64_t frame = new_frame(read_at<std::uint32_t>(place));
         if (frame < 0) continue;
         codes.insert(codes.end(), base_codes + kCodeBytes * i, base_codes + kCodeBytes * (i + 1));
-        const auto id = static_cast<std::uint32_t>(frame);
-        places.insert(places.end(), reinterpret_cast<const std::uint8_t*>(&id),
-                      reinterpret_cast<const std::uint8_t*>(&id) + 4);
-        places.insert(places.end(), place + 4, place + kPlaceBytes);
+        put_place(places, frame, position_of(place + 4), position_of(place + 6));
       }
     }
     for (const std::size_t i : added_in[s]) {
